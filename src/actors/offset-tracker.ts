@@ -1,0 +1,140 @@
+import type { OffsetHolds } from '../streams/offset-holds.js';
+
+/**
+ * Decides which offset of one partition is safe to commit.
+ *
+ * A record is *taken* when it enters the pipeline and *complete* when everything it caused has
+ * been acknowledged by the sinks. The safe commit point is the offset after the highest
+ * contiguous complete record, and never past the lowest offset an operator still *holds* (an
+ * open window holds the earliest record that contributed to it). Committing it means a restart
+ * replays exactly the records whose effects are not yet durable.
+ *
+ * Records are taken in offset order; offsets may have gaps (compaction, transaction markers).
+ * Completion may come out of order. Every operation is O(1) amortised.
+ *
+ * @example
+ * const tracker = new OffsetTracker(100); // committed position: next offset to read is 100
+ * tracker.take(100); tracker.take(101);
+ * const release = tracker.hold(100);
+ * tracker.complete(100); tracker.complete(101);
+ * tracker.commitPoint(); // 100: the hold keeps offset 100 uncommitted
+ * release();
+ * tracker.commitPoint(); // 102
+ */
+export class OffsetTracker implements OffsetHolds {
+  // Offsets taken and not yet known complete, in offset order, from `head`.
+  private readonly inFlight: number[] = [];
+  private head = 0;
+  private readonly completed = new Set<number>();
+  // Held offsets in ascending order from `holdHead`; released ones are counted in `released`.
+  private readonly holds: number[] = [];
+  private holdHead = 0;
+  private readonly released = new Map<number, number>();
+  private next: number;
+
+  /** @param position the partition's committed offset: the next offset to read. */
+  constructor(position: number) {
+    this.next = position;
+  }
+
+  /** The offset after the last record taken: records below it are already in. */
+  get nextOffset(): number {
+    return this.next;
+  }
+
+  /** Records taken and not yet complete. */
+  get pending(): number {
+    return this.inFlight.length - this.head;
+  }
+
+  /** Number of holds not yet released. */
+  get held(): number {
+    let releasedCount = 0;
+    for (const n of this.released.values()) releasedCount += n;
+    return this.holds.length - this.holdHead - releasedCount;
+  }
+
+  /** A record at `offset` entered the pipeline. Offsets must be taken in ascending order. */
+  take(offset: number): void {
+    if (offset < this.next) {
+      throw new RangeError(`offset ${offset} taken out of order: expected at least ${this.next}`);
+    }
+    this.inFlight.push(offset);
+    this.next = offset + 1;
+  }
+
+  /** Everything the record at `offset` caused is acknowledged. */
+  complete(offset: number): void {
+    if (this.head < this.inFlight.length && this.inFlight[this.head] === offset) {
+      this.head++;
+      this.drainCompleted();
+    } else {
+      this.completed.add(offset);
+    }
+    this.compact();
+  }
+
+  hold(offset: number): () => void {
+    const holds = this.holds;
+    if (holds.length === this.holdHead || holds[holds.length - 1] <= offset) {
+      holds.push(offset);
+    } else {
+      // Out of order (rare): keep the array sorted.
+      let lo = this.holdHead;
+      let hi = holds.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (holds[mid] <= offset) lo = mid + 1;
+        else hi = mid;
+      }
+      holds.splice(lo, 0, offset);
+    }
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.released.set(offset, (this.released.get(offset) ?? 0) + 1);
+      this.dropReleasedHolds();
+    };
+  }
+
+  /** The lowest offset still held, or undefined. */
+  lowestHold(): number | undefined {
+    return this.holdHead < this.holds.length ? this.holds[this.holdHead] : undefined;
+  }
+
+  /** The offset that is safe to commit now: the next offset a restart must read. */
+  commitPoint(): number {
+    const firstIncomplete = this.head < this.inFlight.length ? this.inFlight[this.head] : this.next;
+    const lowestHold = this.lowestHold();
+    return lowestHold === undefined ? firstIncomplete : Math.min(firstIncomplete, lowestHold);
+  }
+
+  private drainCompleted(): void {
+    while (this.head < this.inFlight.length && this.completed.delete(this.inFlight[this.head])) {
+      this.head++;
+    }
+  }
+
+  private dropReleasedHolds(): void {
+    while (this.holdHead < this.holds.length) {
+      const offset = this.holds[this.holdHead];
+      const n = this.released.get(offset);
+      if (n === undefined) break;
+      if (n === 1) this.released.delete(offset);
+      else this.released.set(offset, n - 1);
+      this.holdHead++;
+    }
+    if (this.holdHead > 1024 && this.holdHead * 2 > this.holds.length) {
+      this.holds.splice(0, this.holdHead);
+      this.holdHead = 0;
+    }
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.inFlight.length) {
+      this.inFlight.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}

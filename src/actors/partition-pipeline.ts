@@ -1,0 +1,308 @@
+import { Subject, isObservable, type Observable, type Subscription } from 'rxjs';
+import type { Logger } from 'pino';
+import type { LogRecord, OutgoingRecord, PartitionBatch, TopicPartition } from '../connectors/log.js';
+import { ConfigError } from '../errors.js';
+import type { TributaryMetrics } from '../observability/metrics.js';
+import type { PipelineContext, ResolvedProcessor } from '../processor/define-processor.js';
+import type { Sink } from '../sinks/sink.js';
+import type { OffsetHolds } from '../streams/offset-holds.js';
+import type { StreamRecord } from '../streams/stream-record.js';
+import { toDeadLetterRecord, type DeadLetter, type DeadLetterKind } from '../supervision/dead-letter.js';
+import { OffsetTracker } from './offset-tracker.js';
+import { Turn } from './turn.js';
+
+/** Failed attempts at one offset, kept by whoever restarts the pipeline so they survive restarts. */
+export interface FailedAttempt {
+  count: number;
+  lastError: string;
+}
+
+/** Everything a {@link PartitionPipeline} needs from the processor runtime around it. */
+export interface PartitionPipelineOptions {
+  readonly processor: ResolvedProcessor;
+  readonly topicPartition: TopicPartition;
+  /** The committed offset: the first offset this pipeline expects. */
+  readonly startOffset: number;
+  readonly deadLetters: Sink<OutgoingRecord>;
+  /** Failed attempts per offset of this partition; survives restarts. */
+  readonly failedAttempts: Map<number, FailedAttempt>;
+  readonly metrics: TributaryMetrics;
+  readonly logger: Logger;
+  /** The pipeline failed (an operator threw, a sink write failed); called once. */
+  readonly onFailure: (error: Error, offset: number | undefined) => void;
+  /** Fetch should pause (`true`) or resume (`false`) for backpressure. */
+  readonly onBackpressure: (paused: boolean) => void;
+}
+
+/**
+ * The data path of one partition: decode each fetched record (or dead-letter it), push it
+ * through the user's RxJS pipeline, hand the results to the sinks, and mark the record
+ * complete in the {@link OffsetTracker} when the sinks have acknowledged what it caused.
+ *
+ * Records of a batch are pushed synchronously, one after another, in offset order. Everything
+ * the pipeline emits meanwhile belongs to that batch's {@link Turn}; the turn's results are
+ * written when the batch is done, and its records complete (and its operators' holds are
+ * released) when every write is acknowledged. Results emitted later, outside any batch (a timer,
+ * an asynchronous operator), form a turn of their own that closes at the next microtask.
+ *
+ * Not an actor: the partition's {@link partitionActorMachine} owns one and drives its
+ * lifecycle; records never go through `send()`.
+ */
+export class PartitionPipeline {
+  readonly tracker: OffsetTracker;
+  private readonly records = new Subject<StreamRecord>();
+  private readonly subscriptions: Subscription[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly labels: { processor: string; topic: string; partition: string };
+  private turn: Turn | undefined;
+  private inBatch = false;
+  private currentOffset: number | undefined;
+  private failed = false;
+  private currentFailedOffset: number | undefined;
+  private paused = false;
+
+  constructor(private readonly options: PartitionPipelineOptions) {
+    this.tracker = new OffsetTracker(options.startOffset);
+    const { processor, topicPartition } = options;
+    this.labels = { processor: processor.id, topic: topicPartition.topic, partition: String(topicPartition.partition) };
+  }
+
+  /** True once the pipeline has failed; it takes no more records. */
+  get hasFailed(): boolean {
+    return this.failed;
+  }
+
+  /** Subscribes the user's pipeline. Throws a {@link ConfigError} when its outputs do not match the sinks. */
+  start(): void {
+    const { processor, topicPartition, logger } = this.options;
+    const holds: OffsetHolds = { hold: (offset) => this.hold(offset) };
+    const context: PipelineContext = {
+      processorId: processor.id,
+      topic: topicPartition.topic,
+      partition: topicPartition.partition,
+      holds,
+      logger,
+    };
+    const outputs = processor.pipeline(this.records.asObservable() as Observable<StreamRecord<never, never>>, context);
+    const streams: Array<[string, Observable<unknown>]> = isObservable(outputs)
+      ? [['default', outputs]]
+      : Object.entries(outputs as Record<string, Observable<unknown>>);
+    for (const [name, stream] of streams) {
+      if (!processor.sinks[name]) {
+        throw new ConfigError(`${processor.id}.sinks`, `the pipeline returns a stream '${name}' but no sink has that name`);
+      }
+      if (!isObservable(stream)) throw new ConfigError(`${processor.id}.pipeline`, `output '${name}' is not an Observable`);
+    }
+    for (const [name, stream] of streams) {
+      this.subscriptions.push(
+        stream.subscribe({
+          next: (item) => this.openTurn().add(name, item),
+          error: (err: unknown) => this.fail(err),
+        }),
+      );
+    }
+  }
+
+  /** Takes a fetched batch through the pipeline, synchronously. Records before the start offset are skipped. */
+  deliver(batch: PartitionBatch): void {
+    if (this.failed) return;
+    const { metrics } = this.options;
+    const turn = this.openTurn();
+    this.inBatch = true;
+    let taken = 0;
+    try {
+      for (const record of batch.records) {
+        if (record.offset < this.tracker.nextOffset || this.failed) continue;
+        this.tracker.take(record.offset);
+        taken++;
+        this.currentOffset = record.offset;
+        turn.offsets.push(record.offset);
+        const letter = this.checkPoison(record);
+        if (letter) {
+          turn.deadLetters.push(letter);
+          continue;
+        }
+        const decoded = this.decode(record);
+        if ('kind' in decoded) {
+          turn.deadLetters.push(decoded);
+          continue;
+        }
+        this.records.next(decoded);
+      }
+    } finally {
+      this.currentOffset = undefined;
+      this.inBatch = false;
+      if (taken > 0) {
+        metrics.recordsIn.inc(this.labels, taken);
+        const last = batch.records[batch.records.length - 1];
+        metrics.lag.set(this.labels, Math.max(0, batch.highWatermark - (last.offset + 1)));
+      }
+      this.closeTurn();
+    }
+  }
+
+  /** The input ended (a finite source): completes the pipeline's records so every window fires. */
+  end(): void {
+    if (this.failed) return;
+    this.openTurn();
+    this.records.complete();
+    this.closeTurn();
+  }
+
+  /** Resolves when every write so far is acknowledged (or failed). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Unsubscribes the pipeline; its operators release their state. */
+  stop(): void {
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.subscriptions.length = 0;
+  }
+
+  private hold(offset: number): () => void {
+    const release = this.tracker.hold(offset);
+    // A release waits for the results emitted in the same turn: the window that released its
+    // hold has just emitted its result, which must be acknowledged before the commit passes.
+    return () => this.openTurn().releases.push(release);
+  }
+
+  private openTurn(): Turn {
+    if (!this.turn) {
+      this.turn = new Turn();
+      if (!this.inBatch) queueMicrotask(() => this.closeTurn());
+    }
+    return this.turn;
+  }
+
+  private closeTurn(): void {
+    const turn = this.turn;
+    if (!turn) return;
+    this.turn = undefined;
+    if (this.failed && this.currentFailedOffset !== undefined) {
+      turn.offsets = turn.offsets.filter((o) => o !== this.currentFailedOffset);
+    }
+    const writes = this.write(turn);
+    if (writes.length === 0) {
+      this.settle(turn);
+      return;
+    }
+    const started = performance.now();
+    const done = Promise.all(writes).then(
+      () => {
+        this.options.metrics.latency.observe({ processor: this.labels.processor }, (performance.now() - started) / 1000);
+        this.settle(turn);
+      },
+      (err: unknown) => this.fail(err),
+    );
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
+    this.checkBackpressure();
+  }
+
+  private write(turn: Turn): Promise<void>[] {
+    const { processor, metrics } = this.options;
+    const writes: Promise<void>[] = [];
+    for (const [name, items] of turn.outputs) {
+      writes.push(processor.sinks[name].write(items).then(() => void metrics.recordsOut.inc({ processor: processor.id, sink: name }, items.length)));
+    }
+    if (turn.deadLetters.length > 0) {
+      const records = turn.deadLetters.map((letter) => toDeadLetterRecord(processor.id, letter));
+      writes.push(
+        this.options.deadLetters.write(records).then(() => {
+          for (const letter of turn.deadLetters) {
+            metrics.deadLetters.inc({ processor: processor.id, reason: letter.kind });
+            this.options.failedAttempts.delete(letter.record.offset);
+          }
+        }),
+      );
+    }
+    return writes;
+  }
+
+  private settle(turn: Turn): void {
+    for (const offset of turn.offsets) this.tracker.complete(offset);
+    for (const release of turn.releases) release();
+    this.options.metrics.buffered.set(this.labels, this.tracker.pending);
+    this.checkBackpressure();
+  }
+
+  private checkBackpressure(): void {
+    const pending = this.tracker.pending;
+    if (!this.paused && pending >= this.options.processor.highWater) {
+      this.paused = true;
+      this.options.metrics.pauses.inc(this.labels);
+      this.options.onBackpressure(true);
+    } else if (this.paused && pending <= this.options.processor.lowWater) {
+      this.paused = false;
+      this.options.onBackpressure(false);
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    const error = err instanceof Error ? err : new Error(String(err));
+    const offset = this.currentOffset;
+    this.currentFailedOffset = offset;
+    if (offset !== undefined) {
+      const previous = this.options.failedAttempts.get(offset);
+      this.options.failedAttempts.set(offset, { count: (previous?.count ?? 0) + 1, lastError: error.message });
+    }
+    this.options.onFailure(error, offset);
+  }
+
+  private checkPoison(record: LogRecord): DeadLetter | undefined {
+    const attempt = this.options.failedAttempts.get(record.offset);
+    if (!attempt || attempt.count < this.options.processor.maxAttempts) return undefined;
+    return this.deadLetter(record, 'poison', `processing failed ${attempt.count} times: ${attempt.lastError}`, attempt.count);
+  }
+
+  private decode(record: LogRecord): StreamRecord | DeadLetter {
+    const { processor } = this.options;
+    const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    if (size > processor.maxRecordBytes) {
+      return this.deadLetter(record, 'oversized', `record of ${size} bytes exceeds maxRecordBytes ${processor.maxRecordBytes}`);
+    }
+    let key: unknown;
+    let value: unknown;
+    try {
+      key = processor.key.deserialize(record.key);
+    } catch (err) {
+      return this.deadLetter(record, 'deserialization', `key: ${(err as Error).message}`);
+    }
+    try {
+      value = processor.value.deserialize(record.value);
+    } catch (err) {
+      return this.deadLetter(record, 'deserialization', (err as Error).message);
+    }
+    const decoded: StreamRecord = {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      key,
+      value,
+      headers: record.headers,
+      timestamp: record.timestamp,
+    };
+    if (!processor.timestamp) return decoded;
+    let timestamp: number | null | undefined;
+    try {
+      timestamp = processor.timestamp(decoded);
+    } catch (err) {
+      return this.deadLetter(record, 'timestamp', `timestamp extractor threw: ${(err as Error).message}`);
+    }
+    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
+      return this.deadLetter(record, 'timestamp', `missing or invalid timestamp: ${String(timestamp)}`);
+    }
+    return { ...decoded, timestamp };
+  }
+
+  private deadLetter(record: LogRecord, kind: DeadLetterKind, reason: string, attempts = 1): DeadLetter {
+    this.options.logger.warn(
+      { topic: record.topic, partition: record.partition, offset: record.offset, kind, reason },
+      'record sent to the dead-letter topic',
+    );
+    return { kind, reason, record, attempts };
+  }
+}

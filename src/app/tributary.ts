@@ -1,0 +1,152 @@
+import { merge, Subject, type Observable } from 'rxjs';
+import type { Logger } from 'pino';
+import type { LogConnector, LogProducer } from '../connectors/log.js';
+import { MemoryLog } from '../connectors/memory/index.js';
+import { ConfigError, TributaryError } from '../errors.js';
+import { startHttpEndpoint, type HttpEndpoint, type HealthReport } from '../observability/http-endpoint.js';
+import { createLogger } from '../observability/logger.js';
+import { TributaryMetrics } from '../observability/metrics.js';
+import type { ProcessorDefinition } from '../processor/define-processor.js';
+import type { LifecycleEvent } from '../processor/lifecycle-event.js';
+import { ProcessorRuntime } from '../processor/processor-runtime.js';
+import type { BackoffOptions } from '../supervision/backoff.js';
+
+/** Options of {@link createTributary}. */
+export interface TributaryOptions {
+  /** The log to run on. Default: a new embedded {@link MemoryLog}. */
+  readonly log?: LogConnector;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly processors: readonly ProcessorDefinition<any, any>[];
+  /** Default: {@link createLogger}(). */
+  readonly logger?: Logger;
+  /** Default: metrics in a registry of their own. */
+  readonly metrics?: TributaryMetrics;
+  /** Serve `/metrics` and `/health` on this port (0: any free port). Default: no HTTP server. */
+  readonly httpPort?: number;
+  /** Stop gracefully on SIGTERM and SIGINT. Default false (the embedding service decides). */
+  readonly shutdownOnSignals?: boolean;
+  /** How long `stop()` may take before it gives up waiting. Default 30,000 ms. */
+  readonly shutdownTimeoutMs?: number;
+  /** Delay between restarts of a failed partition actor. Default 100 ms doubling to 10 s. */
+  readonly restartBackoff?: BackoffOptions;
+}
+
+/** A running tributary node: its processors, metrics, and lifecycle. */
+export interface Tributary {
+  readonly log: LogConnector;
+  readonly metrics: TributaryMetrics;
+  readonly logger: Logger;
+  /** Every processor's and partition actor's lifecycle events. */
+  readonly lifecycle: Observable<LifecycleEvent>;
+  /** `http://host:port` of the `/metrics` + `/health` endpoint, when `httpPort` was given. */
+  readonly httpUrl: string | undefined;
+  start(): Promise<void>;
+  /** Stops fetching, drains in-flight records, flushes sinks, commits, leaves the groups. */
+  stop(): Promise<void>;
+  /** Health as `/health` reports it. */
+  health(): HealthReport;
+  /** The runtime of a processor, by id. */
+  processor(id: string): ProcessorRuntime;
+}
+
+/**
+ * Creates a tributary node running `processors` on `log` (the embedded MemoryLog by default).
+ * Processor definitions are validated now; nothing connects until `start()`.
+ *
+ * @example
+ * const app = createTributary({ processors: [pageViews] }); // embedded MemoryLog
+ * await app.start();
+ * app.lifecycle.subscribe((e) => console.log(e.type));
+ * process.on('SIGTERM', () => void app.stop());
+ */
+export function createTributary(options: TributaryOptions): Tributary {
+  if (!options || !Array.isArray(options.processors) || options.processors.length === 0) {
+    throw new ConfigError('processors', 'give at least one processor definition');
+  }
+  const log = options.log ?? new MemoryLog();
+  const logger = options.logger ?? createLogger();
+  const metrics = options.metrics ?? new TributaryMetrics();
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
+  let producer: LogProducer | undefined;
+  let runtimes: ProcessorRuntime[] = [];
+  const ids = new Set<string>();
+  for (const p of options.processors) {
+    if (ids.has(p.id)) throw new ConfigError('processors', `two processors have the id '${p.id}'`);
+    ids.add(p.id);
+  }
+  const lifecycle = new Subject<LifecycleEvent>();
+  let http: HttpEndpoint | undefined;
+  let state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'signal received: stopping gracefully');
+    void app.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'graceful stop failed');
+        process.exit(1);
+      },
+    );
+  };
+
+  const app: Tributary = {
+    log,
+    metrics,
+    logger,
+    lifecycle: lifecycle.asObservable(),
+    get httpUrl() {
+      return http?.url;
+    },
+    async start() {
+      if (state !== 'created') throw new TributaryError(`cannot start: the app is ${state}`);
+      state = 'starting';
+      producer = log.producer();
+      runtimes = options.processors.map(
+        (definition) => new ProcessorRuntime(definition, { log, producer: producer!, metrics, logger, restartBackoff: options.restartBackoff }),
+      );
+      merge(...runtimes.map((r) => r.lifecycle)).subscribe(lifecycle);
+      for (const runtime of runtimes) await runtime.start();
+      if (options.httpPort !== undefined) {
+        http = await startHttpEndpoint({ port: options.httpPort, registry: metrics.registry, health: () => app.health() });
+        logger.info({ url: http.url }, 'metrics and health endpoint listening');
+      }
+      if (options.shutdownOnSignals) {
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
+      }
+      state = 'running';
+    },
+    async stop() {
+      if (state === 'stopped' || state === 'stopping') return;
+      state = 'stopping';
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      const work = (async () => {
+        for (const runtime of runtimes) await runtime.stop();
+        await producer?.close();
+        await http?.close();
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), shutdownTimeoutMs);
+      });
+      const outcome = await Promise.race([work.then(() => 'done' as const), timeout]);
+      clearTimeout(timer);
+      state = 'stopped';
+      if (outcome === 'timeout') {
+        throw new TributaryError(`stop() did not finish within shutdownTimeoutMs (${shutdownTimeoutMs} ms)`);
+      }
+      logger.info('stopped');
+    },
+    health() {
+      const processors = runtimes.map((r) => ({ id: r.processor.id, partitions: r.status() }));
+      const failed = processors.some((p) => p.partitions.some((s) => s.state === 'failed'));
+      return { ok: state === 'running' && !failed, state, processors };
+    },
+    processor(id: string) {
+      const runtime = runtimes.find((r) => r.processor.id === id);
+      if (!runtime) throw new TributaryError(`no processor '${id}' (have: ${runtimes.map((r) => r.processor.id).join(', ')})`);
+      return runtime;
+    },
+  };
+  return app;
+}

@@ -1,0 +1,3 @@
+export { KafkaConnector } from './kafka-connector.js';
+export type { KafkaOptions, KafkaSasl } from './kafka-options.js';
+export { KafkaError } from './kafka-errors.js';

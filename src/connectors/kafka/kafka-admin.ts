@@ -1,0 +1,89 @@
+import type { Admin, Kafka } from 'kafkajs';
+import { TributaryError } from '../../errors.js';
+import type { LogAdmin, PartitionOffset, TopicSpec } from '../log.js';
+import { kafkaError } from './kafka-errors.js';
+
+/**
+ * Topic administration through the kafkajs admin client: creates the topics a processor needs,
+ * and says clearly when a topic exists with another partition count or cannot be created.
+ *
+ * @example
+ * const admin = new KafkaAdmin(kafka);
+ * await admin.ensureTopics([{ name: 'page-views', partitions: 4 }]);
+ * await admin.close();
+ */
+export class KafkaAdmin implements LogAdmin {
+  private readonly admin: Admin;
+  private connected: Promise<void> | undefined;
+
+  constructor(
+    kafka: Kafka,
+    private readonly defaultReplicationFactor = -1,
+  ) {
+    this.admin = kafka.admin();
+  }
+
+  /** The connected kafkajs admin (for the group consumer's offset look-ups). */
+  async client(): Promise<Admin> {
+    this.connected ??= this.admin.connect().catch((err: unknown) => {
+      this.connected = undefined;
+      throw kafkaError('connecting the admin client', err);
+    });
+    await this.connected;
+    return this.admin;
+  }
+
+  async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
+    const admin = await this.client();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length > 0) {
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({
+            topic: t.name,
+            numPartitions: t.partitions,
+            replicationFactor: t.replicationFactor ?? this.defaultReplicationFactor,
+            configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+          })),
+        });
+      } catch (err) {
+        // Another member may have created it meanwhile; anything else is reported with the topics' names.
+        const stillMissing = missing.filter((t) => !existing.has(t.name));
+        const now = new Set(await admin.listTopics());
+        if (stillMissing.some((t) => !now.has(t.name))) {
+          throw kafkaError(`creating topics ${stillMissing.map((t) => t.name).join(', ')} (is topic creation allowed for this principal?)`, err);
+        }
+      }
+    }
+    for (const spec of topics) {
+      const count = await this.partitionCount(spec.name);
+      if (count !== undefined && count !== spec.partitions) {
+        throw new TributaryError(`topic ${spec.name} exists with ${count} partitions, but ${spec.partitions} are configured`);
+      }
+    }
+  }
+
+  async partitionCount(topic: string): Promise<number | undefined> {
+    const admin = await this.client();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      return metadata.topics[0]?.partitions.length;
+    } catch (err) {
+      if ((err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined;
+      throw kafkaError(`reading metadata of ${topic}`, err);
+    }
+  }
+
+  async endOffsets(topic: string): Promise<PartitionOffset[]> {
+    const admin = await this.client();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.map((o) => ({ topic, partition: o.partition, offset: Number(o.high) }));
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.admin.disconnect();
+    this.connected = undefined;
+  }
+}

@@ -1,0 +1,187 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type {
+  GroupConsumer,
+  GroupConsumerHandlers,
+  GroupConsumerOptions,
+  LogHeaders,
+  LogRecord,
+  PartitionOffset,
+  TopicPartition,
+} from '../log.js';
+import type { KafkaAdmin } from './kafka-admin.js';
+import { kafkaError } from './kafka-errors.js';
+
+/** Consumer tuning passed down from the connector's options. */
+export interface KafkaConsumerTuning {
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly maxBytesPerPartition?: number;
+}
+
+const tpKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+
+/**
+ * A kafkajs consumer-group member behind tributary's {@link GroupConsumer} contract.
+ *
+ * - `autoCommit` is off: offsets are committed only through {@link commit}, and only for
+ *   partitions this member owns at that moment (kafkajs#1046: kafkajs would commit a revoked
+ *   partition's offset after a rebalance).
+ * - kafkajs has no revoke callback. Each `GROUP_JOIN` carries the new assignment; partitions
+ *   that left it are revoked (already owned by someone else: their uncommitted records are
+ *   replayed there, at-least-once), partitions that joined it are assigned. Batches wait until
+ *   that reconciliation has run, so `onAssigned` always precedes a partition's first batch.
+ * - `eachBatch` hands the batch over and returns; processing is synchronous and bounded by the
+ *   fetch size, and a heartbeat follows every batch, so long work never misses the session.
+ * - Batches fetched before a `seek` are stale and dropped (`isStale()`), then refetched.
+ * - `stop()` pauses fetching, lets `onRevoked` drain and commit while still a member, then
+ *   leaves the group.
+ *
+ * @example
+ * const consumer = new KafkaGroupConsumer(kafka, admin, { groupId: 'g', topics: ['clicks'] });
+ * await consumer.start({ onAssigned, onRevoked, onBatch });
+ */
+export class KafkaGroupConsumer implements GroupConsumer {
+  private readonly consumer: Consumer;
+  private readonly assigned = new Map<string, TopicPartition>();
+  private reconciling: Promise<void> = Promise.resolve();
+  private handlers: GroupConsumerHandlers | undefined;
+  private stopped = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly admin: KafkaAdmin,
+    private readonly options: GroupConsumerOptions,
+    tuning: KafkaConsumerTuning = {},
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: tuning.heartbeatIntervalMs ?? 3_000,
+      maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1_048_576,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10 },
+    });
+  }
+
+  async start(handlers: GroupConsumerHandlers): Promise<void> {
+    this.handlers = handlers;
+    const { consumer } = this;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assignment = event.payload.memberAssignment as Record<string, number[]>;
+      this.reconciling = this.reconciling.then(() => this.reconcile(assignment)).catch((err: unknown) => {
+        handlers.onCrash?.(err instanceof Error ? err : new Error(String(err)));
+      });
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      const error = event.payload.error;
+      if (!event.payload.restart) handlers.onCrash?.(error);
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 4,
+        eachBatch: (payload) => this.eachBatch(payload),
+      });
+    } catch (err) {
+      throw kafkaError(`joining consumer group ${this.options.groupId}`, err);
+    }
+  }
+
+  private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    await this.reconciling;
+    if (!isRunning() || isStale() || this.stopped) return;
+    const key = tpKey(batch.topic, batch.partition);
+    if (!this.assigned.has(key)) return;
+    const { topic, partition } = batch;
+    const records: LogRecord[] = batch.messages.map((m) => ({
+      topic,
+      partition,
+      offset: Number(m.offset),
+      key: m.key,
+      value: m.value,
+      headers: toHeaders(m.headers),
+      timestamp: Number(m.timestamp),
+    }));
+    await this.handlers!.onBatch({ topic, partition, records, highWatermark: Number(batch.highWatermark) });
+    if (batch.messages.length > 0 && !isStale()) resolveOffset(batch.lastOffset());
+    await heartbeat();
+  }
+
+  private async reconcile(assignment: Record<string, number[]>): Promise<void> {
+    const next = new Map<string, TopicPartition>();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) next.set(tpKey(topic, partition), { topic, partition });
+    }
+    const revoked = [...this.assigned].filter(([k]) => !next.has(k)).map(([, tp]) => tp);
+    const added = [...next].filter(([k]) => !this.assigned.has(k)).map(([, tp]) => tp);
+    for (const tp of revoked) this.assigned.delete(tpKey(tp.topic, tp.partition));
+    if (revoked.length > 0) await this.handlers!.onRevoked(revoked);
+    for (const tp of added) this.assigned.set(tpKey(tp.topic, tp.partition), tp);
+    if (added.length > 0) await this.handlers!.onAssigned(added);
+  }
+
+  pause(tp: TopicPartition): void {
+    this.consumer.pause([{ topic: tp.topic, partitions: [tp.partition] }]);
+  }
+
+  resume(tp: TopicPartition): void {
+    this.consumer.resume([{ topic: tp.topic, partitions: [tp.partition] }]);
+  }
+
+  seek(tp: TopicPartition, offset: number): void {
+    this.consumer.seek({ topic: tp.topic, partition: tp.partition, offset: String(offset) });
+  }
+
+  async commit(offsets: readonly PartitionOffset[]): Promise<void> {
+    const owned = offsets.filter((o) => this.assigned.has(tpKey(o.topic, o.partition)));
+    if (owned.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(owned.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
+    } catch (err) {
+      throw kafkaError(`committing offsets of group ${this.options.groupId}`, err);
+    }
+  }
+
+  async committed(partitions: readonly TopicPartition[]): Promise<PartitionOffset[]> {
+    const admin = await this.admin.client();
+    const topics = [...new Set(partitions.map((p) => p.topic))];
+    const fetched = await admin.fetchOffsets({ groupId: this.options.groupId, topics });
+    const result: PartitionOffset[] = [];
+    for (const tp of partitions) {
+      const found = fetched.find((t) => t.topic === tp.topic)?.partitions.find((p) => p.partition === tp.partition);
+      result.push({ ...tp, offset: found ? Number(found.offset) : -1 });
+    }
+    return result;
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.assigned.values()];
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const owned = [...this.assigned.values()];
+    const byTopic = new Map<string, number[]>();
+    for (const tp of owned) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+    if (byTopic.size > 0) this.consumer.pause([...byTopic].map(([topic, partitions]) => ({ topic, partitions })));
+    await this.reconciling;
+    // Drain and commit while still a member, then leave the group.
+    if (owned.length > 0) await this.handlers?.onRevoked(owned);
+    this.assigned.clear();
+    await this.consumer.disconnect();
+    await this.admin.close();
+  }
+}
+
+function toHeaders(headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): LogHeaders {
+  const result: LogHeaders = {};
+  if (!headers) return result;
+  for (const [name, value] of Object.entries(headers)) {
+    result[name] = Array.isArray(value) ? value[value.length - 1] : value;
+  }
+  return result;
+}

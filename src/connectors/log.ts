@@ -1,0 +1,135 @@
+/**
+ * The narrow contract between tributary's runtime and a partitioned log.
+ *
+ * Two implementations hold to it: the embedded {@link MemoryLog} (`connectors/memory/`) and
+ * Kafka through kafkajs (`connectors/kafka/`). The runtime never imports kafkajs directly;
+ * everything it needs from a log is here, so another client could replace kafkajs, and one
+ * contract suite (`test/contract/`) runs against both implementations.
+ *
+ * Offsets are plain numbers (safe up to 2^53, i.e. ~9 quadrillion records a partition).
+ * A committed offset is, as in Kafka, the offset of the *next* record to read.
+ */
+
+/** A topic and one of its partitions. */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** Header values as they come off the wire; `undefined` where the log has none. */
+export type LogHeaders = Record<string, Buffer | string | undefined>;
+
+/** One record as it sits in the log: bytes, not yet deserialized. */
+export interface LogRecord extends TopicPartition {
+  readonly offset: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: LogHeaders;
+  /** Epoch milliseconds: the producer's create time or the log's append time. */
+  readonly timestamp: number;
+}
+
+/** Records fetched from one partition, in offset order. */
+export interface PartitionBatch extends TopicPartition {
+  readonly records: readonly LogRecord[];
+  /** Offset of the next record the log will append to this partition (Kafka's high watermark). */
+  readonly highWatermark: number;
+}
+
+/** A record to append. Without `partition`, the key picks it (murmur2, as Kafka's default partitioner). */
+export interface OutgoingRecord {
+  readonly key?: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers?: Record<string, Buffer | string>;
+  readonly partition?: number;
+  readonly timestamp?: number;
+}
+
+/** An offset to commit: the next offset to read on that partition. */
+export interface PartitionOffset extends TopicPartition {
+  readonly offset: number;
+}
+
+/**
+ * What a group consumer calls back into. Each callback is awaited before the consumer goes on,
+ * so `onRevoked` can drain and commit before the partitions are given up where the log allows.
+ */
+export interface GroupConsumerHandlers {
+  /** New partitions are ours; fetching starts at each one's committed offset (or the reset policy's). */
+  onAssigned(partitions: readonly TopicPartition[]): Promise<void>;
+  /** These partitions are no longer (or soon no longer) ours: stop using them. */
+  onRevoked(partitions: readonly TopicPartition[]): Promise<void>;
+  /** A batch for a partition currently assigned; resolve once it has been taken in (not processed). */
+  onBatch(batch: PartitionBatch): Promise<void>;
+  /** The consumer failed in a way it cannot recover from by itself. */
+  onCrash?(error: Error): void;
+}
+
+/** Options for joining a consumer group. */
+export interface GroupConsumerOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Where to start when the group has no committed offset. Default `'earliest'`. */
+  readonly fromBeginning?: boolean;
+  /** Upper bound on records delivered in one batch. */
+  readonly maxBatchRecords?: number;
+}
+
+/** A member of a consumer group: partitions come and go as members join and leave. */
+export interface GroupConsumer {
+  start(handlers: GroupConsumerHandlers): Promise<void>;
+  /** Stop fetching a partition (backpressure); records already delivered stay delivered. */
+  pause(partition: TopicPartition): void;
+  /** Fetch a paused partition again. */
+  resume(partition: TopicPartition): void;
+  /**
+   * Fetch from `offset` next (a restarted partition actor replays from its committed offset).
+   * Batches already fetched past it and not yet delivered are discarded.
+   */
+  seek(partition: TopicPartition, offset: number): void;
+  /**
+   * Commit offsets for partitions this member owns. Offsets for partitions it does not own (any
+   * longer) are dropped, never committed (kafkajs#1046).
+   */
+  commit(offsets: readonly PartitionOffset[]): Promise<void>;
+  /** The group's committed offsets, -1 where none. */
+  committed(partitions: readonly TopicPartition[]): Promise<PartitionOffset[]>;
+  /** Partitions currently assigned to this member. */
+  assignment(): TopicPartition[];
+  /** Leave the group. `onRevoked` is called for every partition still assigned. */
+  stop(): Promise<void>;
+}
+
+/** Appends records to topics. `send` resolves when the log has acknowledged every record. */
+export interface LogProducer {
+  send(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The description of a topic a processor needs. */
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor?: number;
+  readonly config?: Record<string, string>;
+}
+
+/** Topic administration. */
+export interface LogAdmin {
+  /** Create the topics that do not exist; check the partition count of those that do. */
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  /** Number of partitions of a topic, or undefined when it does not exist. */
+  partitionCount(topic: string): Promise<number | undefined>;
+  /** Offset of the next record each partition will append. */
+  endOffsets(topic: string): Promise<PartitionOffset[]>;
+  close(): Promise<void>;
+}
+
+/** A partitioned log tributary can run on. */
+export interface LogConnector {
+  /** A short name for logs and metrics: `'memory'` or `'kafka'`. */
+  readonly kind: string;
+  groupConsumer(options: GroupConsumerOptions): GroupConsumer;
+  producer(): LogProducer;
+  admin(): LogAdmin;
+}

@@ -1,0 +1,69 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+/** What `/health` reports. */
+export interface HealthReport {
+  readonly ok: boolean;
+  readonly [detail: string]: unknown;
+}
+
+/** Options of {@link startHttpEndpoint}. */
+export interface HttpEndpointOptions {
+  /** Default 0: any free port. */
+  readonly port?: number;
+  /** Default `127.0.0.1`. */
+  readonly host?: string;
+  readonly registry: Registry;
+  readonly health: () => HealthReport;
+}
+
+/** A running `/metrics` + `/health` server. */
+export interface HttpEndpoint {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `GET /metrics` (Prometheus text) and `GET /health` (JSON; HTTP 200 when healthy, 503
+ * when not) for orchestrators and scrapers.
+ *
+ * @example
+ * const endpoint = await startHttpEndpoint({ port: 9464, registry: metrics.registry, health: () => ({ ok: true }) });
+ * // curl http://127.0.0.1:9464/metrics
+ */
+export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<HttpEndpoint> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics') {
+      options.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': options.registry.contentType });
+          res.end(text);
+        },
+        (err: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(String(err));
+        },
+      );
+      return;
+    }
+    if (req.method === 'GET' && path === '/health') {
+      const report = options.health();
+      res.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(report));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found: try /metrics or /health\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${address.address}:${address.port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,183 @@
+import type { Observable } from 'rxjs';
+import type { Logger } from 'pino';
+import { ConfigError } from '../errors.js';
+import { json } from '../serdes/json.js';
+import type { Serde } from '../serdes/serde.js';
+import { string } from '../serdes/string.js';
+import type { Sink } from '../sinks/sink.js';
+import type { OffsetHolds } from '../streams/offset-holds.js';
+import type { StreamRecord } from '../streams/stream-record.js';
+
+/** What a pipeline returns: one stream of results, or named streams, one per sink. */
+export type PipelineOutputs = Observable<unknown> | Readonly<Record<string, Observable<unknown>>>;
+
+/** What a pipeline function gets besides its records: the partition it runs for and its runtime hooks. */
+export interface PipelineContext {
+  readonly processorId: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** Keep the commit point from passing records an open window still needs. */
+  readonly holds: OffsetHolds;
+  readonly logger: Logger;
+}
+
+/** Where a processor reads from and how records are decoded. */
+export interface SourceOptions<K, V> {
+  /** One topic or several (all partitions of each are spread over the group's members). */
+  readonly topics: string | readonly string[];
+  /** Key decoding. Default {@link string}. */
+  readonly key?: Serde<K>;
+  /** Value decoding (with validation). Default {@link json}. */
+  readonly value?: Serde<V>;
+  /**
+   * Event time of a record, in epoch ms. Default: the log's timestamp. Returning `undefined`,
+   * `null` or a non-finite number sends the record to the dead-letter topic.
+   */
+  readonly timestamp?: (record: StreamRecord<K, V>) => number | null | undefined;
+  /** Larger records (key + value bytes) go to the dead-letter topic. Default 1,048,576. */
+  readonly maxRecordBytes?: number;
+}
+
+/** Dead-letter and poison-record policy. */
+export interface DeadLetterOptions {
+  /** Default `<processor id>.dlq`. */
+  readonly topic?: string;
+  /** Partitions of the dead-letter topic when it has to be created. Default 1. */
+  readonly partitions?: number;
+  /** A record whose processing failed this many times goes to the dead-letter topic. Default 3. */
+  readonly maxAttempts?: number;
+}
+
+/** Per-partition buffer bounds: fetch pauses above `highWater` records in flight, resumes below `lowWater`. */
+export interface BufferOptions {
+  /** Default 10,000. */
+  readonly highWater?: number;
+  /** Default half of `highWater`. */
+  readonly lowWater?: number;
+}
+
+/**
+ * A processor: read a topic's partitions, run each through the same RxJS pipeline, write the
+ * results to sinks, commit offsets when safe.
+ */
+export interface ProcessorDefinition<K = string | null, V = unknown> {
+  /** Unique per app; also the default consumer group id and the prefix of internal topics. */
+  readonly id: string;
+  readonly source: SourceOptions<K, V>;
+  /**
+   * Called once per assigned partition (and again after a restart) with that partition's
+   * records; returns the results. Records are delivered synchronously, so every result a
+   * record causes synchronously is attributed to it.
+   */
+  readonly pipeline: (records: Observable<StreamRecord<K, V>>, context: PipelineContext) => PipelineOutputs;
+  /** One sink for a single result stream, or one per named stream of the pipeline's outputs. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly sinks: Sink<any> | Readonly<Record<string, Sink<any>>>;
+  /** Consumer group. Default: `id`. */
+  readonly groupId?: string;
+  readonly deadLetters?: DeadLetterOptions;
+  readonly buffer?: BufferOptions;
+  /** How often completed offsets are committed. Default 1,000 ms (also on revoke and stop). */
+  readonly commitIntervalMs?: number;
+}
+
+/** A processor definition with every default filled in, as the runtime uses it. */
+export interface ResolvedProcessor<K = unknown, V = unknown> {
+  readonly id: string;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly key: Serde<K>;
+  readonly value: Serde<V>;
+  readonly timestamp: ((record: StreamRecord<K, V>) => number | null | undefined) | undefined;
+  readonly maxRecordBytes: number;
+  readonly pipeline: (records: Observable<StreamRecord<K, V>>, context: PipelineContext) => PipelineOutputs;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly sinks: Readonly<Record<string, Sink<any>>>;
+  /** True when the pipeline returns a single stream (sink name `'default'`). */
+  readonly singleOutput: boolean;
+  readonly deadLetterTopic: string;
+  readonly deadLetterPartitions: number;
+  readonly maxAttempts: number;
+  readonly highWater: number;
+  readonly lowWater: number;
+  readonly commitIntervalMs: number;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
+
+function positiveInteger(setting: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigError(setting, `must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Defines a processor, checking its configuration now: a bad setting throws a
+ * {@link ConfigError} that names it, before anything connects.
+ *
+ * @example
+ * const pageViews = defineProcessor<string, Click>({
+ *   id: 'page-views',
+ *   source: { topics: 'clicks', value: json({ schema: clickSchema }), timestamp: (r) => r.value.ts },
+ *   pipeline: (records) => records.pipe(map((r) => ({ page: r.value.page, ts: r.timestamp }))),
+ *   sinks: toTopic('page-view-events', { key: (v) => v.page }),
+ * });
+ */
+export function defineProcessor<K = string | null, V = unknown>(
+  definition: ProcessorDefinition<K, V>,
+): ProcessorDefinition<K, V> {
+  resolveProcessor(definition);
+  return definition;
+}
+
+/** Fills in defaults and validates; what {@link defineProcessor} checks. */
+export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): ResolvedProcessor<K, V> {
+  if (typeof definition !== 'object' || definition === null) throw new ConfigError('processor', 'must be an object');
+  const { id } = definition;
+  if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
+    throw new ConfigError('id', `must match ${ID_PATTERN} (letters, digits, '.', '_', '-'), got ${JSON.stringify(id)}`);
+  }
+  const topicsValue = definition.source?.topics;
+  const topics = typeof topicsValue === 'string' ? [topicsValue] : topicsValue ? [...topicsValue] : [];
+  if (topics.length === 0 || topics.some((t) => typeof t !== 'string' || t.length === 0)) {
+    throw new ConfigError(`${id}.source.topics`, 'must name at least one topic');
+  }
+  if (typeof definition.pipeline !== 'function') {
+    throw new ConfigError(`${id}.pipeline`, 'must be a function (records, context) => Observable');
+  }
+  const sinksValue = definition.sinks;
+  if (!sinksValue || typeof sinksValue !== 'object') throw new ConfigError(`${id}.sinks`, 'must be a sink or a record of sinks');
+  const singleOutput = typeof (sinksValue as Sink<unknown>).write === 'function';
+  const sinks = singleOutput ? { default: sinksValue as Sink<unknown> } : (sinksValue as Record<string, Sink<unknown>>);
+  for (const [name, sink] of Object.entries(sinks)) {
+    if (!sink || typeof sink.write !== 'function') throw new ConfigError(`${id}.sinks.${name}`, 'must have a write(items) function');
+  }
+  if (Object.keys(sinks).length === 0) throw new ConfigError(`${id}.sinks`, 'must name at least one sink');
+  const highWater = positiveInteger(`${id}.buffer.highWater`, definition.buffer?.highWater, 10_000);
+  const lowWater = positiveInteger(`${id}.buffer.lowWater`, definition.buffer?.lowWater, Math.max(1, Math.floor(highWater / 2)));
+  if (lowWater > highWater) throw new ConfigError(`${id}.buffer.lowWater`, `must not exceed highWater (${highWater}), got ${lowWater}`);
+  const maxRecordBytes = positiveInteger(`${id}.source.maxRecordBytes`, definition.source.maxRecordBytes, 1_048_576);
+  if (definition.source.timestamp !== undefined && typeof definition.source.timestamp !== 'function') {
+    throw new ConfigError(`${id}.source.timestamp`, 'must be a function (record) => epoch ms');
+  }
+  return {
+    id,
+    groupId: definition.groupId ?? id,
+    topics,
+    key: definition.source.key ?? (string() as unknown as Serde<K>),
+    value: definition.source.value ?? json<V>(),
+    timestamp: definition.source.timestamp,
+    maxRecordBytes,
+    pipeline: definition.pipeline,
+    sinks,
+    singleOutput,
+    deadLetterTopic: definition.deadLetters?.topic ?? `${id}.dlq`,
+    deadLetterPartitions: positiveInteger(`${id}.deadLetters.partitions`, definition.deadLetters?.partitions, 1),
+    maxAttempts: positiveInteger(`${id}.deadLetters.maxAttempts`, definition.deadLetters?.maxAttempts, 3),
+    highWater,
+    lowWater,
+    commitIntervalMs: positiveInteger(`${id}.commitIntervalMs`, definition.commitIntervalMs, 1_000),
+  };
+}

@@ -1,0 +1,348 @@
+import { Subject, type Observable } from 'rxjs';
+import { createActor, type ActorRefFrom } from 'xstate';
+import type { Logger } from 'pino';
+import type {
+  GroupConsumer,
+  LogConnector,
+  LogProducer,
+  OutgoingRecord,
+  PartitionBatch,
+  PartitionOffset,
+  TopicPartition,
+} from '../connectors/log.js';
+import { partitionActorMachine } from '../actors/partition-actor.js';
+import { PartitionPipeline, type FailedAttempt } from '../actors/partition-pipeline.js';
+import type { TributaryMetrics } from '../observability/metrics.js';
+import type { Sink, SinkContext } from '../sinks/sink.js';
+import { toTopicRecords } from '../sinks/topic-sink.js';
+import { backoffDelay, type BackoffOptions } from '../supervision/backoff.js';
+import { resolveProcessor, type ProcessorDefinition, type ResolvedProcessor } from './define-processor.js';
+import type { LifecycleEvent, PartitionLifecycleEvent } from './lifecycle-event.js';
+
+/** What a processor runtime is given by the app that runs it. */
+export interface ProcessorRuntimeOptions {
+  readonly log: LogConnector;
+  readonly producer: LogProducer;
+  readonly metrics: TributaryMetrics;
+  readonly logger: Logger;
+  readonly restartBackoff?: BackoffOptions;
+}
+
+type PartitionActorRef = ActorRefFrom<typeof partitionActorMachine>;
+
+/** The runtime's view of one assigned partition. */
+interface PartitionEntry {
+  readonly topicPartition: TopicPartition;
+  readonly key: string;
+  actor: PartitionActorRef | undefined;
+  pipeline: PartitionPipeline | undefined;
+  /** Whether fetched batches go to the pipeline (false while starting or restarting). */
+  accepting: boolean;
+  lastCommitted: number;
+  restarts: number;
+  readonly failedAttempts: Map<number, FailedAttempt>;
+  /** Cuts a pending restart's backoff short (on revoke or stop). */
+  wake: (() => void) | undefined;
+  revoked: boolean;
+  done: Promise<void>;
+}
+
+const keyOf = (tp: TopicPartition): string => `${tp.topic}:${tp.partition}`;
+
+/**
+ * Runs one processor on this node: a member of the processor's consumer group, with one
+ * partition actor per assigned partition. Commits the safe offsets periodically and on revoke
+ * and stop; restarts a failed partition actor after a backoff, replaying from its committed
+ * offset.
+ *
+ * @example
+ * const runtime = new ProcessorRuntime(definition, { log, producer, metrics, logger });
+ * await runtime.start();
+ * await runtime.stop();
+ */
+export class ProcessorRuntime {
+  readonly processor: ResolvedProcessor;
+  private readonly events = new Subject<LifecycleEvent>();
+  private readonly partitions = new Map<string, PartitionEntry>();
+  private consumer: GroupConsumer | undefined;
+  private deadLetters: Sink<OutgoingRecord> | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private readonly logger: Logger;
+
+  constructor(
+    definition: ProcessorDefinition<any, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+    private readonly options: ProcessorRuntimeOptions,
+  ) {
+    this.processor = resolveProcessor(definition) as ResolvedProcessor;
+    this.logger = options.logger.child({ processor: this.processor.id });
+  }
+
+  /** Lifecycle events of this processor and its partition actors. */
+  get lifecycle(): Observable<LifecycleEvent> {
+    return this.events.asObservable();
+  }
+
+  /** Partitions currently assigned to this node, with their actor state. */
+  status(): Array<{ topic: string; partition: number; state: string; committed: number; pending: number; restarts: number }> {
+    return [...this.partitions.values()].map((e) => ({
+      topic: e.topicPartition.topic,
+      partition: e.topicPartition.partition,
+      state: e.actor ? stateName(e.actor.getSnapshot().value) : 'restarting',
+      committed: e.lastCommitted,
+      pending: e.pipeline?.tracker.pending ?? 0,
+      restarts: e.restarts,
+    }));
+  }
+
+  async start(): Promise<void> {
+    const { log, producer, logger } = this.options;
+    const processor = this.processor;
+    const context: SinkContext = { processorId: processor.id, log, producer, logger: this.logger };
+    this.deadLetters = toTopicRecords(processor.deadLetterTopic, { partitions: processor.deadLetterPartitions });
+    await this.deadLetters.start?.(context);
+    for (const sink of Object.values(processor.sinks)) await sink.start?.(context);
+    const consumer = log.groupConsumer({ groupId: processor.groupId, topics: processor.topics });
+    this.consumer = consumer;
+    await consumer.start({
+      onAssigned: (tps) => this.onAssigned(tps),
+      onRevoked: (tps) => this.onRevoked(tps),
+      onBatch: async (batch) => this.onBatch(batch),
+      onCrash: (error) => {
+        this.logger.error({ err: error }, 'consumer crashed');
+      },
+    });
+    this.commitTimer = setInterval(() => void this.commitNow(), processor.commitIntervalMs);
+    this.commitTimer.unref();
+    this.emit({ type: 'processor.started', processor: processor.id, at: Date.now() });
+    void logger;
+  }
+
+  /** Stops fetching, drains every partition, commits, leaves the group, flushes the sinks. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    await this.consumer?.stop();
+    for (const entry of this.partitions.values()) await this.retire(entry);
+    await this.committing;
+    for (const sink of Object.values(this.processor.sinks)) await sink.stop?.();
+    await this.deadLetters?.stop?.();
+    this.emit({ type: 'processor.stopped', processor: this.processor.id, at: Date.now() });
+    this.events.complete();
+  }
+
+  /** Commits every partition's safe offset that moved since the last commit. */
+  commitNow(): Promise<void> {
+    this.committing = this.committing.then(() => this.commitOnce()).catch((err: unknown) => {
+      this.logger.warn({ err }, 'offset commit failed; will retry at the next interval');
+    });
+    return this.committing;
+  }
+
+  private async commitOnce(): Promise<void> {
+    const offsets: PartitionOffset[] = [];
+    const entries: Array<[PartitionEntry, number]> = [];
+    for (const entry of this.partitions.values()) {
+      const point = entry.pipeline?.tracker.commitPoint();
+      if (point !== undefined && point > entry.lastCommitted) {
+        offsets.push({ ...entry.topicPartition, offset: point });
+        entries.push([entry, point]);
+      }
+    }
+    if (offsets.length === 0 || !this.consumer) return;
+    await this.consumer.commit(offsets);
+    for (const [entry, point] of entries) entry.lastCommitted = Math.max(entry.lastCommitted, point);
+    this.options.metrics.commits.inc({ processor: this.processor.id });
+  }
+
+  private async commitEntry(entry: PartitionEntry, pipeline: PartitionPipeline): Promise<void> {
+    await this.committing;
+    const point = pipeline.tracker.commitPoint();
+    if (point > entry.lastCommitted && this.consumer) {
+      await this.consumer.commit([{ ...entry.topicPartition, offset: point }]);
+      entry.lastCommitted = point;
+      this.options.metrics.commits.inc({ processor: this.processor.id });
+    }
+  }
+
+  private async onAssigned(tps: readonly TopicPartition[]): Promise<void> {
+    const consumer = this.consumer!;
+    const committed = await consumer.committed(tps);
+    const started: Promise<void>[] = [];
+    for (const tp of tps) {
+      const key = keyOf(tp);
+      if (this.partitions.has(key)) continue;
+      const offset = committed.find((c) => c.topic === tp.topic && c.partition === tp.partition)?.offset ?? -1;
+      const entry: PartitionEntry = {
+        topicPartition: { topic: tp.topic, partition: tp.partition },
+        key,
+        actor: undefined,
+        pipeline: undefined,
+        accepting: false,
+        lastCommitted: Math.max(0, offset),
+        restarts: 0,
+        failedAttempts: new Map(),
+        wake: undefined,
+        revoked: false,
+        done: Promise.resolve(),
+      };
+      this.partitions.set(key, entry);
+      started.push(this.spawn(entry, Math.max(0, offset), false));
+    }
+    await Promise.all(started);
+  }
+
+  private async onRevoked(tps: readonly TopicPartition[]): Promise<void> {
+    await Promise.all(
+      tps.map(async (tp) => {
+        const entry = this.partitions.get(keyOf(tp));
+        if (entry) await this.retire(entry);
+      }),
+    );
+  }
+
+  private onBatch(batch: PartitionBatch): void {
+    const entry = this.partitions.get(keyOf(batch));
+    if (!entry || !entry.accepting || !entry.pipeline) return; // refetched after the restart's seek
+    entry.pipeline.deliver(batch);
+  }
+
+  /** Drains and stops a partition's actor, commits its safe offset, forgets the partition. */
+  private async retire(entry: PartitionEntry): Promise<void> {
+    entry.revoked = true;
+    entry.accepting = false;
+    entry.wake?.();
+    entry.actor?.send({ type: 'partition.revoked' });
+    await entry.done;
+    this.partitions.delete(entry.key);
+  }
+
+  /** Starts a partition actor whose pipeline begins at `offset`; resolves once it runs (or failed). */
+  private spawn(entry: PartitionEntry, offset: number, seek: boolean): Promise<void> {
+    const { topicPartition } = entry;
+    const processor = this.processor;
+    const logger = this.logger.child({ topic: topicPartition.topic, partition: topicPartition.partition });
+    const actor = createActor(partitionActorMachine, {
+      input: {
+        topicPartition,
+        startPipeline: async () => {
+          const pipeline = new PartitionPipeline({
+            processor,
+            topicPartition,
+            startOffset: offset,
+            deadLetters: this.deadLetters!,
+            failedAttempts: entry.failedAttempts,
+            metrics: this.options.metrics,
+            logger,
+            onFailure: (error, failedOffset) => actor.send({ type: 'partition.failed', error, offset: failedOffset }),
+            onBackpressure: (paused) => {
+              if (paused) this.consumer?.pause(topicPartition);
+              else this.consumer?.resume(topicPartition);
+              actor.send({ type: paused ? 'partition.paused' : 'partition.resumed' });
+              this.emitPartition(topicPartition, paused ? { type: 'partition.paused' } : { type: 'partition.resumed' });
+            },
+          });
+          pipeline.start();
+          return pipeline;
+        },
+        drainPipeline: async (pipeline) => {
+          entry.accepting = false;
+          await pipeline.drain();
+          await this.commitEntry(entry, pipeline);
+        },
+      },
+    });
+    entry.actor = actor;
+    let resolveRunning!: () => void;
+    const running = new Promise<void>((resolve) => (resolveRunning = resolve));
+    entry.done = new Promise<void>((resolveDone) => {
+      let last = '';
+      actor.subscribe({
+        next: (snapshot) => {
+          const state = stateName(snapshot.value);
+          if (state === last) return;
+          this.options.metrics.actors.inc({ processor: processor.id, state }, 1);
+          if (last) this.options.metrics.actors.dec({ processor: processor.id, state: last }, 1);
+          last = state;
+          if (state.startsWith('running') && !entry.pipeline) {
+            entry.pipeline = snapshot.context.pipeline;
+            if (seek) {
+              this.consumer?.seek(topicPartition, offset);
+              this.consumer?.resume(topicPartition);
+            }
+            entry.accepting = !entry.revoked;
+            logger.info({ offset }, 'partition actor running');
+            this.emitPartition(topicPartition, { type: 'partition.started', offset });
+            resolveRunning();
+          }
+          if (snapshot.status === 'done') {
+            this.options.metrics.actors.dec({ processor: processor.id, state }, 1);
+            resolveRunning();
+            if (state === 'failed') {
+              const { error, failedOffset } = snapshot.context;
+              void this.onActorFailed(entry, error ?? new Error('partition actor failed'), failedOffset).then(resolveDone, resolveDone);
+            } else {
+              this.emitPartition(topicPartition, { type: 'partition.stopped', committed: entry.lastCommitted });
+              resolveDone();
+            }
+          }
+        },
+      });
+    });
+    actor.start();
+    return running;
+  }
+
+  /** Restarts a failed partition actor after a backoff, from its safe offset: replay. */
+  private async onActorFailed(entry: PartitionEntry, error: Error, offset: number | undefined): Promise<void> {
+    entry.accepting = false;
+    const { topicPartition } = entry;
+    this.logger.error({ err: error, topic: topicPartition.topic, partition: topicPartition.partition, offset }, 'partition actor failed');
+    this.emitPartition(topicPartition, { type: 'partition.failed', error, offset });
+    const pipeline = entry.pipeline;
+    entry.pipeline = undefined;
+    entry.actor = undefined;
+    if (pipeline) {
+      await pipeline.drain();
+      await this.commitEntry(entry, pipeline).catch((err: unknown) => this.logger.warn({ err }, 'commit after failure failed'));
+    }
+    if (entry.revoked || this.stopping) return;
+    const restartFrom = pipeline ? pipeline.tracker.commitPoint() : entry.lastCommitted;
+    const delayMs = backoffDelay(entry.restarts, this.options.restartBackoff);
+    entry.restarts++;
+    this.emitPartition(topicPartition, { type: 'partition.restarting', delayMs, attempt: entry.restarts });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delayMs);
+      entry.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    entry.wake = undefined;
+    if (entry.revoked || this.stopping) return;
+    await this.spawn(entry, restartFrom, true);
+    // The new actor's own end resolves the entry.
+    await entry.done;
+  }
+
+  private emitPartition(tp: TopicPartition, event: DistributiveOmit<PartitionLifecycleEvent, 'processor' | 'topic' | 'partition' | 'at'>): void {
+    this.emit({ ...event, processor: this.processor.id, topic: tp.topic, partition: tp.partition, at: Date.now() } as LifecycleEvent);
+  }
+
+  private emit(event: LifecycleEvent): void {
+    this.events.next(event);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function stateName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    const [parent, child] = Object.entries(value)[0] ?? [];
+    return child === undefined ? String(parent) : `${parent}.${stateName(child)}`;
+  }
+  return String(value);
+}
