@@ -1,0 +1,49 @@
+import type { LogAdmin, PartitionOffset, TopicSpec } from '../log.js';
+import { ClientStateError, UnknownTopicError } from './errors.js';
+import type { TopicRegistry } from './memory-topic.js';
+
+/**
+ * Topic administration on a MemoryLog. `replicationFactor` and `config` of a {@link TopicSpec}
+ * are accepted and ignored: one process has one replica.
+ *
+ * @example
+ * const admin = log.admin();
+ * await admin.ensureTopics([{ name: 'clicks', partitions: 3 }]);
+ * await admin.endOffsets('clicks'); // [{ topic: 'clicks', partition: 0, offset: 0 }, ...]
+ */
+export class MemoryAdmin implements LogAdmin {
+  private closed = false;
+
+  constructor(private readonly topics: TopicRegistry) {}
+
+  /**
+   * Creates the missing topics. All specs are checked first (names, partition counts, existing
+   * topics with another count: {@link PartitionCountMismatchError}), so on error nothing is created.
+   */
+  async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
+    this.checkOpen('ensureTopics');
+    for (const spec of topics) this.topics.check(spec.name, spec.partitions);
+    for (const spec of topics) this.topics.ensure(spec.name, spec.partitions);
+  }
+
+  async partitionCount(topic: string): Promise<number | undefined> {
+    this.checkOpen('partitionCount');
+    return this.topics.get(topic)?.partitions.length;
+  }
+
+  /** Offset of the next record of each partition. An unknown topic is an {@link UnknownTopicError}. */
+  async endOffsets(topic: string): Promise<PartitionOffset[]> {
+    this.checkOpen('endOffsets');
+    const target = this.topics.get(topic);
+    if (target === undefined) throw new UnknownTopicError(topic);
+    return target.partitions.map((p) => ({ topic, partition: p.partition, offset: p.highWatermark }));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private checkOpen(call: string): void {
+    if (this.closed) throw new ClientStateError(`Cannot call ${call}: the admin is closed`);
+  }
+}

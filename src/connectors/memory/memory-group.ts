@@ -1,0 +1,85 @@
+import type { TopicPartition } from '../log.js';
+import type { TopicRegistry } from './memory-topic.js';
+import { assignRange } from './range-assignment.js';
+
+/** What the group coordinator needs from a member (implemented by `MemoryGroupConsumer`). */
+export interface GroupMember {
+  readonly topics: readonly string[];
+  /** A crashed member gets no partitions and no callbacks. */
+  readonly crashed: boolean;
+  /** Stops fetching, awaits the batches in flight, then `onRevoked` for everything it owns. */
+  revokeAll(): Promise<void>;
+  /** Takes the partitions: `onAssigned`, then one fetch loop per partition. */
+  assign(partitions: TopicPartition[]): Promise<void>;
+}
+
+/**
+ * The coordinator of one consumer group on a MemoryLog: its members and its committed offsets.
+ *
+ * Rebalancing is **eager**, as kafkajs' consumer group: on every join or leave, every member
+ * stops fetching and revokes all its partitions (`onRevoked` awaited for all members, in
+ * parallel), and only then are the partitions assigned again ({@link assignRange}) and each
+ * member's `onAssigned` awaited. So no partition is ever fetched by two members, and a member's
+ * commits in `onRevoked` are in place before the next owner reads its start offset.
+ *
+ * Joins and leaves are serialized: one rebalance at a time, in call order.
+ *
+ * Committed offsets belong to the group, not to members: they outlive every member, and a
+ * consumer created later with the same group id on the same MemoryLog resumes from them.
+ */
+export class MemoryGroup {
+  private readonly members: GroupMember[] = [];
+  private readonly offsets = new Map<string, Map<number, number>>();
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly groupId: string,
+    private readonly topics: TopicRegistry,
+  ) {}
+
+  /** The committed offset (next offset to read), or -1. */
+  committed(tp: TopicPartition): number {
+    return this.offsets.get(tp.topic)?.get(tp.partition) ?? -1;
+  }
+
+  commit(tp: TopicPartition, offset: number): void {
+    let partitions = this.offsets.get(tp.topic);
+    if (partitions === undefined) {
+      partitions = new Map();
+      this.offsets.set(tp.topic, partitions);
+    }
+    partitions.set(tp.partition, offset);
+  }
+
+  /** Adds the member and rebalances. Resolves when every member has its new partitions. */
+  join(member: GroupMember): Promise<void> {
+    return this.serialize(async () => {
+      this.members.push(member);
+      await this.rebalance([]);
+    });
+  }
+
+  /** Revokes the member's partitions, removes it and rebalances the others. Idempotent. */
+  leave(member: GroupMember): Promise<void> {
+    return this.serialize(async () => {
+      const index = this.members.indexOf(member);
+      if (index < 0) return;
+      this.members.splice(index, 1);
+      await this.rebalance([member]);
+    });
+  }
+
+  private async rebalance(leaving: readonly GroupMember[]): Promise<void> {
+    await Promise.all([...leaving, ...this.members].map((m) => m.revokeAll()));
+    const live = this.members.filter((m) => !m.crashed);
+    const plan = assignRange(live, (topic) => this.topics.get(topic)?.partitions.length ?? 0);
+    await Promise.all(live.map((m, i) => m.assign(plan[i])));
+  }
+
+  /** Runs `op` after every operation queued before it; a failure does not block the queue. */
+  private serialize(op: () => Promise<void>): Promise<void> {
+    const run = this.tail.then(op);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,6 @@
+import { MemoryLog } from '../../src/connectors/memory/index.js';
+import { processorContract } from './processor-contract.js';
+
+// Several connectors share one MemoryLog, as several nodes share one Kafka cluster.
+const shared = new MemoryLog();
+processorContract('MemoryLog', { connect: () => shared, backlog: 200_000 });

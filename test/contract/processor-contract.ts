@@ -1,0 +1,275 @@
+/**
+ * The contract every log tributary runs on must keep, as seen through a processor. One suite,
+ * run against the embedded MemoryLog and a real Kafka broker (see the two *.contract.test.ts).
+ */
+import { map, type Observable } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createTributary, type Tributary } from '../../src/app/tributary.js';
+import type { LogConnector, LogRecord, OutgoingRecord } from '../../src/connectors/log.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { defineProcessor, type ProcessorDefinition } from '../../src/processor/define-processor.js';
+import type { LifecycleEvent } from '../../src/processor/lifecycle-event.js';
+import { json } from '../../src/serdes/json.js';
+import { toFunction } from '../../src/sinks/function-sink.js';
+import type { StreamRecord } from '../../src/streams/stream-record.js';
+import { DeadLetterHeaders } from '../../src/supervision/dead-letter.js';
+import { uniqueName } from '../helpers/names.js';
+import { eventually, readTopic } from './read-topic.js';
+
+export interface ContractTarget {
+  /** A connector to the log under test; each call may share the same underlying log. */
+  readonly connect: () => LogConnector;
+  /** Records to pre-load for the backpressure test. */
+  readonly backlog: number;
+}
+
+interface Seen {
+  partition: number;
+  offset: number;
+  key: string | null;
+  n: number;
+}
+
+const logger = createLogger({ level: process.env.TRIBUTARY_LOG_LEVEL ?? 'silent' });
+
+async function produce(log: LogConnector, topic: string, records: OutgoingRecord[]): Promise<void> {
+  const producer = log.producer();
+  for (let i = 0; i < records.length; i += 5_000) await producer.send(topic, records.slice(i, i + 5_000));
+  await producer.close();
+}
+
+async function createTopic(log: LogConnector, name: string, partitions: number): Promise<void> {
+  const admin = log.admin();
+  await admin.ensureTopics([{ name, partitions }]);
+  await admin.close();
+}
+
+function keyed(count: number, from = 0): OutgoingRecord[] {
+  return Array.from({ length: count }, (_, i) => ({ key: `k${(from + i) % 17}`, value: JSON.stringify({ n: from + i }) }));
+}
+
+const identity = (records: Observable<StreamRecord<string | null, { n: number }>>) =>
+  records.pipe(map((r): Seen => ({ partition: r.partition, offset: r.offset, key: r.key, n: r.value.n })));
+
+export function processorContract(name: string, target: ContractTarget): void {
+  describe(`processor contract on ${name}`, () => {
+    const apps: Tributary[] = [];
+    afterEach(async () => {
+      for (const app of apps.splice(0)) await app.stop().catch(() => {});
+    });
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    function startApp(log: LogConnector, definition: ProcessorDefinition<any, any>, extra: { shutdownTimeoutMs?: number } = {}) {
+      const app = createTributary({ log, processors: [definition], logger, ...extra });
+      apps.push(app);
+      return app;
+    }
+
+    it('keeps per-partition order and delivers every record once', async () => {
+      const log = target.connect();
+      const topic = uniqueName('order');
+      await createTopic(log, topic, 3);
+      await produce(log, topic, keyed(600));
+      const seen: Seen[] = [];
+      const app = startApp(
+        log,
+        defineProcessor({ id: uniqueName('order-p'), source: { topics: topic }, pipeline: identity, sinks: toFunction('collect', (items: readonly Seen[]) => void seen.push(...items)) }),
+      );
+      await app.start();
+      await eventually(() => expect(seen.length).toBe(600));
+      expect(new Set(seen.map((s) => s.n)).size).toBe(600);
+      for (const p of [0, 1, 2]) {
+        const offsets = seen.filter((s) => s.partition === p).map((s) => s.offset);
+        expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+        expect(offsets.length).toBeGreaterThan(0);
+      }
+      // The same key always lands in the same partition.
+      const partitionOfKey = new Map<string | null, number>();
+      for (const s of seen) {
+        expect(partitionOfKey.get(s.key) ?? s.partition).toBe(s.partition);
+        partitionOfKey.set(s.key, s.partition);
+      }
+    });
+
+    it('commits offsets only after the sink acknowledges', async () => {
+      const log = target.connect();
+      const topic = uniqueName('ack');
+      await createTopic(log, topic, 1);
+      await produce(log, topic, keyed(50));
+      let release!: () => void;
+      const acknowledged = new Promise<void>((resolve) => (release = resolve));
+      const written: Seen[] = [];
+      const id = uniqueName('ack-p');
+      const app = startApp(
+        log,
+        defineProcessor({
+          id,
+          source: { topics: topic },
+          pipeline: identity,
+          commitIntervalMs: 50,
+          sinks: toFunction('gated', async (items: readonly Seen[]) => {
+            written.push(...items);
+            await acknowledged;
+          }),
+        }),
+      );
+      await app.start();
+      await eventually(() => expect(written.length).toBe(50));
+      await new Promise((r) => setTimeout(r, 300)); // several commit intervals
+      const before = app.processor(id).status();
+      expect(before[0].committed).toBe(0);
+      expect(before[0].pending).toBe(50);
+      release();
+      await eventually(() => expect(app.processor(id).status()[0].committed).toBe(50));
+    });
+
+    it('resumes a restarted processor from the committed offset with nothing lost', async () => {
+      const log = target.connect();
+      const topic = uniqueName('resume');
+      await createTopic(log, topic, 2);
+      await produce(log, topic, keyed(100));
+      const id = uniqueName('resume-p');
+      const first: Seen[] = [];
+      const definition = (into: Seen[]) =>
+        defineProcessor({ id, source: { topics: topic }, pipeline: identity, sinks: toFunction('collect', (items: readonly Seen[]) => void into.push(...items)) });
+      const app1 = startApp(log, definition(first));
+      await app1.start();
+      await eventually(() => expect(first.length).toBe(100));
+      await app1.stop();
+      await produce(log, topic, keyed(50, 100));
+      const second: Seen[] = [];
+      const app2 = startApp(target.connect(), definition(second));
+      await app2.start();
+      await eventually(() => expect(second.length).toBe(50));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(second.map((s) => s.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
+    });
+
+    it(`keeps memory bounded behind a slow sink with a backlog of ${target.backlog} records`, async () => {
+      const log = target.connect();
+      const topic = uniqueName('backlog');
+      await createTopic(log, topic, 2);
+      const value = JSON.stringify({ n: 0, pad: 'x'.repeat(80) });
+      const producer = log.producer();
+      for (let i = 0; i < target.backlog; i += 10_000) {
+        await producer.send(topic, Array.from({ length: Math.min(10_000, target.backlog - i) }, (_, j) => ({ key: `k${i + j}`, value })));
+      }
+      await producer.close();
+      const id = uniqueName('backlog-p');
+      const highWater = 1_000;
+      let delivered = 0;
+      let maxPending = 0;
+      const events: LifecycleEvent[] = [];
+      global.gc?.();
+      const heapBefore = process.memoryUsage().heapUsed;
+      let heapPeak = heapBefore;
+      let app!: Tributary;
+      app = startApp(
+        log,
+        defineProcessor({
+          id,
+          source: { topics: topic },
+          pipeline: (records) => records.pipe(map((r) => r.offset)),
+          buffer: { highWater, lowWater: 200 },
+          sinks: toFunction('slow', async (items: readonly number[]) => {
+            await new Promise((r) => setTimeout(r, 5));
+            delivered += items.length;
+            for (const s of app.processor(id).status()) maxPending = Math.max(maxPending, s.pending);
+            heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+          }),
+        }),
+      );
+      app.lifecycle.subscribe((e) => events.push(e));
+      await app.start();
+      await eventually(() => expect(delivered).toBe(target.backlog), 240_000);
+      expect(events.some((e) => e.type === 'partition.paused')).toBe(true);
+      expect(events.some((e) => e.type === 'partition.resumed')).toBe(true);
+      // In flight per partition: at most the high-water mark plus one fetched batch.
+      expect(maxPending).toBeLessThan(highWater + 5_000);
+      expect(heapPeak - heapBefore).toBeLessThan(200 * 1024 * 1024);
+    }, 300_000);
+
+    it('splits partitions between two instances and, when one stops, the other takes over with nothing lost', async () => {
+      const log = target.connect();
+      const topic = uniqueName('split');
+      await createTopic(log, topic, 4);
+      const id = uniqueName('split-p');
+      const seenA: Seen[] = [];
+      const seenB: Seen[] = [];
+      const definition = (into: Seen[]) =>
+        defineProcessor({
+          id,
+          source: { topics: topic },
+          pipeline: identity,
+          commitIntervalMs: 100,
+          sinks: toFunction('collect', (items: readonly Seen[]) => void into.push(...items)),
+        });
+      const a = startApp(target.connect(), definition(seenA));
+      const b = startApp(target.connect(), definition(seenB));
+      await a.start();
+      await b.start();
+      await eventually(() => {
+        const pa = a.processor(id).status().length;
+        const pb = b.processor(id).status().length;
+        expect(pa + pb).toBe(4);
+        expect(pa).toBeGreaterThan(0);
+        expect(pb).toBeGreaterThan(0);
+      }, 60_000);
+      await produce(log, topic, keyed(400));
+      await eventually(() => expect(new Set([...seenA, ...seenB].map((s) => s.n)).size).toBe(400));
+      expect(new Set(seenA.map((s) => s.partition)).size).toBeGreaterThan(0);
+      expect(new Set(seenB.map((s) => s.partition)).size).toBeGreaterThan(0);
+      await a.stop();
+      await eventually(() => expect(b.processor(id).status().length).toBe(4), 60_000);
+      await produce(log, topic, keyed(400, 400));
+      await eventually(() => expect(new Set([...seenA, ...seenB].map((s) => s.n)).size).toBe(800));
+      const all = [...seenA, ...seenB].map((s) => s.n);
+      expect(new Set(all)).toEqual(new Set(Array.from({ length: 800 }, (_, i) => i)));
+    }, 120_000);
+
+    it('sends bad records to the dead-letter topic with their reason and keeps the partition flowing', async () => {
+      const log = target.connect();
+      const topic = uniqueName('dlq');
+      await createTopic(log, topic, 1);
+      const id = uniqueName('dlq-p');
+      const big = JSON.stringify({ n: 99, pad: 'x'.repeat(3_000) });
+      await produce(log, topic, [
+        { key: 'a', value: '{"n":1}' },
+        { key: 'a', value: '{"n":' },
+        { key: 'a', value: '{"n":2}' },
+        { key: 'a', value: '{"n":3,"__proto__":{"polluted":true}}' },
+        { key: 'a', value: '{"n":"four"}' },
+        { key: 'a', value: big },
+        { key: 'a', value: '{"n":5}' },
+      ]);
+      const seen: number[] = [];
+      const app = startApp(
+        log,
+        defineProcessor({
+          id,
+          source: { topics: topic, value: json({ schema: z.object({ n: z.number().int() }) }), maxRecordBytes: 1_000 },
+          pipeline: (records) => records.pipe(map((r) => r.value.n)),
+          sinks: toFunction('collect', (items: readonly number[]) => void seen.push(...items)),
+        }),
+      );
+      await app.start();
+      await eventually(() => expect(seen).toEqual([1, 2, 5]));
+      const letters: LogRecord[] = await readTopic(log, `${id}.dlq`, 4);
+      const byOffset = new Map(letters.map((l) => [Number(String(l.headers[DeadLetterHeaders.offset])), l]));
+      const header = (offset: number, h: string) => String(byOffset.get(offset)?.headers[h]);
+      expect([...byOffset.keys()].sort()).toEqual([1, 3, 4, 5]);
+      expect(header(1, DeadLetterHeaders.error)).toMatch(/malformed JSON/);
+      expect(header(3, DeadLetterHeaders.error)).toMatch(/forbidden key/);
+      expect(header(4, DeadLetterHeaders.error)).toMatch(/schema violation: n:/);
+      expect(header(5, DeadLetterHeaders.reason)).toBe('oversized');
+      expect(header(5, DeadLetterHeaders.topic)).toBe(topic);
+      expect(header(5, DeadLetterHeaders.partition)).toBe('0');
+      expect(byOffset.get(1)?.value?.toString()).toBe('{"n":');
+      const counted = await app.metrics.registry.getSingleMetricAsString('tributary_dead_letters_total');
+      expect(counted).toMatch(/reason="deserialization"} 3/);
+      expect(counted).toMatch(/reason="oversized"} 1/);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+  });
+}
