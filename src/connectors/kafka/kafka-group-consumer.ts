@@ -16,6 +16,7 @@ export interface KafkaConsumerTuning {
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly maxBytesPerPartition?: number;
+  readonly fetchMaxWaitMs?: number;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}:${partition}`;
@@ -58,6 +59,9 @@ export class KafkaGroupConsumer implements GroupConsumer {
       sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: tuning.heartbeatIntervalMs ?? 3_000,
       maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1_048_576,
+      // kafkajs sleeps this long when every partition is paused: keep it short so that a
+      // partition resumed by backpressure is fetched again promptly.
+      maxWaitTimeInMs: tuning.fetchMaxWaitMs ?? 250,
       allowAutoTopicCreation: false,
       retry: { retries: 10 },
     });

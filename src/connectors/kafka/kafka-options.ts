@@ -29,6 +29,11 @@ export interface KafkaOptions {
   readonly replicationFactor?: number;
   /** Fetch size bound per partition. Default 1 MiB (kafkajs' default). */
   readonly maxBytesPerPartition?: number;
+  /**
+   * Longest wait of a fetch for new data, and how long kafkajs sleeps when every partition is
+   * paused. Default 250 ms (kafkajs' own default, 5 s, stalls a resumed partition that long).
+   */
+  readonly fetchMaxWaitMs?: number;
 }
 
 /** Checks Kafka options, throwing a {@link ConfigError} naming the bad setting. */
@@ -55,7 +60,7 @@ export function validateKafkaOptions(options: KafkaOptions): void {
       );
     }
   }
-  for (const key of ['connectionTimeoutMs', 'requestTimeoutMs', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'maxBytesPerPartition'] as const) {
+  for (const key of ['connectionTimeoutMs', 'requestTimeoutMs', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'maxBytesPerPartition', 'fetchMaxWaitMs'] as const) {
     const v = options[key];
     if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0)) throw new ConfigError(`kafka.${key}`, `must be a positive integer, got ${v}`);
   }
