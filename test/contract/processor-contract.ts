@@ -228,6 +228,50 @@ export function processorContract(name: string, target: ContractTarget): void {
       expect(new Set(all)).toEqual(new Set(Array.from({ length: 800 }, (_, i) => i)));
     }, 120_000);
 
+    it('restarts a failed partition, replays from the committed offset, and dead-letters a record that fails every time', async () => {
+      const log = target.connect();
+      const topic = uniqueName('poison');
+      await createTopic(log, topic, 1);
+      await produce(log, topic, keyed(30));
+      const id = uniqueName('poison-p');
+      const seen: number[] = [];
+      const flakyFailures = new Set<number>();
+      const events: LifecycleEvent[] = [];
+      const app = startApp(
+        log,
+        defineProcessor({
+          id,
+          source: { topics: topic },
+          commitIntervalMs: 20,
+          pipeline: (records: Observable<StreamRecord<string | null, { n: number }>>) =>
+            records.pipe(
+              map((r) => {
+                // n=7 fails once, then succeeds on replay; n=20 fails every time (a poison record).
+                if (r.value.n === 7 && !flakyFailures.has(7)) {
+                  flakyFailures.add(7);
+                  throw new Error('transient failure at 7');
+                }
+                if (r.value.n === 20) throw new Error('poison at 20');
+                return r.value.n;
+              }),
+            ),
+          sinks: toFunction('collect', (items: readonly number[]) => void seen.push(...items)),
+        }),
+        {},
+      );
+      app.lifecycle.subscribe((e) => events.push(e));
+      await app.start();
+      await eventually(() => expect(new Set(seen).size).toBe(29));
+      expect([...new Set(seen)].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((n) => n !== 20));
+      const letters = await readTopic(log, `${id}.dlq`, 1);
+      expect(letters).toHaveLength(1);
+      expect(String(letters[0].headers[DeadLetterHeaders.reason])).toBe('poison');
+      expect(String(letters[0].headers[DeadLetterHeaders.attempts])).toBe('3');
+      expect(String(letters[0].headers[DeadLetterHeaders.error])).toMatch(/failed 3 times: poison at 20/);
+      expect(events.filter((e) => e.type === 'partition.failed')).toHaveLength(4); // once at 7, three times at 20
+      expect(events.filter((e) => e.type === 'partition.restarting')).toHaveLength(4);
+    });
+
     it('sends bad records to the dead-letter topic with their reason and keeps the partition flowing', async () => {
       const log = target.connect();
       const topic = uniqueName('dlq');
