@@ -30,6 +30,11 @@ export class OffsetTracker implements OffsetHolds {
   private readonly holds: number[] = [];
   private holdHead = 0;
   private readonly released = new Map<number, number>();
+  // Releases that wait until every record up to `after` is complete.
+  private readonly deferred: Array<{ after: number; release: () => void }> = [];
+  private deferredHead = 0;
+  // The partition's event-time state (a watermark) before a record, where it changed: [offset, state].
+  private readonly steps: Array<[number, number]> = [];
   private next: number;
 
   /** @param position the partition's committed offset: the next offset to read. */
@@ -54,13 +59,44 @@ export class OffsetTracker implements OffsetHolds {
     return this.holds.length - this.holdHead - releasedCount;
   }
 
-  /** A record at `offset` entered the pipeline. Offsets must be taken in ascending order. */
-  take(offset: number): void {
+  /**
+   * A record at `offset` entered the pipeline. Offsets must be taken in ascending order.
+   * `stateBefore` is the partition's event-time state (its watermark) just before the record:
+   * {@link stateBefore} gives it back for a commit point, so a replay from there starts in the
+   * same state.
+   */
+  take(offset: number, stateBefore = -Infinity): void {
     if (offset < this.next) {
       throw new RangeError(`offset ${offset} taken out of order: expected at least ${this.next}`);
     }
     this.inFlight.push(offset);
     this.next = offset + 1;
+    const last = this.steps[this.steps.length - 1];
+    if (last === undefined || last[1] !== stateBefore) this.steps.push([offset, stateBefore]);
+  }
+
+  /** The state recorded just before the record at `offset` (for a commit point). */
+  stateBefore(offset: number): number {
+    let state = -Infinity;
+    for (let i = this.steps.length - 1; i >= 0; i--) {
+      if (this.steps[i][0] <= offset) {
+        state = this.steps[i][1];
+        break;
+      }
+    }
+    return state;
+  }
+
+  /** Forgets recorded states before `offset`, keeping the one in force at it. */
+  forgetStatesBefore(offset: number): void {
+    let keepFrom = 0;
+    while (keepFrom + 1 < this.steps.length && this.steps[keepFrom + 1][0] <= offset) keepFrom++;
+    if (keepFrom > 0) this.steps.splice(0, keepFrom);
+  }
+
+  /** The first offset taken and not complete, or the next offset to take. */
+  firstIncomplete(): number {
+    return this.head < this.inFlight.length ? this.inFlight[this.head] : this.next;
   }
 
   /** Everything the record at `offset` caused is acknowledged. */
@@ -68,6 +104,7 @@ export class OffsetTracker implements OffsetHolds {
     if (this.head < this.inFlight.length && this.inFlight[this.head] === offset) {
       this.head++;
       this.drainCompleted();
+      this.applyDeferred();
     } else {
       this.completed.add(offset);
     }
@@ -90,12 +127,30 @@ export class OffsetTracker implements OffsetHolds {
       holds.splice(lo, 0, offset);
     }
     let done = false;
-    return () => {
-      if (done) return;
-      done = true;
+    const release = (): void => {
       this.released.set(offset, (this.released.get(offset) ?? 0) + 1);
       this.dropReleasedHolds();
     };
+    // A hold released while records are still incomplete lasts until every record taken so far
+    // is complete: the result the holder emitted on release may depend on any of them, and a
+    // replay from before them must find the holder's whole input again.
+    return () => {
+      if (done) return;
+      done = true;
+      if (this.firstIncomplete() >= this.next) release();
+      else this.deferred.push({ after: this.next - 1, release });
+    };
+  }
+
+  private applyDeferred(): void {
+    const first = this.firstIncomplete();
+    while (this.deferredHead < this.deferred.length && this.deferred[this.deferredHead].after < first) {
+      this.deferred[this.deferredHead++].release();
+    }
+    if (this.deferredHead > 1024 && this.deferredHead * 2 > this.deferred.length) {
+      this.deferred.splice(0, this.deferredHead);
+      this.deferredHead = 0;
+    }
   }
 
   /** The lowest offset still held, or undefined. */
@@ -105,7 +160,7 @@ export class OffsetTracker implements OffsetHolds {
 
   /** The offset that is safe to commit now: the next offset a restart must read. */
   commitPoint(): number {
-    const firstIncomplete = this.head < this.inFlight.length ? this.inFlight[this.head] : this.next;
+    const firstIncomplete = this.firstIncomplete();
     const lowestHold = this.lowestHold();
     return lowestHold === undefined ? firstIncomplete : Math.min(firstIncomplete, lowestHold);
   }

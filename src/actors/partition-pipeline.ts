@@ -5,10 +5,14 @@ import { ConfigError } from '../errors.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { PipelineContext, ResolvedProcessor } from '../processor/define-processor.js';
 import type { Sink } from '../sinks/sink.js';
+import { advanceOnIdle } from '../streams/advance-on-idle.js';
+import type { LateInfo } from '../streams/late-output.js';
 import type { OffsetHolds } from '../streams/offset-holds.js';
 import type { StreamRecord } from '../streams/stream-record.js';
+import { WatermarkClock } from '../streams/watermark-clock.js';
 import { toDeadLetterRecord, type DeadLetter, type DeadLetterKind } from '../supervision/dead-letter.js';
 import { OffsetTracker } from './offset-tracker.js';
+import type { ResumePoint } from './resume-point.js';
 import { Turn } from './turn.js';
 
 /** Failed attempts at one offset, kept by whoever restarts the pipeline so they survive restarts. */
@@ -21,8 +25,8 @@ export interface FailedAttempt {
 export interface PartitionPipelineOptions {
   readonly processor: ResolvedProcessor;
   readonly topicPartition: TopicPartition;
-  /** The committed offset: the first offset this pipeline expects. */
-  readonly startOffset: number;
+  /** The committed offset this pipeline starts at, with the event-time state there. */
+  readonly resume: ResumePoint;
   readonly deadLetters: Sink<OutgoingRecord>;
   /** Failed attempts per offset of this partition; survives restarts. */
   readonly failedAttempts: Map<number, FailedAttempt>;
@@ -50,6 +54,7 @@ export interface PartitionPipelineOptions {
  */
 export class PartitionPipeline {
   readonly tracker: OffsetTracker;
+  readonly clock: WatermarkClock;
   private readonly records = new Subject<StreamRecord>();
   private readonly subscriptions: Subscription[] = [];
   private readonly inFlight = new Set<Promise<void>>();
@@ -60,16 +65,35 @@ export class PartitionPipeline {
   private failed = false;
   private currentFailedOffset: number | undefined;
   private paused = false;
+  // True while a record before `resume.replayUntil` is in the pipeline: what it emits was delivered before.
+  private replaying = false;
+  private suppressed = 0;
 
   constructor(private readonly options: PartitionPipelineOptions) {
-    this.tracker = new OffsetTracker(options.startOffset);
+    this.tracker = new OffsetTracker(options.resume.offset);
     const { processor, topicPartition } = options;
+    this.clock = new WatermarkClock({ outOfOrderness: processor.outOfOrdernessMs, initial: options.resume.watermark });
     this.labels = { processor: processor.id, topic: topicPartition.topic, partition: String(topicPartition.partition) };
   }
 
   /** True once the pipeline has failed; it takes no more records. */
   get hasFailed(): boolean {
     return this.failed;
+  }
+
+  /** Results dropped because a replayed record had already delivered them. */
+  get suppressedResults(): number {
+    return this.suppressed;
+  }
+
+  /**
+   * Where a restart should resume, and in which state: the safe commit point, the watermark
+   * just before it, and the offset up to which every record was complete.
+   */
+  resumePoint(): ResumePoint {
+    const offset = this.tracker.commitPoint();
+    const watermark = offset >= this.tracker.nextOffset ? this.clock.current : this.tracker.stateBefore(offset);
+    return { offset, watermark, replayUntil: Math.max(offset, this.tracker.firstIncomplete(), this.options.resume.replayUntil) };
   }
 
   /** Subscribes the user's pipeline. Throws a {@link ConfigError} when its outputs do not match the sinks. */
@@ -81,6 +105,8 @@ export class PartitionPipeline {
       topic: topicPartition.topic,
       partition: topicPartition.partition,
       holds,
+      clock: this.clock,
+      late: (element: unknown, info: LateInfo) => this.late(element, info),
       logger,
     };
     const outputs = processor.pipeline(this.records.asObservable() as Observable<StreamRecord<never, never>>, context);
@@ -96,11 +122,50 @@ export class PartitionPipeline {
     for (const [name, stream] of streams) {
       this.subscriptions.push(
         stream.subscribe({
-          next: (item) => this.openTurn().add(name, item),
+          next: (item) => this.emit(name, item),
           error: (err: unknown) => this.fail(err),
         }),
       );
     }
+    if (processor.idleTimeoutMs !== undefined) {
+      this.subscriptions.push(
+        advanceOnIdle({ clock: this.clock, idleTimeout: processor.idleTimeoutMs }).subscribe({ error: (err: unknown) => this.fail(err) }),
+      );
+    }
+  }
+
+  private emit(sink: string, item: unknown): void {
+    if (this.replaying) {
+      this.suppressed++;
+      return;
+    }
+    this.openTurn().add(sink, item);
+  }
+
+  private late(element: unknown, info: LateInfo): void {
+    if (this.replaying) return;
+    const { processor, topicPartition, metrics, logger } = this.options;
+    metrics.lateRecords.inc({ processor: processor.id, operator: info.operator });
+    logger.debug({ offset: info.offset, timestamp: info.timestamp, watermark: info.watermark, operator: info.operator }, 'late record');
+    if (processor.sinks.late) {
+      this.openTurn().add('late', element);
+      return;
+    }
+    const record: LogRecord = {
+      topic: topicPartition.topic,
+      partition: topicPartition.partition,
+      offset: info.offset ?? -1,
+      key: null,
+      value: Buffer.from(JSON.stringify(element) ?? 'null', 'utf8'),
+      headers: {},
+      timestamp: info.timestamp,
+    };
+    this.openTurn().deadLetters.push({
+      kind: 'late',
+      reason: `late: event time ${info.timestamp} is behind the watermark ${info.watermark} of ${info.operator}`,
+      record,
+      attempts: 1,
+    });
   }
 
   /** Takes a fetched batch through the pipeline, synchronously. Records before the start offset are skipped. */
@@ -108,29 +173,33 @@ export class PartitionPipeline {
     if (this.failed) return;
     const { metrics } = this.options;
     const turn = this.openTurn();
+    const replayUntil = this.options.resume.replayUntil;
     this.inBatch = true;
     let taken = 0;
     try {
       for (const record of batch.records) {
         if (record.offset < this.tracker.nextOffset || this.failed) continue;
-        this.tracker.take(record.offset);
+        this.tracker.take(record.offset, this.clock.current);
         taken++;
         this.currentOffset = record.offset;
+        this.replaying = record.offset < replayUntil;
         turn.offsets.push(record.offset);
         const letter = this.checkPoison(record);
         if (letter) {
-          turn.deadLetters.push(letter);
+          if (!this.replaying) turn.deadLetters.push(letter);
           continue;
         }
         const decoded = this.decode(record);
         if ('kind' in decoded) {
-          turn.deadLetters.push(decoded);
+          if (!this.replaying) turn.deadLetters.push(decoded);
           continue;
         }
         this.records.next(decoded);
+        if (!this.failed) this.clock.observe(decoded.timestamp);
       }
     } finally {
       this.currentOffset = undefined;
+      this.replaying = false;
       this.inBatch = false;
       if (taken > 0) {
         metrics.recordsIn.inc(this.labels, taken);
@@ -145,6 +214,7 @@ export class PartitionPipeline {
   end(): void {
     if (this.failed) return;
     this.openTurn();
+    this.clock.close();
     this.records.complete();
     this.closeTurn();
   }

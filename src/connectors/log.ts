@@ -48,6 +48,12 @@ export interface OutgoingRecord {
 /** An offset to commit: the next offset to read on that partition. */
 export interface PartitionOffset extends TopicPartition {
   readonly offset: number;
+  /**
+   * Committed with the offset and returned with it (Kafka's offset commit metadata, at most
+   * 4,096 bytes by default): tributary keeps the partition's event-time state at that offset
+   * there, so a replay from it is deterministic.
+   */
+  readonly metadata?: string;
 }
 
 /**
@@ -92,7 +98,7 @@ export interface GroupConsumer {
    * longer) are dropped, never committed (kafkajs#1046).
    */
   commit(offsets: readonly PartitionOffset[]): Promise<void>;
-  /** The group's committed offsets, -1 where none. */
+  /** The group's committed offsets (with their metadata), -1 where none. */
   committed(partitions: readonly TopicPartition[]): Promise<PartitionOffset[]>;
   /** Partitions currently assigned to this member. */
   assignment(): TopicPartition[];

@@ -23,6 +23,7 @@ export interface MetricsOptions {
  * | `tributary_backpressure_pauses_total` | processor, topic, partition |
  * | `tributary_buffered_records` | processor, topic, partition |
  * | `tributary_partition_actors` | processor, state |
+ * | `tributary_late_records_total` | processor, operator |
  *
  * @example
  * const metrics = new TributaryMetrics();
@@ -39,6 +40,7 @@ export class TributaryMetrics {
   readonly pauses: Counter<'processor' | 'topic' | 'partition'>;
   readonly buffered: Gauge<'processor' | 'topic' | 'partition'>;
   readonly actors: Gauge<'processor' | 'state'>;
+  readonly lateRecords: Counter<'processor' | 'operator'>;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -91,6 +93,12 @@ export class TributaryMetrics {
       name: 'tributary_buffered_records',
       help: 'Records taken in but not yet complete, per partition.',
       labelNames: ['processor', 'topic', 'partition'],
+      registers,
+    });
+    this.lateRecords = new Counter({
+      name: 'tributary_late_records_total',
+      help: 'Records that arrived after the window they belong to had fired (sent to the late output).',
+      labelNames: ['processor', 'operator'],
       registers,
     });
     this.actors = new Gauge({

@@ -5,7 +5,10 @@ import { json } from '../serdes/json.js';
 import type { Serde } from '../serdes/serde.js';
 import { string } from '../serdes/string.js';
 import type { Sink } from '../sinks/sink.js';
+import { deadLetterTopic } from '../supervision/dead-letter.js';
+import type { LateSink } from '../streams/late-output.js';
 import type { OffsetHolds } from '../streams/offset-holds.js';
+import type { WatermarkClock } from '../streams/watermark-clock.js';
 import type { StreamRecord } from '../streams/stream-record.js';
 
 /** What a pipeline returns: one stream of results, or named streams, one per sink. */
@@ -18,7 +21,30 @@ export interface PipelineContext {
   readonly partition: number;
   /** Keep the commit point from passing records an open window still needs. */
   readonly holds: OffsetHolds;
+  /**
+   * The partition's event-time clock: the runtime observes each record's timestamp after the
+   * pipeline has taken it, and closes the clock (watermark +∞) when a finite input ends.
+   */
+  readonly clock: WatermarkClock;
+  /**
+   * Where window operators send late records: counted (`tributary_late_records_total`), and
+   * written to the sink named `late` when the processor has one, else to the dead-letter topic
+   * with reason `late`.
+   */
+  readonly late: LateSink<unknown>;
   readonly logger: Logger;
+}
+
+/** Event time of a processor. */
+export interface EventTimeSettings {
+  /** Bounded out-of-orderness: watermark = max event time seen − this. Default 0 ms. */
+  readonly outOfOrdernessMs?: number;
+  /**
+   * After this long without records, a partition's watermark follows the wall clock (minus the
+   * bound), so an idle partition does not hold every window back. Default: off (replays and
+   * finite inputs must not depend on wall-clock time).
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 /** Where a processor reads from and how records are decoded. */
@@ -76,6 +102,7 @@ export interface ProcessorDefinition<K = string | null, V = unknown> {
   /** Consumer group. Default: `id`. */
   readonly groupId?: string;
   readonly deadLetters?: DeadLetterOptions;
+  readonly eventTime?: EventTimeSettings;
   readonly buffer?: BufferOptions;
   /** How often completed offsets are committed. Default 1,000 ms (also on revoke and stop). */
   readonly commitIntervalMs?: number;
@@ -98,9 +125,19 @@ export interface ResolvedProcessor<K = unknown, V = unknown> {
   readonly deadLetterTopic: string;
   readonly deadLetterPartitions: number;
   readonly maxAttempts: number;
+  readonly outOfOrdernessMs: number;
+  readonly idleTimeoutMs: number | undefined;
   readonly highWater: number;
   readonly lowWater: number;
   readonly commitIntervalMs: number;
+}
+
+function nonNegativeInteger(setting: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(setting, `must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
@@ -173,9 +210,14 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
     pipeline: definition.pipeline,
     sinks,
     singleOutput,
-    deadLetterTopic: definition.deadLetters?.topic ?? `${id}.dlq`,
+    deadLetterTopic: definition.deadLetters?.topic ?? deadLetterTopic(id),
     deadLetterPartitions: positiveInteger(`${id}.deadLetters.partitions`, definition.deadLetters?.partitions, 1),
     maxAttempts: positiveInteger(`${id}.deadLetters.maxAttempts`, definition.deadLetters?.maxAttempts, 3),
+    outOfOrdernessMs: nonNegativeInteger(`${id}.eventTime.outOfOrdernessMs`, definition.eventTime?.outOfOrdernessMs, 0),
+    idleTimeoutMs:
+      definition.eventTime?.idleTimeoutMs === undefined
+        ? undefined
+        : positiveInteger(`${id}.eventTime.idleTimeoutMs`, definition.eventTime.idleTimeoutMs, 0),
     highWater,
     lowWater,
     commitIntervalMs: positiveInteger(`${id}.commitIntervalMs`, definition.commitIntervalMs, 1_000),

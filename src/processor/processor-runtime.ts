@@ -12,6 +12,7 @@ import type {
 } from '../connectors/log.js';
 import { partitionActorMachine } from '../actors/partition-actor.js';
 import { PartitionPipeline, type FailedAttempt } from '../actors/partition-pipeline.js';
+import { decodeResumePoint, encodeResumePoint, type ResumePoint } from '../actors/resume-point.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { Sink, SinkContext } from '../sinks/sink.js';
 import { toTopicRecords } from '../sinks/topic-sink.js';
@@ -39,6 +40,8 @@ interface PartitionEntry {
   /** Whether fetched batches go to the pipeline (false while starting or restarting). */
   accepting: boolean;
   lastCommitted: number;
+  /** Where the partition resumes after a failure when its pipeline has no better answer. */
+  resume: ResumePoint;
   restarts: number;
   readonly failedAttempts: Map<number, FailedAttempt>;
   /** Cuts a pending restart's backoff short (on revoke or stop). */
@@ -143,28 +146,42 @@ export class ProcessorRuntime {
 
   private async commitOnce(): Promise<void> {
     const offsets: PartitionOffset[] = [];
-    const entries: Array<[PartitionEntry, number]> = [];
+    const entries: Array<[PartitionEntry, PartitionPipeline, ResumePoint]> = [];
     for (const entry of this.partitions.values()) {
-      const point = entry.pipeline?.tracker.commitPoint();
-      if (point !== undefined && point > entry.lastCommitted) {
-        offsets.push({ ...entry.topicPartition, offset: point });
-        entries.push([entry, point]);
+      const pipeline = entry.pipeline;
+      if (!pipeline) continue;
+      const point = pipeline.resumePoint();
+      if (point.offset > entry.lastCommitted) {
+        offsets.push(this.offsetToCommit(entry, point));
+        entries.push([entry, pipeline, point]);
       }
     }
     if (offsets.length === 0 || !this.consumer) return;
     await this.consumer.commit(offsets);
-    for (const [entry, point] of entries) entry.lastCommitted = Math.max(entry.lastCommitted, point);
+    for (const [entry, pipeline, point] of entries) this.committed(entry, pipeline, point);
     this.options.metrics.commits.inc({ processor: this.processor.id });
   }
 
   private async commitEntry(entry: PartitionEntry, pipeline: PartitionPipeline): Promise<void> {
     await this.committing;
-    const point = pipeline.tracker.commitPoint();
-    if (point > entry.lastCommitted && this.consumer) {
-      await this.consumer.commit([{ ...entry.topicPartition, offset: point }]);
-      entry.lastCommitted = point;
+    const point = pipeline.resumePoint();
+    if (point.offset > entry.lastCommitted && this.consumer) {
+      await this.consumer.commit([this.offsetToCommit(entry, point)]);
+      this.committed(entry, pipeline, point);
       this.options.metrics.commits.inc({ processor: this.processor.id });
     }
+  }
+
+  private offsetToCommit(entry: PartitionEntry, point: ResumePoint): PartitionOffset {
+    return { ...entry.topicPartition, offset: point.offset, metadata: encodeResumePoint(point) };
+  }
+
+  private committed(entry: PartitionEntry, pipeline: PartitionPipeline, point: ResumePoint): void {
+    if (point.offset > entry.lastCommitted) {
+      entry.lastCommitted = point.offset;
+      entry.resume = point;
+    }
+    pipeline.tracker.forgetStatesBefore(point.offset);
   }
 
   private async onAssigned(tps: readonly TopicPartition[]): Promise<void> {
@@ -174,7 +191,8 @@ export class ProcessorRuntime {
     for (const tp of tps) {
       const key = keyOf(tp);
       if (this.partitions.has(key)) continue;
-      const offset = committed.find((c) => c.topic === tp.topic && c.partition === tp.partition)?.offset ?? -1;
+      const found = committed.find((c) => c.topic === tp.topic && c.partition === tp.partition);
+      const offset = found?.offset ?? -1;
       const entry: PartitionEntry = {
         topicPartition: { topic: tp.topic, partition: tp.partition },
         key,
@@ -182,6 +200,7 @@ export class ProcessorRuntime {
         pipeline: undefined,
         accepting: false,
         lastCommitted: Math.max(0, offset),
+        resume: decodeResumePoint(Math.max(0, offset), found?.metadata),
         restarts: 0,
         failedAttempts: new Map(),
         wake: undefined,
@@ -189,7 +208,7 @@ export class ProcessorRuntime {
         done: Promise.resolve(),
       };
       this.partitions.set(key, entry);
-      started.push(this.spawn(entry, Math.max(0, offset), false));
+      started.push(this.spawn(entry, entry.resume, false));
     }
     await Promise.all(started);
   }
@@ -219,8 +238,9 @@ export class ProcessorRuntime {
     this.partitions.delete(entry.key);
   }
 
-  /** Starts a partition actor whose pipeline begins at `offset`; resolves once it runs (or failed). */
-  private spawn(entry: PartitionEntry, offset: number, seek: boolean): Promise<void> {
+  /** Starts a partition actor whose pipeline begins at `resume`; resolves once it runs (or failed). */
+  private spawn(entry: PartitionEntry, resume: ResumePoint, seek: boolean): Promise<void> {
+    const offset = resume.offset;
     const { topicPartition } = entry;
     const processor = this.processor;
     const logger = this.logger.child({ topic: topicPartition.topic, partition: topicPartition.partition });
@@ -231,7 +251,7 @@ export class ProcessorRuntime {
           const pipeline = new PartitionPipeline({
             processor,
             topicPartition,
-            startOffset: offset,
+            resume,
             deadLetters: this.deadLetters!,
             failedAttempts: entry.failedAttempts,
             metrics: this.options.metrics,
@@ -309,7 +329,7 @@ export class ProcessorRuntime {
       await this.commitEntry(entry, pipeline).catch((err: unknown) => this.logger.warn({ err }, 'commit after failure failed'));
     }
     if (entry.revoked || this.stopping) return;
-    const restartFrom = pipeline ? pipeline.tracker.commitPoint() : entry.lastCommitted;
+    const restartFrom: ResumePoint = pipeline ? pipeline.resumePoint() : entry.resume;
     const delayMs = backoffDelay(entry.restarts, this.options.restartBackoff);
     entry.restarts++;
     this.emitPartition(topicPartition, { type: 'partition.restarting', delayMs, attempt: entry.restarts });

@@ -143,7 +143,9 @@ export class KafkaGroupConsumer implements GroupConsumer {
     const owned = offsets.filter((o) => this.assigned.has(tpKey(o.topic, o.partition)));
     if (owned.length === 0) return;
     try {
-      await this.consumer.commitOffsets(owned.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
+      await this.consumer.commitOffsets(
+        owned.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset), metadata: o.metadata ?? null })),
+      );
     } catch (err) {
       throw kafkaError(`committing offsets of group ${this.options.groupId}`, err);
     }
@@ -156,7 +158,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
     const result: PartitionOffset[] = [];
     for (const tp of partitions) {
       const found = fetched.find((t) => t.topic === tp.topic)?.partitions.find((p) => p.partition === tp.partition);
-      result.push({ ...tp, offset: found ? Number(found.offset) : -1 });
+      result.push({ ...tp, offset: found ? Number(found.offset) : -1, metadata: found?.metadata ?? undefined });
     }
     return result;
   }

@@ -138,7 +138,7 @@ export class MemoryGroupConsumer implements GroupConsumer, GroupMember {
       }
     }
     for (const o of offsets) {
-      if (this.ownedKeys.has(tpKey(o))) this.group.commit(o, o.offset);
+      if (this.ownedKeys.has(tpKey(o))) this.group.commit(o, o.offset, o.metadata);
     }
   }
 
@@ -147,6 +147,7 @@ export class MemoryGroupConsumer implements GroupConsumer, GroupMember {
       topic,
       partition,
       offset: this.group.committed({ topic, partition }),
+      metadata: this.group.committedMetadata({ topic, partition }),
     }));
   }
 

@@ -29,7 +29,7 @@ export interface GroupMember {
  */
 export class MemoryGroup {
   private readonly members: GroupMember[] = [];
-  private readonly offsets = new Map<string, Map<number, number>>();
+  private readonly offsets = new Map<string, Map<number, { offset: number; metadata: string | undefined }>>();
   private tail: Promise<void> = Promise.resolve();
 
   constructor(
@@ -39,16 +39,21 @@ export class MemoryGroup {
 
   /** The committed offset (next offset to read), or -1. */
   committed(tp: TopicPartition): number {
-    return this.offsets.get(tp.topic)?.get(tp.partition) ?? -1;
+    return this.offsets.get(tp.topic)?.get(tp.partition)?.offset ?? -1;
   }
 
-  commit(tp: TopicPartition, offset: number): void {
+  /** The metadata committed with the offset, if any. */
+  committedMetadata(tp: TopicPartition): string | undefined {
+    return this.offsets.get(tp.topic)?.get(tp.partition)?.metadata;
+  }
+
+  commit(tp: TopicPartition, offset: number, metadata?: string): void {
     let partitions = this.offsets.get(tp.topic);
     if (partitions === undefined) {
       partitions = new Map();
       this.offsets.set(tp.topic, partitions);
     }
-    partitions.set(tp.partition, offset);
+    partitions.set(tp.partition, { offset, metadata });
   }
 
   /** Adds the member and rebalances. Resolves when every member has its new partitions. */

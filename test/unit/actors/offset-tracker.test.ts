@@ -31,6 +31,35 @@ describe('OffsetTracker', () => {
     expect(tracker.held).toBe(0);
   });
 
+  it('keeps a released hold in force until every record taken before the release is complete', () => {
+    const tracker = new OffsetTracker(0);
+    for (const o of [0, 1, 2, 3]) tracker.take(o);
+    const release = tracker.hold(1);
+    tracker.complete(0);
+    tracker.complete(1);
+    release(); // record 2 and 3 are still incomplete: the window's result may depend on them
+    tracker.take(4);
+    expect(tracker.commitPoint()).toBe(1);
+    tracker.complete(3);
+    expect(tracker.commitPoint()).toBe(1);
+    tracker.complete(2);
+    expect(tracker.commitPoint()).toBe(4); // 0..3 complete: the hold is gone, 4 is in flight
+  });
+
+  it('remembers the event-time state before each record for its commit point', () => {
+    const tracker = new OffsetTracker(0);
+    tracker.take(0, -Infinity);
+    tracker.take(1, 100);
+    tracker.take(2, 100);
+    tracker.take(3, 250);
+    expect(tracker.stateBefore(0)).toBe(-Infinity);
+    expect(tracker.stateBefore(2)).toBe(100);
+    expect(tracker.stateBefore(3)).toBe(250);
+    tracker.forgetStatesBefore(2);
+    expect(tracker.stateBefore(2)).toBe(100);
+    expect(tracker.stateBefore(3)).toBe(250);
+  });
+
   it('accepts gaps in offsets, as compacted or transactional topics have', () => {
     const tracker = new OffsetTracker(0);
     tracker.take(0);
@@ -64,10 +93,12 @@ describe('OffsetTracker', () => {
             if (done.has(o)) continue;
             done.add(o);
             tracker.complete(o);
-            // Reference: first incomplete offset, bounded by the lowest unreleased hold.
+            // Reference: first incomplete offset, bounded by the lowest hold still in force. A hold
+            // released while records were incomplete stays in force until every record taken
+            // before its release (here: all n) is complete.
             let first = 0;
             while (first < n && done.has(first)) first++;
-            const held = holds.filter((h) => !h.released).map((h) => h.offset);
+            const held = holds.filter((h) => !h.released || first < n).map((h) => h.offset);
             const expected = Math.min(first, ...held);
             expect(tracker.commitPoint()).toBe(expected);
           }
