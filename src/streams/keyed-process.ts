@@ -1,0 +1,259 @@
+import type { OperatorFunction } from 'rxjs';
+import { TributaryError } from '../errors.js';
+import {
+  resolveEventTime,
+  resolveHolds,
+  resolveKey,
+  type EventTimeOptions,
+  type HoldOptions,
+  type KeyOf,
+  type KeyOptions,
+} from './event-time-options.js';
+import { MinHeap } from './min-heap.js';
+import { requiredFunction, optionalFunction, requiredObject } from './validate.js';
+import { watermarkOperator } from './watermark-operator.js';
+
+/**
+ * What a {@link keyedProcess} callback can do for the current key. Valid only during the
+ * callback it was passed to: calling it later throws.
+ *
+ * @example
+ * const onRecord = (ctx: KeyedProcessContext<string, number, string>, r: StreamRecord<string, Tx>) => {
+ *   ctx.state += 1;                         // per-key count
+ *   ctx.registerTimer(r.timestamp + 60_000); // once the watermark passes ts + 1 min
+ *   if (ctx.state >= 5) ctx.emit(`velocity ${ctx.key}`);
+ * };
+ */
+export interface KeyedProcessContext<K, S, R> {
+  /** The key being processed. */
+  readonly key: K;
+  /** The element's event time in `onRecord`; the timer's time in `onTimer`. */
+  readonly timestamp: number;
+  /**
+   * The operator's watermark. In `onRecord`, `timestamp < watermark` means the element is
+   * behind it: timers at its timestamp have already fired.
+   */
+  readonly watermark: number;
+  /** The key's state; reading it the first time (or after {@link clearState}) stores `init(key)`. */
+  state: S;
+  /** Forgets the key's state. A key with no state and no timers is freed. */
+  clearState(): void;
+  /**
+   * Registers an event-time timer: `onTimer` is called once the watermark passes `time`
+   * (reaches `time + 1` or more; every record with timestamp `<= time` has arrived). One
+   * timer per key and time: registering it again changes nothing. A timer already passed
+   * fires right after the current callback.
+   */
+  registerTimer(time: number): void;
+  /** Deletes the key's timer at `time`, if any. */
+  deleteTimer(time: number): void;
+  /** Emits an output downstream. */
+  emit(output: R): void;
+  /**
+   * Holds `offset` (default: the current element's) back from being committed until the
+   * returned release is called: do so for every record your state still needs on a replay.
+   */
+  hold(offset?: number): () => void;
+}
+
+/**
+ * Settings of {@link keyedProcess}.
+ *
+ * @example
+ * const counter: KeyedProcessOptions<StreamRecord<string, Tx>, string, number, number> = {
+ *   init: () => 0,
+ *   onRecord: (ctx) => { ctx.state += 1; ctx.emit(ctx.state); },
+ * };
+ */
+export interface KeyedProcessOptions<T, K, S, R> extends EventTimeOptions<T>, KeyOptions<T, K>, HoldOptions<T> {
+  /** The initial state of a key, created when first read. */
+  readonly init: (key: K) => S;
+  /** Called for every element, in arrival order, whether or not it is behind the watermark. */
+  readonly onRecord: (context: KeyedProcessContext<K, S, R>, element: T) => void;
+  /** Called for each due timer, in (time, registration) order. */
+  readonly onTimer?: (context: KeyedProcessContext<K, S, R>, time: number) => void;
+}
+
+interface KeyEntry<K, S> {
+  readonly key: K;
+  hasState: boolean;
+  state: S | undefined;
+  /** Timer time → its sequence number (the live heap entry carries the same). */
+  readonly timers: Map<number, number>;
+}
+
+interface Timer<K, S> {
+  readonly time: number;
+  readonly seq: number;
+  readonly entry: KeyEntry<K, S>;
+}
+
+/**
+ * A keyed process function with per-key state and event-time timers, like Flink's
+ * `KeyedProcessFunction`: the building block for logic windows do not cover (the fraud rules,
+ * {@link orderedByEventTime}).
+ *
+ * `onRecord(ctx, element)` runs for each element with its key's context; `onTimer(ctx, time)`
+ * runs when the watermark passes a registered timer. Timers fire in (time, registration)
+ * order across all keys. State lives in a `Map` by key; a key whose state is cleared and that
+ * has no timers is removed. Unsubscribing drops all state and timers. A throw from a callback
+ * fails the stream.
+ *
+ * @example
+ * // alert when a card has no transaction for an hour after a large one
+ * transactions.pipe(
+ *   keyedProcess<StreamRecord<string, Tx>, string, number | undefined, string>({
+ *     init: () => undefined,
+ *     onRecord: (ctx, r) => {
+ *       if (ctx.state !== undefined) ctx.deleteTimer(ctx.state);
+ *       if (r.value.amount < 100_000) return ctx.clearState();
+ *       ctx.state = r.timestamp + 3_600_000;
+ *       ctx.registerTimer(ctx.state);
+ *     },
+ *     onTimer: (ctx) => { ctx.emit(`quiet after large: ${ctx.key}`); ctx.clearState(); },
+ *     clock,
+ *   }),
+ * );
+ */
+export function keyedProcess<T, K = KeyOf<T>, S = unknown, R = unknown>(
+  options: KeyedProcessOptions<T, K, S, R>,
+): OperatorFunction<T, R> {
+  return keyedProcessAs('keyedProcess', options);
+}
+
+/** {@link keyedProcess} under another operator's name (in config errors), for operators built on it. Internal. */
+export function keyedProcessAs<T, K, S, R>(operator: string, options: KeyedProcessOptions<T, K, S, R>): OperatorFunction<T, R> {
+  requiredObject(operator, options);
+  const init = requiredFunction(operator, 'init', options.init);
+  const onRecord = requiredFunction(operator, 'onRecord', options.onRecord);
+  const onTimer = optionalFunction(operator, 'onTimer', options.onTimer);
+  const eventTime = resolveEventTime(operator, options);
+  const keyOf = resolveKey(operator, options);
+  const { holds, offset: offsetOf } = resolveHolds(operator, options);
+
+  return watermarkOperator<T, R>(eventTime, ({ emit, watermark, closed }) => {
+    const keys = new Map<K, KeyEntry<K, S>>();
+    const timers = new MinHeap<Timer<K, S>>((a, b) => a.time - b.time || a.seq - b.seq);
+    let seq = 0;
+    let liveTimers = 0;
+
+    // One context object, re-pointed for each callback: no allocation per record.
+    let entry: KeyEntry<K, S> | undefined;
+    let timestamp = 0;
+    let offset: number | undefined;
+    const current = (): KeyEntry<K, S> => {
+      if (entry === undefined) throw new TributaryError(`${operator}: the context was used outside its callback`);
+      return entry;
+    };
+    const context: KeyedProcessContext<K, S, R> = {
+      get key() {
+        return current().key;
+      },
+      get timestamp() {
+        current();
+        return timestamp;
+      },
+      get watermark() {
+        current();
+        return watermark();
+      },
+      get state() {
+        const e = current();
+        if (!e.hasState) {
+          e.state = init(e.key);
+          e.hasState = true;
+        }
+        return e.state as S;
+      },
+      set state(value: S) {
+        const e = current();
+        e.state = value;
+        e.hasState = true;
+      },
+      clearState() {
+        const e = current();
+        e.state = undefined;
+        e.hasState = false;
+      },
+      registerTimer(time) {
+        const e = current();
+        if (typeof time !== 'number' || !Number.isFinite(time)) throw new RangeError(`${operator}: timer time must be a finite number, got ${String(time)}`);
+        if (e.timers.has(time)) return;
+        const s = seq++;
+        e.timers.set(time, s);
+        liveTimers++;
+        timers.push({ time, seq: s, entry: e });
+      },
+      deleteTimer(time) {
+        if (current().timers.delete(time)) {
+          liveTimers--;
+          // Deleted timers stay in the heap until they come up; compact when they dominate.
+          if (timers.size > 64 && timers.size > 4 * liveTimers) timers.retain((t) => t.entry.timers.get(t.time) === t.seq);
+        }
+      },
+      emit(output) {
+        current();
+        emit(output);
+      },
+      hold(at) {
+        current();
+        const held = at ?? offset;
+        if (held === undefined) throw new TributaryError(`${operator}: no offset to hold (the element has none; pass one)`);
+        return holds.hold(held);
+      },
+    };
+
+    const enter = (e: KeyEntry<K, S>, time: number, at: number | undefined): void => {
+      entry = e;
+      timestamp = time;
+      offset = at;
+    };
+    const leave = (e: KeyEntry<K, S>): void => {
+      entry = undefined;
+      offset = undefined;
+      if (!e.hasState && e.timers.size === 0 && keys.get(e.key) === e) keys.delete(e.key);
+    };
+
+    const fireDue = (wm: number): void => {
+      while (!closed()) {
+        const next = timers.peek();
+        if (next === undefined || !(next.time < wm)) return;
+        timers.pop();
+        const e = next.entry;
+        if (e.timers.get(next.time) !== next.seq) continue; // deleted, or re-registered later
+        e.timers.delete(next.time);
+        liveTimers--;
+        enter(e, next.time, undefined);
+        try {
+          onTimer?.(context, next.time);
+        } finally {
+          leave(e);
+        }
+      }
+    };
+
+    return {
+      next(element, ts) {
+        const key = keyOf(element);
+        let e = keys.get(key);
+        if (e === undefined) {
+          e = { key, hasState: false, state: undefined, timers: new Map() };
+          keys.set(key, e);
+        }
+        enter(e, ts, offsetOf(element));
+        try {
+          onRecord(context, element);
+        } finally {
+          leave(e);
+        }
+        fireDue(watermark()); // timers registered behind the watermark
+      },
+      advance: fireDue,
+      teardown() {
+        keys.clear();
+        timers.clear();
+        liveTimers = 0;
+      },
+    };
+  });
+}

@@ -1,0 +1,223 @@
+import type { OperatorFunction } from 'rxjs';
+import { checkAggregator, resolveEmit, type EmitOptions, type WindowOptions } from './window-options.js';
+import {
+  resolveEventTime,
+  resolveHolds,
+  resolveKey,
+  resolveLateSink,
+  type KeyOf,
+} from './event-time-options.js';
+import { reportLate } from './late-output.js';
+import { MinHeap } from './min-heap.js';
+import { nonNegativeInteger, positiveInteger, requiredObject } from './validate.js';
+import { watermarkOperator } from './watermark-operator.js';
+import type { WindowResult } from './window-result.js';
+
+/**
+ * Settings of {@link session}.
+ *
+ * @example
+ * const halfHour: SessionOptions<StreamRecord, unknown, number> = { gap: 1_800_000, aggregate: counting() };
+ */
+export interface SessionOptions<T, K, A> extends WindowOptions<T, K, A>, EmitOptions {
+  /** Inactivity gap in ms, a positive integer: events at most `gap` apart are in one session. */
+  readonly gap: number;
+}
+
+interface OpenSession<A> {
+  start: number;
+  last: number;
+  acc: A;
+  minOffset: number | undefined;
+  release: (() => void) | undefined;
+  /** `last + gap + 1 + allowedLateness`: the watermark at which it fires. Only grows. */
+  fireAt: number;
+  merged: boolean;
+}
+
+interface KeySessions<K, A> {
+  readonly key: K;
+  /** Open sessions, disjoint, by start. */
+  readonly open: OpenSession<A>[];
+  /** The latest fired session: a record within `gap` of it is late. */
+  firedStart: number;
+  firedLast: number;
+}
+
+type Scheduled<K, A> =
+  | { at: number; seq: number; session: OpenSession<A>; keyed: KeySessions<K, A> }
+  | { at: number; seq: number; session: undefined; keyed: KeySessions<K, A> };
+
+/**
+ * Per-key aggregation over session windows: a key's events, in timestamp order, belong to one
+ * session while each is at most `gap` ms after the one before it. A record that falls within
+ * `gap` of two sessions merges them (with the aggregator's `merge`, earlier session first).
+ *
+ * Results span the first and last event timestamps, **both inclusive**
+ * (`windowStart` = first, `windowEnd` = last, as Kafka Streams' `SessionWindows`); the result's
+ * `timestamp` is `windowEnd + gap`.
+ *
+ * **Firing.** A session can grow until no on-time record can reach it: it fires when the
+ * watermark passes `last + gap`, i.e. reaches `last + gap + 1 + allowedLateness`.
+ *
+ * **Late records.** A record is late when the session it belongs to has fired: when it is
+ * within `gap` of a session that already fired, or when it joins no open session and its own
+ * one-event session would already have fired (`ts + gap + 1 + allowedLateness <= watermark`).
+ * It goes to the `late` output and into no session, so results equal a batch
+ * sessionization of the records that were not late.
+ *
+ * **State.** Per key, the open sessions (usually one) and the extent of the latest fired one,
+ * which is forgotten (and the key freed) once the watermark reaches `last + 2 × gap + 1 +
+ * allowedLateness` with no session open: by then any record it could catch is late anyway.
+ * Each open session holds its earliest input offset until it fires.
+ *
+ * With `emit: 'every-record'`, each record emits its session as updated; after a merge, the
+ * merged session's update supersedes those of the sessions it absorbed.
+ *
+ * @example
+ * // clickstream sessions: 30-minute gap per user
+ * clicks.pipe(
+ *   session({
+ *     gap: 1_800_000,
+ *     aggregate: aggregating({
+ *       init: () => ({ events: 0, pages: new Set<string>() }),
+ *       add: (s, r: StreamRecord<string, Click>) => ({ events: s.events + 1, pages: s.pages.add(r.value.page) }),
+ *       merge: (a, b) => ({ events: a.events + b.events, pages: new Set([...a.pages, ...b.pages]) }),
+ *     }),
+ *     clock, holds, late,
+ *   }),
+ *   map((s) => ({ userId: s.key, sessionStart: s.windowStart, sessionEnd: s.windowEnd,
+ *     events: s.value.events, pages: s.value.pages.size, bounce: s.value.events === 1 })),
+ * );
+ */
+export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): OperatorFunction<T, WindowResult<K, A>> {
+  const operator = 'session';
+  requiredObject(operator, options);
+  const gap = positiveInteger(operator, 'gap', options.gap);
+  checkAggregator(operator, options.aggregate, true);
+  const { aggregate, late } = options;
+  const merge = aggregate.merge as (earlier: A, later: A) => A;
+  const eventTime = resolveEventTime(operator, options);
+  const keyOf = resolveKey(operator, options);
+  const { holds, offset: offsetOf } = resolveHolds(operator, options);
+  resolveLateSink(operator, late);
+  const lateness = nonNegativeInteger(operator, 'allowedLateness', options.allowedLateness, 0);
+  const emitMode = resolveEmit(operator, options.emit);
+
+  return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, closed }) => {
+    const keys = new Map<K, KeySessions<K, A>>();
+    const schedule = new MinHeap<Scheduled<K, A>>((a, b) => a.at - b.at || a.seq - b.seq);
+    let seq = 0;
+
+    const result = (key: K, s: OpenSession<A>, final: boolean): WindowResult<K, A> => ({
+      key,
+      windowStart: s.start,
+      windowEnd: s.last,
+      value: s.acc,
+      timestamp: s.last + gap,
+      offset: s.minOffset,
+      final,
+    });
+
+    const holdEarliest = (s: OpenSession<A>, offset: number | undefined, release: (() => void) | undefined): void => {
+      // `release` belongs to a session merged into `s`, holding `offset`: keep the earlier hold.
+      if (offset === undefined) return;
+      if (s.minOffset === undefined || offset < s.minOffset) {
+        const previous = s.release;
+        s.minOffset = offset;
+        s.release = release ?? holds.hold(offset);
+        previous?.();
+      } else {
+        release?.();
+      }
+    };
+
+    const fire = (keyed: KeySessions<K, A>, s: OpenSession<A>): void => {
+      keyed.open.splice(keyed.open.indexOf(s), 1);
+      keyed.firedStart = s.start;
+      keyed.firedLast = s.last;
+      emit(result(keyed.key, s, true));
+      s.release?.();
+      if (keyed.open.length === 0) {
+        schedule.push({ at: s.last + 2 * gap + 1 + lateness, seq: seq++, session: undefined, keyed });
+      }
+    };
+
+    return {
+      next(element, ts) {
+        const key = keyOf(element);
+        const offset = offsetOf(element);
+        const wm = watermark();
+        let keyed = keys.get(key);
+        let firstTouching = -1;
+        let touching = 0;
+        if (keyed !== undefined) {
+          const { open } = keyed;
+          for (let i = 0; i < open.length; i++) {
+            if (open[i].start - gap <= ts && ts <= open[i].last + gap) {
+              if (firstTouching < 0) firstTouching = i;
+              touching++;
+            }
+          }
+        }
+        const bridgesFired = keyed !== undefined && keyed.firedStart - gap <= ts && ts <= keyed.firedLast + gap;
+        if (bridgesFired || (touching === 0 && ts + gap + 1 + lateness <= wm)) {
+          reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset });
+          return;
+        }
+        if (keyed === undefined) {
+          keyed = { key, open: [], firedStart: Infinity, firedLast: -Infinity };
+          keys.set(key, keyed);
+        }
+        const { open } = keyed;
+        let s: OpenSession<A>;
+        if (touching === 0) {
+          s = { start: ts, last: ts, acc: aggregate.init(), minOffset: undefined, release: undefined, fireAt: Infinity, merged: false };
+          let at = 0;
+          while (at < open.length && open[at].start < ts) at++;
+          open.splice(at, 0, s);
+        } else {
+          // Touching sessions are consecutive in `open`: fold the later ones into the first.
+          s = open[firstTouching];
+          for (const other of open.splice(firstTouching + 1, touching - 1)) {
+            s.acc = merge(s.acc, other.acc);
+            s.last = Math.max(s.last, other.last);
+            other.merged = true;
+            holdEarliest(s, other.minOffset, other.release);
+          }
+        }
+        s.acc = aggregate.add(s.acc, element);
+        if (ts < s.start) s.start = ts;
+        if (ts > s.last) s.last = ts;
+        holdEarliest(s, offset, undefined);
+        s.fireAt = s.last + gap + 1 + lateness;
+        // A new session is scheduled now; a grown one keeps its entry and is rescheduled when it comes.
+        if (touching === 0) schedule.push({ at: s.fireAt, seq: seq++, session: s, keyed });
+        if (emitMode === 'every-record') emit(result(key, s, false));
+      },
+
+      advance(wm) {
+        while (!closed()) {
+          const next = schedule.peek();
+          if (next === undefined || next.at > wm) return;
+          schedule.pop();
+          const { session: s, keyed } = next;
+          if (s === undefined) {
+            // Forget the key's fired session, and the key, if nothing opened since.
+            if (keyed.open.length === 0 && keyed.firedLast + 2 * gap + 1 + lateness <= wm && keys.get(keyed.key) === keyed) {
+              keys.delete(keyed.key);
+            }
+          } else if (!s.merged) {
+            if (s.fireAt > wm) schedule.push({ at: s.fireAt, seq: seq++, session: s, keyed });
+            else fire(keyed, s);
+          }
+        }
+      },
+
+      teardown() {
+        keys.clear();
+        schedule.clear();
+      },
+    };
+  });
+}

@@ -1,0 +1,62 @@
+import { ConfigError } from '../errors.js';
+import type { Aggregator } from './aggregator.js';
+import type { EventTimeOptions, HoldOptions, KeyOptions } from './event-time-options.js';
+import type { LateOptions } from './late-output.js';
+import type { EmitMode } from './window-result.js';
+
+/**
+ * Options shared by every windowed aggregation ({@link tumbling}, {@link hopping},
+ * {@link sliding}, {@link session}).
+ *
+ * @example
+ * const common: WindowOptions<StreamRecord<string, Click>, string, number> = {
+ *   key: (r) => r.value.page, aggregate: counting(), allowedLateness: 0,
+ *   clock: ctx.clock, holds: ctx.holds, late: ctx.late,
+ * };
+ * clicks.pipe(tumbling({ ...common, size: 60_000 }));
+ */
+export interface WindowOptions<T, K, A> extends EventTimeOptions<T>, KeyOptions<T, K>, HoldOptions<T>, LateOptions<T> {
+  /** How the window's elements become its value: {@link counting}, {@link summing}, {@link topN}, {@link aggregating}... */
+  readonly aggregate: Aggregator<T, A>;
+  /**
+   * How long after its end a window stays open for stragglers, ms: it fires when the
+   * watermark reaches `end + allowedLateness`. Default 0. A downstream window operator should
+   * allow at least as much as the one upstream of it.
+   */
+  readonly allowedLateness?: number;
+}
+
+/**
+ * Options of windows that can emit early updates.
+ *
+ * @example
+ * tumbling({ size: 60_000, aggregate: counting(), emit: 'every-record' }); // live counts, then the final one
+ */
+export interface EmitOptions {
+  /** `'final'` (default) or `'every-record'`; see {@link EmitMode}. */
+  readonly emit?: EmitMode;
+}
+
+// Construction-time checks shared by the window operators. Internal.
+
+export function checkAggregator(operator: string, aggregate: unknown, needsMerge = false): void {
+  const agg = aggregate as Partial<Aggregator<unknown, unknown>> | undefined;
+  if (typeof agg !== 'object' || agg === null || typeof agg.init !== 'function' || typeof agg.add !== 'function') {
+    throw new ConfigError(`${operator}.aggregate`, 'must be an Aggregator { init, add, merge? }, e.g. counting()');
+  }
+  if (needsMerge && typeof agg.merge !== 'function') {
+    throw new ConfigError(
+      `${operator}.aggregate`,
+      'must have merge(): sessions merge when a record bridges them (counting(), summing(), topN()... have one)',
+    );
+  }
+}
+
+export function resolveEmit(operator: string, emit: unknown): EmitMode {
+  if (emit === undefined) return 'final';
+  if (emit !== 'final' && emit !== 'every-record') {
+    throw new ConfigError(`${operator}.emit`, `must be 'final' or 'every-record', got ${String(emit)}`);
+  }
+  return emit;
+}
+

@@ -1,0 +1,143 @@
+import fc from 'fast-check';
+import { Subject, type OperatorFunction } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { counting } from '../../../src/streams/counting.js';
+import { hopping } from '../../../src/streams/hopping.js';
+import type { OffsetHolds } from '../../../src/streams/offset-holds.js';
+import { session } from '../../../src/streams/session.js';
+import { sliding } from '../../../src/streams/sliding.js';
+import type { StreamRecord } from '../../../src/streams/stream-record.js';
+import { tumbling } from '../../../src/streams/tumbling.js';
+import { WatermarkClock } from '../../../src/streams/watermark-clock.js';
+import { rec, RecordingHolds, runOnClock } from './support.js';
+
+type R = StreamRecord<string, null>;
+
+const inputs = fc
+  .array(fc.record({ key: fc.constantFrom('a', 'b'), ts: fc.integer({ min: 0, max: 200 }) }), { maxLength: 50 })
+  .map((xs) => xs.map((x, offset) => rec(x.key, x.ts, offset)));
+
+/**
+ * Runs `op` and checks, after every record, that the lowest held offset is at or below the
+ * earliest record that `stillNeeded` says an open window contains; at the end, every hold is
+ * released exactly once.
+ */
+function checkHolds(
+  records: readonly R[],
+  bound: number,
+  op: (clock: WatermarkClock, holds: OffsetHolds, late: (r: R) => void) => OperatorFunction<R, unknown>,
+  stillNeeded: (r: R, accepted: readonly R[], watermark: number) => boolean,
+): void {
+  const holds = new RecordingHolds();
+  const late = new Set<number>();
+  runOnClock(records, (source, clock) => source.pipe(op(clock, holds, (r) => late.add(r.offset))), {
+    outOfOrderness: bound,
+    afterEach: (r, clock) => {
+      const accepted = records.slice(0, r.offset + 1).filter((x) => !late.has(x.offset));
+      const needed = accepted.filter((x) => stillNeeded(x, accepted, clock.current)).map((x) => x.offset);
+      expect(holds.min).toBeLessThanOrEqual(Math.min(...needed));
+    },
+  });
+  expect(holds.count).toBe(0);
+  expect(holds.doubleReleases).toBe(0);
+}
+
+describe('offset holds', () => {
+  it('tumbling and hopping windows hold their earliest offset until they fire', () => {
+    fc.assert(
+      fc.property(inputs, fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 5 }), (records, bound, lateness) => {
+        checkHolds(
+          records,
+          bound,
+          (clock, holds, late) => tumbling({ size: 20, aggregate: counting(), allowedLateness: lateness, clock, holds, late }),
+          (r, _, wm) => Math.floor(r.timestamp / 20) * 20 + 20 + lateness > wm,
+        );
+        checkHolds(
+          records,
+          bound,
+          (clock, holds, late) => hopping({ size: 20, advance: 5, aggregate: counting(), allowedLateness: lateness, clock, holds, late }),
+          (r, _, wm) => Math.floor(r.timestamp / 5) * 5 + 20 + lateness > wm,
+        );
+      }),
+    );
+  });
+
+  it('sessions hold their earliest offset until they fire, across merges', () => {
+    const gap = 10;
+    fc.assert(
+      fc.property(inputs, fc.integer({ min: 0, max: 30 }), (records, bound) => {
+        checkHolds(
+          records,
+          bound,
+          (clock, holds, late) => session({ gap, aggregate: counting(), clock, holds, late }),
+          (r, accepted, wm) => {
+            // the last event of r's session over the accepted records
+            const times = accepted.filter((x) => x.key === r.key).map((x) => x.timestamp).sort((a, b) => a - b);
+            let last = r.timestamp;
+            for (const t of times) if (t > last && t - last <= gap) last = t;
+            return last + gap + 1 > wm;
+          },
+        );
+      }),
+    );
+  });
+
+  it('a merged session keeps the earliest hold of the sessions it merges', () => {
+    const holds = new RecordingHolds();
+    const clock = new WatermarkClock({ outOfOrderness: 50 });
+    const source = new Subject<R>();
+    source.pipe(session({ gap: 10, aggregate: counting(), clock, holds })).subscribe();
+    // [50] from offset 0, then the earlier [35] from offset 1, then 42 bridges them
+    for (const r of [rec('a', 50, 0), rec('a', 35, 1), rec('a', 42, 2)]) {
+      source.next(r);
+      clock.observe(r.timestamp);
+    }
+    expect(holds.min).toBe(0);
+    expect(holds.count).toBe(1);
+    clock.close();
+    expect(holds.count).toBe(0);
+  });
+
+  it('sliding windows hold the earliest offset of the records an open window contains', () => {
+    const d = 15;
+    fc.assert(
+      fc.property(inputs, fc.integer({ min: 0, max: 30 }), (records, bound) => {
+        checkHolds(
+          records,
+          bound,
+          (clock, holds, late) => sliding({ timeDifference: d, aggregate: counting(), clock, holds, late }),
+          (r, _, wm) => r.timestamp + d + 1 > wm,
+        );
+      }),
+    );
+  });
+
+  it('keeps its holds when unsubscribed, so a last commit cannot pass the records of open windows', () => {
+    const holds = new RecordingHolds();
+    const clock = new WatermarkClock();
+    const source = new Subject<R>();
+    const sub = source.pipe(tumbling({ size: 10, aggregate: counting(), clock, holds })).subscribe();
+    source.next(rec('a', 1, 41));
+    clock.observe(1);
+    sub.unsubscribe();
+    expect(holds.min).toBe(41);
+  });
+
+  it('releases the hold only after the window has emitted its result', () => {
+    const events: string[] = [];
+    const holds: OffsetHolds = {
+      hold: (offset) => {
+        events.push(`hold ${offset}`);
+        return () => events.push(`release ${offset}`);
+      },
+    };
+    const clock = new WatermarkClock();
+    const source = new Subject<R>();
+    source.pipe(tumbling({ size: 10, aggregate: counting(), clock, holds })).subscribe((w) => events.push(`emit ${w.windowStart}`));
+    for (const r of [rec('a', 1, 0), rec('a', 3, 1), rec('a', 15, 2)]) {
+      source.next(r);
+      clock.observe(r.timestamp);
+    }
+    expect(events).toEqual(['hold 0', 'hold 2', 'emit 0', 'release 0']);
+  });
+});
