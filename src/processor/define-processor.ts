@@ -106,6 +106,11 @@ export interface ProcessorDefinition<K = string | null, V = unknown> {
   readonly buffer?: BufferOptions;
   /** How often completed offsets are committed. Default 1,000 ms (also on revoke and stop). */
   readonly commitIntervalMs?: number;
+  /**
+   * Most records handed to the pipeline in one batch, where the log supports it (MemoryLog;
+   * Kafka batches are bounded by `maxBytesPerPartition`). Default 500.
+   */
+  readonly maxBatchRecords?: number;
 }
 
 /** A processor definition with every default filled in, as the runtime uses it. */
@@ -130,6 +135,7 @@ export interface ResolvedProcessor<K = unknown, V = unknown> {
   readonly highWater: number;
   readonly lowWater: number;
   readonly commitIntervalMs: number;
+  readonly maxBatchRecords: number;
 }
 
 function nonNegativeInteger(setting: string, value: number | undefined, fallback: number): number {
@@ -221,5 +227,6 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
     highWater,
     lowWater,
     commitIntervalMs: positiveInteger(`${id}.commitIntervalMs`, definition.commitIntervalMs, 1_000),
+    maxBatchRecords: positiveInteger(`${id}.maxBatchRecords`, definition.maxBatchRecords, 500),
   };
 }

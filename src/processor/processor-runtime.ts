@@ -106,7 +106,7 @@ export class ProcessorRuntime {
     this.deadLetters = toTopicRecords(processor.deadLetterTopic, { partitions: processor.deadLetterPartitions });
     await this.deadLetters.start?.(context);
     for (const sink of Object.values(processor.sinks)) await sink.start?.(context);
-    const consumer = log.groupConsumer({ groupId: processor.groupId, topics: processor.topics });
+    const consumer = log.groupConsumer({ groupId: processor.groupId, topics: processor.topics, maxBatchRecords: processor.maxBatchRecords });
     this.consumer = consumer;
     await consumer.start({
       onAssigned: (tps) => this.onAssigned(tps),
@@ -134,6 +134,50 @@ export class ProcessorRuntime {
     await this.deadLetters?.stop?.();
     this.emit({ type: 'processor.stopped', processor: this.processor.id, at: Date.now() });
     this.events.complete();
+  }
+
+  /**
+   * For a finite input: waits until this node has taken and completed every record that is in
+   * its source topics now, then ends each partition's input (watermark +∞, so every open window
+   * fires), waits for the results to be acknowledged, and commits. The processor takes no more
+   * records afterwards; stop it next. Every partition must be assigned to this node.
+   *
+   * @example
+   * await app.start();
+   * await app.processor('clickstream').finishInput();
+   * await app.stop();
+   */
+  async finishInput(options: { timeoutMs?: number } = {}): Promise<void> {
+    const admin = this.options.log.admin();
+    const ends = new Map<string, number>();
+    try {
+      for (const topic of this.processor.topics) {
+        for (const end of await admin.endOffsets(topic)) ends.set(keyOf(end), end.offset);
+      }
+    } finally {
+      await admin.close();
+    }
+    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+    const caughtUp = (): boolean =>
+      [...ends].every(([key, end]) => {
+        const pipeline = this.partitions.get(key)?.pipeline;
+        if (end === 0) return this.partitions.get(key) !== undefined;
+        return pipeline !== undefined && this.partitions.get(key)!.accepting && pipeline.tracker.nextOffset >= end && pipeline.tracker.pending === 0;
+      });
+    while (!caughtUp()) {
+      if (Date.now() > deadline) throw new Error(`finishInput: not caught up with ${this.processor.topics.join(', ')} within the timeout`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const entry of this.partitions.values()) {
+      entry.accepting = false;
+      entry.pipeline?.end();
+    }
+    for (const entry of this.partitions.values()) {
+      if (entry.pipeline) {
+        await entry.pipeline.drain();
+        await this.commitEntry(entry, entry.pipeline);
+      }
+    }
   }
 
   /** Commits every partition's safe offset that moved since the last commit. */
@@ -324,6 +368,9 @@ export class ProcessorRuntime {
     const pipeline = entry.pipeline;
     entry.pipeline = undefined;
     entry.actor = undefined;
+    // The failure may have been raised in the middle of a batch: let that batch's turn register
+    // its writes first, so that draining waits for them and the records before the failure count.
+    await new Promise((resolve) => setImmediate(resolve));
     if (pipeline) {
       await pipeline.drain();
       await this.commitEntry(entry, pipeline).catch((err: unknown) => this.logger.warn({ err }, 'commit after failure failed'));
