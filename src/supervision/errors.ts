@@ -1,0 +1,49 @@
+import { TributaryError } from '../errors.js';
+
+/**
+ * A supervisor restarted its children more often than its intensity allows (more than
+ * `intensity` restarts within `periodMs`), stopped them all and failed. Its `cause` is the error
+ * of the child whose failure went over the limit; its parent sees it as that supervisor's failure.
+ *
+ * @example
+ * root.events.subscribe((e) => {
+ *   if (e.type === 'supervisor.escalated') console.error(e.error.path, e.error.child, e.error.cause);
+ * });
+ */
+export class SupervisorEscalatedError extends TributaryError {
+  constructor(
+    /** The path of the supervisor that gave up, e.g. `'node/processor:clicks'`. */
+    readonly path: string,
+    /** The child whose failure exceeded the intensity. */
+    readonly child: string,
+    /** Restarts within the period, including the one refused. */
+    readonly restarts: number,
+    readonly intensity: number,
+    readonly periodMs: number,
+    cause: Error,
+  ) {
+    super(
+      `supervisor '${path}' exceeded its restart intensity (${restarts} restarts within ${periodMs} ms, at most ${intensity}): ` +
+        `child '${child}': ${cause.message}`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * A child ended `'failed'` without saying why (its {@link ChildExit} had no `error`), or its
+ * `start` rejected with something that is not an `Error`. The supervisor makes one up rather
+ * than drop the failure.
+ *
+ * @example
+ * e.type === 'supervisor.child-failed' && e.error instanceof ChildFailedError; // the child gave no error
+ */
+export class ChildFailedError extends TributaryError {
+  constructor(
+    readonly path: string,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`child '${path}' ${message}`, options);
+  }
+}
