@@ -21,7 +21,7 @@ import type { OffsetHolds } from '../streams/offset-holds.js';
  * release();
  * tracker.commitPoint(); // 102
  */
-export class OffsetTracker implements OffsetHolds {
+export class OffsetTracker<S = number> implements OffsetHolds {
   // Offsets taken and not yet known complete, in offset order, from `head`.
   private readonly inFlight: number[] = [];
   private head = 0;
@@ -34,7 +34,7 @@ export class OffsetTracker implements OffsetHolds {
   private readonly deferred: Array<{ after: number; release: () => void }> = [];
   private deferredHead = 0;
   // The partition's event-time state (a watermark) before a record, where it changed: [offset, state].
-  private readonly steps: Array<[number, number]> = [];
+  private readonly steps: Array<[number, S]> = [];
   private next: number;
 
   /** @param position the partition's committed offset: the next offset to read. */
@@ -61,30 +61,27 @@ export class OffsetTracker implements OffsetHolds {
 
   /**
    * A record at `offset` entered the pipeline. Offsets must be taken in ascending order.
-   * `stateBefore` is the partition's event-time state (its watermark) just before the record:
-   * {@link stateBefore} gives it back for a commit point, so a replay from there starts in the
-   * same state.
+   * `stateBefore` is the partition's event-time state just before the record (an immutable
+   * value, recorded where it changed): {@link stateBefore} gives it back for a commit point, so
+   * a replay from there starts in the same state.
    */
-  take(offset: number, stateBefore = -Infinity): void {
+  take(offset: number, stateBefore?: S): void {
     if (offset < this.next) {
       throw new RangeError(`offset ${offset} taken out of order: expected at least ${this.next}`);
     }
     this.inFlight.push(offset);
     this.next = offset + 1;
+    if (stateBefore === undefined) return;
     const last = this.steps[this.steps.length - 1];
     if (last === undefined || last[1] !== stateBefore) this.steps.push([offset, stateBefore]);
   }
 
-  /** The state recorded just before the record at `offset` (for a commit point). */
-  stateBefore(offset: number): number {
-    let state = -Infinity;
+  /** The state recorded just before the record at `offset` (for a commit point); undefined when none was. */
+  stateBefore(offset: number): S | undefined {
     for (let i = this.steps.length - 1; i >= 0; i--) {
-      if (this.steps[i][0] <= offset) {
-        state = this.steps[i][1];
-        break;
-      }
+      if (this.steps[i][0] <= offset) return this.steps[i][1];
     }
-    return state;
+    return undefined;
   }
 
   /** Forgets recorded states before `offset`, keeping the one in force at it. */

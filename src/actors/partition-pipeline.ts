@@ -9,10 +9,12 @@ import { advanceOnIdle } from '../streams/advance-on-idle.js';
 import type { LateInfo } from '../streams/late-output.js';
 import type { OffsetHolds } from '../streams/offset-holds.js';
 import type { StreamRecord } from '../streams/stream-record.js';
-import { WatermarkClock } from '../streams/watermark-clock.js';
+import type { WatermarkClock } from '../streams/watermark-clock.js';
+import { RepartitionHeaders, type RepartitionEnvelope } from '../processor/repartition.js';
+import { PartitionTime } from './partition-time.js';
 import { toDeadLetterRecord, type DeadLetter, type DeadLetterKind } from '../supervision/dead-letter.js';
 import { OffsetTracker } from './offset-tracker.js';
-import type { ResumePoint } from './resume-point.js';
+import type { ResumePoint, TimeState } from './resume-point.js';
 import { Turn } from './turn.js';
 
 /** Failed attempts at one offset, kept by whoever restarts the pipeline so they survive restarts. */
@@ -28,6 +30,8 @@ export interface PartitionPipelineOptions {
   /** The committed offset this pipeline starts at, with the event-time state there. */
   readonly resume: ResumePoint;
   readonly deadLetters: Sink<OutgoingRecord>;
+  /** Downstream of a repartition: the upstream partitions (`topic:partition`) that feed this one. */
+  readonly upstreams?: readonly string[];
   /** Failed attempts per offset of this partition; survives restarts. */
   readonly failedAttempts: Map<number, FailedAttempt>;
   readonly metrics: TributaryMetrics;
@@ -53,8 +57,8 @@ export interface PartitionPipelineOptions {
  * lifecycle; records never go through `send()`.
  */
 export class PartitionPipeline {
-  readonly tracker: OffsetTracker;
-  readonly clock: WatermarkClock;
+  readonly tracker: OffsetTracker<TimeState>;
+  readonly time: PartitionTime;
   private readonly records = new Subject<StreamRecord>();
   private readonly subscriptions: Subscription[] = [];
   private readonly inFlight = new Set<Promise<void>>();
@@ -68,11 +72,18 @@ export class PartitionPipeline {
   // True while a record before `resume.replayUntil` is in the pipeline: what it emits was delivered before.
   private replaying = false;
   private suppressed = 0;
+  private duplicates = 0;
+  // Repartition outputs: what identifies each item upstream, and the watermark last forwarded.
+  private readonly upstreamId: string;
+  private seqOffset = -1;
+  private seq = 0;
+  private readonly forwardedWatermark = new Map<string, number>();
 
   constructor(private readonly options: PartitionPipelineOptions) {
-    this.tracker = new OffsetTracker(options.resume.offset);
+    this.tracker = new OffsetTracker<TimeState>(options.resume.offset);
     const { processor, topicPartition } = options;
-    this.clock = new WatermarkClock({ outOfOrderness: processor.outOfOrdernessMs, initial: options.resume.watermark });
+    this.time = new PartitionTime({ outOfOrdernessMs: processor.outOfOrdernessMs, resume: options.resume.time, upstreams: options.upstreams });
+    this.upstreamId = `${topicPartition.topic}:${topicPartition.partition}`;
     this.labels = { processor: processor.id, topic: topicPartition.topic, partition: String(topicPartition.partition) };
   }
 
@@ -81,9 +92,19 @@ export class PartitionPipeline {
     return this.failed;
   }
 
+  /** The partition's event-time clock. */
+  get clock(): WatermarkClock {
+    return this.time.clock;
+  }
+
   /** Results dropped because a replayed record had already delivered them. */
   get suppressedResults(): number {
     return this.suppressed;
+  }
+
+  /** Records from a repartition topic dropped as duplicates an upstream partition wrote again. */
+  get duplicateRecords(): number {
+    return this.duplicates;
   }
 
   /**
@@ -92,8 +113,8 @@ export class PartitionPipeline {
    */
   resumePoint(): ResumePoint {
     const offset = this.tracker.commitPoint();
-    const watermark = offset >= this.tracker.nextOffset ? this.clock.current : this.tracker.stateBefore(offset);
-    return { offset, watermark, replayUntil: Math.max(offset, this.tracker.firstIncomplete(), this.options.resume.replayUntil) };
+    const time = (offset >= this.tracker.nextOffset ? undefined : this.tracker.stateBefore(offset)) ?? this.time.snapshot();
+    return { offset, time, replayUntil: Math.max(offset, this.tracker.firstIncomplete(), this.options.resume.replayUntil) };
   }
 
   /** Subscribes the user's pipeline. Throws a {@link ConfigError} when its outputs do not match the sinks. */
@@ -139,7 +160,30 @@ export class PartitionPipeline {
       this.suppressed++;
       return;
     }
+    if (this.options.processor.repartitionSinks.has(sink)) {
+      // Identify the item by the record that caused it, so a downstream stage can drop it when a replay writes it again.
+      const offset = this.currentOffset ?? this.tracker.nextOffset - 1;
+      if (offset !== this.seqOffset) {
+        this.seqOffset = offset;
+        this.seq = 0;
+      }
+      const envelope: RepartitionEnvelope<unknown> = { kind: 'data', item, upstream: this.upstreamId, offset, seq: this.seq++ };
+      this.openTurn().add(sink, envelope);
+      return;
+    }
     this.openTurn().add(sink, item);
+  }
+
+  /** Appends the partition's watermark, where it moved, to each repartition output of the turn. */
+  private forwardWatermark(turn: Turn): void {
+    const watermark = this.clock.current;
+    for (const sink of this.options.processor.repartitionSinks) {
+      if (watermark > (this.forwardedWatermark.get(sink) ?? -Infinity)) {
+        this.forwardedWatermark.set(sink, watermark);
+        const envelope: RepartitionEnvelope<unknown> = { kind: 'watermark', watermark, upstream: this.upstreamId };
+        turn.add(sink, envelope);
+      }
+    }
   }
 
   private late(element: unknown, info: LateInfo): void {
@@ -179,11 +223,12 @@ export class PartitionPipeline {
     try {
       for (const record of batch.records) {
         if (record.offset < this.tracker.nextOffset || this.failed) continue;
-        this.tracker.take(record.offset, this.clock.current);
+        this.tracker.take(record.offset, this.time.snapshot());
         taken++;
         this.currentOffset = record.offset;
         this.replaying = record.offset < replayUntil;
         turn.offsets.push(record.offset);
+        if (this.time.followsUpstreams && !this.takeFromUpstream(record)) continue;
         const letter = this.checkPoison(record);
         if (letter) {
           if (!this.replaying) turn.deadLetters.push(letter);
@@ -195,7 +240,7 @@ export class PartitionPipeline {
           continue;
         }
         this.records.next(decoded);
-        if (!this.failed) this.clock.observe(decoded.timestamp);
+        if (!this.failed && !this.time.followsUpstreams) this.clock.observe(decoded.timestamp);
       }
     } finally {
       this.currentOffset = undefined;
@@ -208,6 +253,28 @@ export class PartitionPipeline {
       }
       this.closeTurn();
     }
+  }
+
+  /**
+   * A record of a repartition topic: a control record moves the upstream's watermark (and
+   * perhaps this partition's); a data record already taken from its upstream is a duplicate.
+   * Returns whether the record goes on into the pipeline.
+   */
+  private takeFromUpstream(record: LogRecord): boolean {
+    const header = (name: string): string | undefined => {
+      const value = record.headers[name];
+      return value === undefined ? undefined : String(value);
+    };
+    const upstream = header(RepartitionHeaders.upstream);
+    if (upstream === undefined) return true;
+    const watermark = header(RepartitionHeaders.watermark);
+    if (watermark !== undefined) {
+      this.time.upstreamWatermark(upstream, Number(watermark));
+      return false;
+    }
+    const accepted = this.time.acceptUpstream(upstream, Number(header(RepartitionHeaders.offset)), Number(header(RepartitionHeaders.seq)));
+    if (!accepted) this.duplicates++;
+    return accepted;
   }
 
   /** The input ended (a finite source): completes the pipeline's records so every window fires. */
@@ -252,6 +319,7 @@ export class PartitionPipeline {
     if (this.failed && this.currentFailedOffset !== undefined) {
       turn.offsets = turn.offsets.filter((o) => o !== this.currentFailedOffset);
     }
+    if (!this.failed) this.forwardWatermark(turn);
     const writes = this.write(turn);
     if (writes.length === 0) {
       this.settle(turn);

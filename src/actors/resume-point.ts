@@ -3,29 +3,64 @@
  * metadata, and what a restart or a new owner of the partition reads back.
  *
  * - `offset`: the committed offset, the first record to read.
- * - `watermark`: the partition's watermark just before that record, so the replayed records
- *   move the watermark exactly as they did the first time: windows fire at the same records,
- *   with the same contents, and the same records are late.
+ * - `time`: the partition's event-time state just before that record (its watermark, and for a
+ *   stage downstream of a repartition, each upstream partition's watermark and last record), so
+ *   the replayed records move the watermark exactly as they did the first time: windows fire at
+ *   the same records, with the same contents, and the same records are late.
  * - `replayUntil`: every record before it was complete (its results acknowledged) when the
  *   commit was made. Records from `offset` up to it are replayed only to rebuild open windows
  *   and keyed state; what they emit again is dropped, since it was already delivered.
  *
  * @example
- * const metadata = encodeResumePoint({ offset: 120, watermark: 59_000, replayUntil: 180 });
- * decodeResumePoint(120, metadata); // { offset: 120, watermark: 59000, replayUntil: 180 }
+ * const metadata = encodeResumePoint({ offset: 120, time: { watermark: 59_000 }, replayUntil: 180 });
+ * decodeResumePoint(120, metadata); // { offset: 120, time: { watermark: 59000 }, replayUntil: 180 }
  */
 export interface ResumePoint {
   readonly offset: number;
-  readonly watermark: number;
+  readonly time: TimeState;
   readonly replayUntil: number;
 }
 
-const VERSION = 1;
+/** What an upstream partition of a repartition has told a downstream partition so far. */
+export interface UpstreamMark {
+  /** Its watermark. */
+  readonly watermark: number;
+  /** The upstream offset and sequence number of the last record taken from it (for dropping replayed duplicates). */
+  readonly offset: number;
+  readonly seq: number;
+}
 
-/** The commit metadata for `point` (a short JSON string, far below Kafka's 4,096-byte limit). */
+/** A partition's event-time state, immutable: a new value whenever it changes. */
+export interface TimeState {
+  readonly watermark: number;
+  /** Only downstream of a repartition: per upstream partition (`topic:partition`). */
+  readonly upstreams?: Readonly<Record<string, UpstreamMark>>;
+}
+
+const VERSION = 2;
+
+/** ±Infinity survive JSON as strings. */
+function encodeNumber(n: number): number | string {
+  return Number.isFinite(n) ? n : n > 0 ? '+inf' : '-inf';
+}
+
+function decodeNumber(v: unknown, fallback: number): number {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (v === '+inf') return Infinity;
+  if (v === '-inf') return -Infinity;
+  return fallback;
+}
+
+/** The commit metadata for `point`: short JSON (a few hundred bytes with a dozen upstreams; Kafka allows 4,096 by default). */
 export function encodeResumePoint(point: ResumePoint): string {
-  const watermark = Number.isFinite(point.watermark) ? point.watermark : null;
-  return JSON.stringify({ v: VERSION, wm: watermark, until: point.replayUntil });
+  const up: Record<string, [number | string, number, number]> = {};
+  for (const [id, mark] of Object.entries(point.time.upstreams ?? {})) up[id] = [encodeNumber(mark.watermark), mark.offset, mark.seq];
+  return JSON.stringify({
+    v: VERSION,
+    wm: encodeNumber(point.time.watermark),
+    until: point.replayUntil,
+    ...(point.time.upstreams ? { up } : {}),
+  });
 }
 
 /**
@@ -33,14 +68,22 @@ export function encodeResumePoint(point: ResumePoint): string {
  * (a group committed by another tool) gives a plain start: no watermark, nothing to replay.
  */
 export function decodeResumePoint(offset: number, metadata: string | undefined | null): ResumePoint {
-  const plain: ResumePoint = { offset, watermark: -Infinity, replayUntil: offset };
+  const plain: ResumePoint = { offset, time: { watermark: -Infinity }, replayUntil: offset };
   if (!metadata) return plain;
   try {
-    const parsed = JSON.parse(metadata) as { v?: unknown; wm?: unknown; until?: unknown };
+    const parsed = JSON.parse(metadata) as { v?: unknown; wm?: unknown; until?: unknown; up?: unknown };
     if (parsed.v !== VERSION) return plain;
-    const watermark = typeof parsed.wm === 'number' && Number.isFinite(parsed.wm) ? parsed.wm : -Infinity;
+    const watermark = decodeNumber(parsed.wm, -Infinity);
     const until = typeof parsed.until === 'number' && Number.isSafeInteger(parsed.until) && parsed.until >= offset ? parsed.until : offset;
-    return { offset, watermark, replayUntil: until };
+    let upstreams: Record<string, UpstreamMark> | undefined;
+    if (parsed.up && typeof parsed.up === 'object') {
+      upstreams = {};
+      for (const [id, value] of Object.entries(parsed.up as Record<string, unknown>)) {
+        if (!Array.isArray(value) || value.length !== 3) return plain;
+        upstreams[id] = { watermark: decodeNumber(value[0], -Infinity), offset: Number(value[1]), seq: Number(value[2]) };
+      }
+    }
+    return { offset, time: upstreams ? { watermark, upstreams } : { watermark }, replayUntil: until };
   } catch {
     return plain;
   }

@@ -9,6 +9,7 @@ import { TributaryMetrics } from '../observability/metrics.js';
 import type { ProcessorDefinition } from '../processor/define-processor.js';
 import type { LifecycleEvent } from '../processor/lifecycle-event.js';
 import { ProcessorRuntime } from '../processor/processor-runtime.js';
+import { expandStages } from '../processor/repartition.js';
 import type { BackoffOptions } from '../supervision/backoff.js';
 
 /** Options of {@link createTributary}. */
@@ -45,8 +46,14 @@ export interface Tributary {
   stop(): Promise<void>;
   /** Health as `/health` reports it. */
   health(): HealthReport;
-  /** The runtime of a processor, by id. */
+  /** The runtime of a processor (or of a repartition stage, `<processor>-<name>`), by id. */
   processor(id: string): ProcessorRuntime;
+  /**
+   * For finite inputs (files, tests): processes everything now in the source topics, then ends
+   * the input of every processor and stage in order (watermark +∞: every window fires), and
+   * waits until every result is acknowledged and committed. Stop the app next.
+   */
+  finishInput(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 /**
@@ -69,9 +76,11 @@ export function createTributary(options: TributaryOptions): Tributary {
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
   let producer: LogProducer | undefined;
   let runtimes: ProcessorRuntime[] = [];
+  // Each repartition stage runs as a processor of its own, after the one that feeds it.
+  const definitions = options.processors.flatMap((p) => expandStages(p));
   const ids = new Set<string>();
-  for (const p of options.processors) {
-    if (ids.has(p.id)) throw new ConfigError('processors', `two processors have the id '${p.id}'`);
+  for (const p of definitions) {
+    if (ids.has(p.id)) throw new ConfigError('processors', `two processors (or repartition stages) have the id '${p.id}'`);
     ids.add(p.id);
   }
   const lifecycle = new Subject<LifecycleEvent>();
@@ -100,7 +109,7 @@ export function createTributary(options: TributaryOptions): Tributary {
       if (state !== 'created') throw new TributaryError(`cannot start: the app is ${state}`);
       state = 'starting';
       producer = log.producer();
-      runtimes = options.processors.map(
+      runtimes = definitions.map(
         (definition) => new ProcessorRuntime(definition, { log, producer: producer!, metrics, logger, restartBackoff: options.restartBackoff }),
       );
       merge(...runtimes.map((r) => r.lifecycle)).subscribe(lifecycle);
@@ -141,6 +150,9 @@ export function createTributary(options: TributaryOptions): Tributary {
       const processors = runtimes.map((r) => ({ id: r.processor.id, partitions: r.status() }));
       const failed = processors.some((p) => p.partitions.some((s) => s.state === 'failed'));
       return { ok: state === 'running' && !failed, state, processors };
+    },
+    async finishInput(finishOptions) {
+      for (const runtime of runtimes) await runtime.finishInput(finishOptions);
     },
     processor(id: string) {
       const runtime = runtimes.find((r) => r.processor.id === id);

@@ -6,6 +6,7 @@ import type { Serde } from '../serdes/serde.js';
 import { string } from '../serdes/string.js';
 import type { Sink } from '../sinks/sink.js';
 import { deadLetterTopic } from '../supervision/dead-letter.js';
+import { isRepartitionSink } from './repartition.js';
 import type { LateSink } from '../streams/late-output.js';
 import type { OffsetHolds } from '../streams/offset-holds.js';
 import type { WatermarkClock } from '../streams/watermark-clock.js';
@@ -111,6 +112,12 @@ export interface ProcessorDefinition<K = string | null, V = unknown> {
    * Kafka batches are bounded by `maxBytesPerPartition`). Default 500.
    */
   readonly maxBatchRecords?: number;
+  /**
+   * Set by {@link repartition} on the stages it creates: the topics whose partitions write to
+   * this stage's input. The stage's watermark is their minimum; its clock does not follow its
+   * own records' timestamps.
+   */
+  readonly upstream?: { readonly topics: readonly string[] };
 }
 
 /** A processor definition with every default filled in, as the runtime uses it. */
@@ -136,6 +143,9 @@ export interface ResolvedProcessor<K = unknown, V = unknown> {
   readonly lowWater: number;
   readonly commitIntervalMs: number;
   readonly maxBatchRecords: number;
+  readonly upstreamTopics: readonly string[] | undefined;
+  /** Names of the sinks that are repartitions. */
+  readonly repartitionSinks: ReadonlySet<string>;
 }
 
 function nonNegativeInteger(setting: string, value: number | undefined, fallback: number): number {
@@ -228,5 +238,7 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
     lowWater,
     commitIntervalMs: positiveInteger(`${id}.commitIntervalMs`, definition.commitIntervalMs, 1_000),
     maxBatchRecords: positiveInteger(`${id}.maxBatchRecords`, definition.maxBatchRecords, 500),
+    upstreamTopics: definition.upstream ? [...definition.upstream.topics] : undefined,
+    repartitionSinks: new Set(Object.entries(sinks).filter(([, sink]) => isRepartitionSink(sink)).map(([name]) => name)),
   };
 }

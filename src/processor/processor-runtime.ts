@@ -73,6 +73,8 @@ export class ProcessorRuntime {
   private committing: Promise<void> = Promise.resolve();
   private stopping = false;
   private readonly logger: Logger;
+  // Downstream of a repartition: the upstream partitions feeding every partition of this stage.
+  private upstreams: string[] | undefined;
 
   constructor(
     definition: ProcessorDefinition<any, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -103,6 +105,7 @@ export class ProcessorRuntime {
     const { log, producer, logger } = this.options;
     const processor = this.processor;
     const context: SinkContext = { processorId: processor.id, log, producer, logger: this.logger };
+    if (processor.upstreamTopics) this.upstreams = await this.upstreamPartitions(processor.upstreamTopics);
     this.deadLetters = toTopicRecords(processor.deadLetterTopic, { partitions: processor.deadLetterPartitions });
     await this.deadLetters.start?.(context);
     for (const sink of Object.values(processor.sinks)) await sink.start?.(context);
@@ -120,6 +123,21 @@ export class ProcessorRuntime {
     this.commitTimer.unref();
     this.emit({ type: 'processor.started', processor: processor.id, at: Date.now() });
     void logger;
+  }
+
+  private async upstreamPartitions(topics: readonly string[]): Promise<string[]> {
+    const admin = this.options.log.admin();
+    try {
+      const ids: string[] = [];
+      for (const topic of topics) {
+        const count = await admin.partitionCount(topic);
+        if (count === undefined) throw new Error(`upstream topic ${topic} of ${this.processor.id} does not exist`);
+        for (let p = 0; p < count; p++) ids.push(`${topic}:${p}`);
+      }
+      return ids;
+    } finally {
+      await admin.close();
+    }
   }
 
   /** Stops fetching, drains every partition, commits, leaves the group, flushes the sinks. */
@@ -296,6 +314,7 @@ export class ProcessorRuntime {
             processor,
             topicPartition,
             resume,
+            upstreams: this.upstreams,
             deadLetters: this.deadLetters!,
             failedAttempts: entry.failedAttempts,
             metrics: this.options.metrics,

@@ -53,6 +53,7 @@ describe('OffsetTracker', () => {
     tracker.take(2, 100);
     tracker.take(3, 250);
     expect(tracker.stateBefore(0)).toBe(-Infinity);
+    expect(new OffsetTracker(0).stateBefore(0)).toBeUndefined();
     expect(tracker.stateBefore(2)).toBe(100);
     expect(tracker.stateBefore(3)).toBe(250);
     tracker.forgetStatesBefore(2);
