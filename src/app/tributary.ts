@@ -11,6 +11,10 @@ import type { LifecycleEvent } from '../processor/lifecycle-event.js';
 import { ProcessorRuntime } from '../processor/processor-runtime.js';
 import { expandStages } from '../processor/repartition.js';
 import type { BackoffOptions } from '../supervision/backoff.js';
+import { countSupervisorEvents } from '../supervision/count-supervisor-events.js';
+import type { SupervisorEvent, EscalationPolicy } from '../supervision/supervisor-event.js';
+import type { SupervisorSnapshot } from '../supervision/supervisor-snapshot.js';
+import { Supervisor } from '../supervision/supervisor.js';
 
 /** Options of {@link createTributary}. */
 export interface TributaryOptions {
@@ -30,6 +34,21 @@ export interface TributaryOptions {
   readonly shutdownTimeoutMs?: number;
   /** Delay between restarts of a failed partition actor. Default 100 ms doubling to 10 s. */
   readonly restartBackoff?: BackoffOptions;
+  /**
+   * Supervision: each processor's supervisor restarts its partition actors (one-for-one) at most
+   * `intensity` times within `periodMs` (default 20 within 60,000 ms), else it stops them and
+   * fails to the node supervisor, which restarts it (at most 3 times within 5,000 ms). Beyond
+   * that the node gives up: `onEscalation: 'stay-down'` (default) keeps the process up with
+   * `/health` failing and an error logged; `'exit'` exits the process with code 1 so that an
+   * orchestrator restarts it.
+   */
+  readonly supervision?: {
+    readonly intensity?: number;
+    readonly periodMs?: number;
+    readonly onEscalation?: EscalationPolicy;
+    /** How `'exit'` exits. Default `process.exit`. */
+    readonly exit?: (code: number) => void;
+  };
 }
 
 /** A running tributary node: its processors, metrics, and lifecycle. */
@@ -39,6 +58,10 @@ export interface Tributary {
   readonly logger: Logger;
   /** Every processor's and partition actor's lifecycle events. */
   readonly lifecycle: Observable<LifecycleEvent>;
+  /** Every supervisor's events, in the whole tree (child failed, restarting in N ms, escalated, gave up). */
+  readonly supervision: Observable<SupervisorEvent>;
+  /** The supervision tree now: who supervises whom, states, restart counts, last errors. */
+  supervisionTree(): SupervisorSnapshot;
   /** `http://host:port` of the `/metrics` + `/health` endpoint, when `httpPort` was given. */
   readonly httpUrl: string | undefined;
   start(): Promise<void>;
@@ -85,6 +108,13 @@ export function createTributary(options: TributaryOptions): Tributary {
   }
   const lifecycle = new Subject<LifecycleEvent>();
   let http: HttpEndpoint | undefined;
+  const node = new Supervisor({
+    name: 'node',
+    logger,
+    onEscalation: options.supervision?.onEscalation ?? 'stay-down',
+    exit: options.supervision?.exit,
+  });
+  countSupervisorEvents(node.events, metrics.supervisorEvents);
   let state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'signal received: stopping gracefully');
@@ -102,6 +132,8 @@ export function createTributary(options: TributaryOptions): Tributary {
     metrics,
     logger,
     lifecycle: lifecycle.asObservable(),
+    supervision: node.events,
+    supervisionTree: () => node.snapshot(),
     get httpUrl() {
       return http?.url;
     },
@@ -110,9 +142,20 @@ export function createTributary(options: TributaryOptions): Tributary {
       state = 'starting';
       producer = log.producer();
       runtimes = definitions.map(
-        (definition) => new ProcessorRuntime(definition, { log, producer: producer!, metrics, logger, restartBackoff: options.restartBackoff }),
+        (definition) =>
+          new ProcessorRuntime(definition, {
+            log,
+            producer: producer!,
+            metrics,
+            logger,
+            restartBackoff: options.restartBackoff,
+            intensity: options.supervision?.intensity,
+            periodMs: options.supervision?.periodMs,
+          }),
       );
       merge(...runtimes.map((r) => r.lifecycle)).subscribe(lifecycle);
+      await node.start();
+      for (const runtime of runtimes) await node.startChild(runtime.supervisor.asChild({ shutdownTimeoutMs }));
       for (const runtime of runtimes) await runtime.start();
       if (options.httpPort !== undefined) {
         http = await startHttpEndpoint({ port: options.httpPort, registry: metrics.registry, health: () => app.health() });
@@ -131,6 +174,7 @@ export function createTributary(options: TributaryOptions): Tributary {
       process.off('SIGINT', onSignal);
       const work = (async () => {
         for (const runtime of runtimes) await runtime.stop();
+        await node.stop();
         await producer?.close();
         await http?.close();
       })();
@@ -148,8 +192,8 @@ export function createTributary(options: TributaryOptions): Tributary {
     },
     health() {
       const processors = runtimes.map((r) => ({ id: r.processor.id, partitions: r.status() }));
-      const failed = processors.some((p) => p.partitions.some((s) => s.state === 'failed'));
-      return { ok: state === 'running' && !failed, state, processors };
+      const supervision = node.health();
+      return { ok: state === 'running' && supervision.healthy, state, supervision, processors };
     },
     async finishInput(finishOptions) {
       for (const runtime of runtimes) await runtime.finishInput(finishOptions);

@@ -24,6 +24,7 @@ export interface MetricsOptions {
  * | `tributary_buffered_records` | processor, topic, partition |
  * | `tributary_partition_actors` | processor, state |
  * | `tributary_late_records_total` | processor, operator |
+ * | `tributary_supervisor_events_total` | event, supervisor |
  *
  * @example
  * const metrics = new TributaryMetrics();
@@ -41,6 +42,7 @@ export class TributaryMetrics {
   readonly buffered: Gauge<'processor' | 'topic' | 'partition'>;
   readonly actors: Gauge<'processor' | 'state'>;
   readonly lateRecords: Counter<'processor' | 'operator'>;
+  readonly supervisorEvents: Counter<'event' | 'supervisor'>;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -99,6 +101,12 @@ export class TributaryMetrics {
       name: 'tributary_late_records_total',
       help: 'Records that arrived after the window they belong to had fired (sent to the late output).',
       labelNames: ['processor', 'operator'],
+      registers,
+    });
+    this.supervisorEvents = new Counter({
+      name: 'tributary_supervisor_events_total',
+      help: 'Supervision events (child started, failed, restarting, stopped, escalated, gave up), by supervisor path.',
+      labelNames: ['event', 'supervisor'],
       registers,
     });
     this.actors = new Gauge({

@@ -1,5 +1,5 @@
 import { Subject, type Observable } from 'rxjs';
-import { createActor, type ActorRefFrom } from 'xstate';
+import { createActor } from 'xstate';
 import type { Logger } from 'pino';
 import type {
   GroupConsumer,
@@ -16,7 +16,9 @@ import { decodeResumePoint, encodeResumePoint, type ResumePoint } from '../actor
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { Sink, SinkContext } from '../sinks/sink.js';
 import { toTopicRecords } from '../sinks/topic-sink.js';
-import { backoffDelay, type BackoffOptions } from '../supervision/backoff.js';
+import type { BackoffOptions } from '../supervision/backoff.js';
+import type { ChildExit, ChildHandle } from '../supervision/child-spec.js';
+import { Supervisor } from '../supervision/supervisor.js';
 import { resolveProcessor, type ProcessorDefinition, type ResolvedProcessor } from './define-processor.js';
 import type { LifecycleEvent, PartitionLifecycleEvent } from './lifecycle-event.js';
 
@@ -27,27 +29,33 @@ export interface ProcessorRuntimeOptions {
   readonly metrics: TributaryMetrics;
   readonly logger: Logger;
   readonly restartBackoff?: BackoffOptions;
+  /** Restart intensity of the processor's supervisor. Default: 20 restarts within 60,000 ms. */
+  readonly intensity?: number;
+  readonly periodMs?: number;
+  /** How long draining a partition may take on revoke or stop. Default 30,000 ms. */
+  readonly drainTimeoutMs?: number;
 }
 
-type PartitionActorRef = ActorRefFrom<typeof partitionActorMachine>;
 
 /** The runtime's view of one assigned partition. */
 interface PartitionEntry {
   readonly topicPartition: TopicPartition;
   readonly key: string;
-  actor: PartitionActorRef | undefined;
+  /** Its id under the processor's supervisor. */
+  readonly childId: string;
+  /** The actor's state, for status pages. */
+  state: string;
   pipeline: PartitionPipeline | undefined;
   /** Whether fetched batches go to the pipeline (false while starting or restarting). */
   accepting: boolean;
   lastCommitted: number;
-  /** Where the partition resumes after a failure when its pipeline has no better answer. */
+  /** Where the next actor of this partition starts: the last commit, or where a failed one left off. */
   resume: ResumePoint;
+  /** Whether an actor has run for it before (a new one then seeks back and replays). */
+  started: boolean;
   restarts: number;
   readonly failedAttempts: Map<number, FailedAttempt>;
-  /** Cuts a pending restart's backoff short (on revoke or stop). */
-  wake: (() => void) | undefined;
   revoked: boolean;
-  done: Promise<void>;
 }
 
 const keyOf = (tp: TopicPartition): string => `${tp.topic}:${tp.partition}`;
@@ -67,6 +75,9 @@ export class ProcessorRuntime {
   readonly processor: ResolvedProcessor;
   private readonly events = new Subject<LifecycleEvent>();
   private readonly partitions = new Map<string, PartitionEntry>();
+  private readonly childEntries = new Map<string, PartitionEntry>();
+  /** Supervises this processor's partition actors (one-for-one); a child of the node supervisor. */
+  readonly supervisor: Supervisor;
   private consumer: GroupConsumer | undefined;
   private deadLetters: Sink<OutgoingRecord> | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
@@ -82,6 +93,22 @@ export class ProcessorRuntime {
   ) {
     this.processor = resolveProcessor(definition) as ResolvedProcessor;
     this.logger = options.logger.child({ processor: this.processor.id });
+    this.supervisor = new Supervisor({
+      name: `processor:${this.processor.id}`,
+      flags: {
+        strategy: 'one-for-one',
+        intensity: options.intensity ?? 20,
+        periodMs: options.periodMs ?? 60_000,
+        backoff: options.restartBackoff,
+      },
+      logger: this.logger,
+      onEscalation: 'stay-down',
+    });
+    this.supervisor.events.subscribe((event) => {
+      if (event.type !== 'supervisor.child-restarting') return;
+      const entry = this.childEntries.get(event.child);
+      if (entry) this.emitPartition(entry.topicPartition, { type: 'partition.restarting', delayMs: event.delayMs, attempt: event.attempt });
+    });
   }
 
   /** Lifecycle events of this processor and its partition actors. */
@@ -94,7 +121,7 @@ export class ProcessorRuntime {
     return [...this.partitions.values()].map((e) => ({
       topic: e.topicPartition.topic,
       partition: e.topicPartition.partition,
-      state: e.actor ? stateName(e.actor.getSnapshot().value) : 'restarting',
+      state: e.state,
       committed: e.lastCommitted,
       pending: e.pipeline?.tracker.pending ?? 0,
       restarts: e.restarts,
@@ -146,7 +173,8 @@ export class ProcessorRuntime {
     this.stopping = true;
     if (this.commitTimer) clearInterval(this.commitTimer);
     await this.consumer?.stop();
-    for (const entry of this.partitions.values()) await this.retire(entry);
+    for (const entry of [...this.partitions.values()]) await this.retire(entry);
+    await this.supervisor.stop();
     await this.committing;
     for (const sink of Object.values(this.processor.sinks)) await sink.stop?.();
     await this.deadLetters?.stop?.();
@@ -249,39 +277,41 @@ export class ProcessorRuntime {
   private async onAssigned(tps: readonly TopicPartition[]): Promise<void> {
     const consumer = this.consumer!;
     const committed = await consumer.committed(tps);
-    const started: Promise<void>[] = [];
     for (const tp of tps) {
       const key = keyOf(tp);
       if (this.partitions.has(key)) continue;
       const found = committed.find((c) => c.topic === tp.topic && c.partition === tp.partition);
-      const offset = found?.offset ?? -1;
+      const offset = Math.max(0, found?.offset ?? -1);
       const entry: PartitionEntry = {
         topicPartition: { topic: tp.topic, partition: tp.partition },
         key,
-        actor: undefined,
+        childId: `partition:${tp.topic}-${tp.partition}`,
+        state: 'starting',
         pipeline: undefined,
         accepting: false,
-        lastCommitted: Math.max(0, offset),
-        resume: decodeResumePoint(Math.max(0, offset), found?.metadata),
+        lastCommitted: offset,
+        resume: decodeResumePoint(offset, found?.metadata),
+        started: false,
         restarts: 0,
         failedAttempts: new Map(),
-        wake: undefined,
         revoked: false,
-        done: Promise.resolve(),
       };
       this.partitions.set(key, entry);
-      started.push(this.spawn(entry, entry.resume, false));
+      this.childEntries.set(entry.childId, entry);
+      await this.supervisor.startChild({
+        id: entry.childId,
+        restart: 'transient',
+        shutdownTimeoutMs: this.options.drainTimeoutMs ?? 30_000,
+        start: () => this.startPartition(entry),
+      });
     }
-    await Promise.all(started);
   }
 
   private async onRevoked(tps: readonly TopicPartition[]): Promise<void> {
-    await Promise.all(
-      tps.map(async (tp) => {
-        const entry = this.partitions.get(keyOf(tp));
-        if (entry) await this.retire(entry);
-      }),
-    );
+    for (const tp of tps) {
+      const entry = this.partitions.get(keyOf(tp));
+      if (entry) await this.retire(entry);
+    }
   }
 
   private onBatch(batch: PartitionBatch): void {
@@ -290,19 +320,26 @@ export class ProcessorRuntime {
     entry.pipeline.deliver(batch);
   }
 
-  /** Drains and stops a partition's actor, commits its safe offset, forgets the partition. */
+  /** Drains and stops a partition's actor (its supervisor terminates it), commits, forgets the partition. */
   private async retire(entry: PartitionEntry): Promise<void> {
     entry.revoked = true;
     entry.accepting = false;
-    entry.wake?.();
-    entry.actor?.send({ type: 'partition.revoked' });
-    await entry.done;
+    await this.supervisor.terminateChild(entry.childId);
     this.partitions.delete(entry.key);
+    this.childEntries.delete(entry.childId);
   }
 
-  /** Starts a partition actor whose pipeline begins at `resume`; resolves once it runs (or failed). */
-  private spawn(entry: PartitionEntry, resume: ResumePoint, seek: boolean): Promise<void> {
-    const offset = resume.offset;
+  /**
+   * Starts a partition actor (the supervisor's child start): its pipeline begins at the
+   * partition's resume point; after a restart the consumer is sought back there first, so the
+   * new actor replays. The handle's `done` says how the actor ended; a failed actor has drained
+   * and committed what was safe before it reports the failure.
+   */
+  private async startPartition(entry: PartitionEntry): Promise<ChildHandle> {
+    const resume = entry.resume;
+    const seek = entry.started;
+    if (entry.started) entry.restarts++;
+    entry.started = true;
     const { topicPartition } = entry;
     const processor = this.processor;
     const logger = this.logger.child({ topic: topicPartition.topic, partition: topicPartition.partition });
@@ -337,10 +374,9 @@ export class ProcessorRuntime {
         },
       },
     });
-    entry.actor = actor;
     let resolveRunning!: () => void;
     const running = new Promise<void>((resolve) => (resolveRunning = resolve));
-    entry.done = new Promise<void>((resolveDone) => {
+    const done = new Promise<ChildExit>((resolveDone) => {
       let last = '';
       actor.subscribe({
         next: (snapshot) => {
@@ -349,68 +385,60 @@ export class ProcessorRuntime {
           this.options.metrics.actors.inc({ processor: processor.id, state }, 1);
           if (last) this.options.metrics.actors.dec({ processor: processor.id, state: last }, 1);
           last = state;
+          entry.state = state;
           if (state.startsWith('running') && !entry.pipeline) {
             entry.pipeline = snapshot.context.pipeline;
             if (seek) {
-              this.consumer?.seek(topicPartition, offset);
+              this.consumer?.seek(topicPartition, resume.offset);
               this.consumer?.resume(topicPartition);
             }
             entry.accepting = !entry.revoked;
-            logger.info({ offset }, 'partition actor running');
-            this.emitPartition(topicPartition, { type: 'partition.started', offset });
+            logger.info({ offset: resume.offset, restarts: entry.restarts }, 'partition actor running');
+            this.emitPartition(topicPartition, { type: 'partition.started', offset: resume.offset });
             resolveRunning();
           }
           if (snapshot.status === 'done') {
             this.options.metrics.actors.dec({ processor: processor.id, state }, 1);
             resolveRunning();
             if (state === 'failed') {
-              const { error, failedOffset } = snapshot.context;
-              void this.onActorFailed(entry, error ?? new Error('partition actor failed'), failedOffset).then(resolveDone, resolveDone);
+              const error = snapshot.context.error ?? new Error('partition actor failed');
+              void this.afterFailure(entry, error, snapshot.context.failedOffset).then(() => resolveDone({ reason: 'failed', error }));
             } else {
+              entry.pipeline = undefined;
               this.emitPartition(topicPartition, { type: 'partition.stopped', committed: entry.lastCommitted });
-              resolveDone();
+              resolveDone({ reason: 'shutdown' });
             }
           }
         },
       });
     });
     actor.start();
-    return running;
+    await running;
+    return {
+      done,
+      stop: async () => {
+        entry.accepting = false;
+        actor.send({ type: 'partition.stop' });
+        await done;
+      },
+    };
   }
 
-  /** Restarts a failed partition actor after a backoff, from its safe offset: replay. */
-  private async onActorFailed(entry: PartitionEntry, error: Error, offset: number | undefined): Promise<void> {
+  /** A partition actor failed: drain what was in flight, commit what is safe, and remember where to resume. */
+  private async afterFailure(entry: PartitionEntry, error: Error, offset: number | undefined): Promise<void> {
     entry.accepting = false;
     const { topicPartition } = entry;
     this.logger.error({ err: error, topic: topicPartition.topic, partition: topicPartition.partition, offset }, 'partition actor failed');
     this.emitPartition(topicPartition, { type: 'partition.failed', error, offset });
     const pipeline = entry.pipeline;
     entry.pipeline = undefined;
-    entry.actor = undefined;
     // The failure may have been raised in the middle of a batch: let that batch's turn register
     // its writes first, so that draining waits for them and the records before the failure count.
     await new Promise((resolve) => setImmediate(resolve));
-    if (pipeline) {
-      await pipeline.drain();
-      await this.commitEntry(entry, pipeline).catch((err: unknown) => this.logger.warn({ err }, 'commit after failure failed'));
-    }
-    if (entry.revoked || this.stopping) return;
-    const restartFrom: ResumePoint = pipeline ? pipeline.resumePoint() : entry.resume;
-    const delayMs = backoffDelay(entry.restarts, this.options.restartBackoff);
-    entry.restarts++;
-    this.emitPartition(topicPartition, { type: 'partition.restarting', delayMs, attempt: entry.restarts });
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delayMs);
-      entry.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    entry.wake = undefined;
-    if (entry.revoked || this.stopping) return;
-    await this.spawn(entry, restartFrom, true);
-    // The new actor's own end resolves the entry.
-    await entry.done;
+    if (!pipeline) return;
+    await pipeline.drain();
+    await this.commitEntry(entry, pipeline).catch((err: unknown) => this.logger.warn({ err }, 'commit after failure failed'));
+    entry.resume = pipeline.resumePoint();
   }
 
   private emitPartition(tp: TopicPartition, event: DistributiveOmit<PartitionLifecycleEvent, 'processor' | 'topic' | 'partition' | 'at'>): void {
