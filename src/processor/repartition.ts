@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import { json } from '../serdes/json.js';
 import { string } from '../serdes/string.js';
 import { OrderedWriter } from '../sinks/ordered-writer.js';
+import { sendRetrying } from '../sinks/send-retrying.js';
 import type { Sink, SinkContext } from '../sinks/sink.js';
 import type { StreamRecord } from '../streams/stream-record.js';
 import type { BufferOptions, DeadLetterOptions, PipelineContext, PipelineOutputs, ProcessorDefinition } from './define-processor.js';
@@ -137,7 +138,12 @@ export function repartition<T>(options: RepartitionOptions<T>): Sink<T> {
         await admin.close();
       }
       const target = topic;
-      writer = new OrderedWriter((batch) => context.producer.send(target, batch));
+      writer = new OrderedWriter((batch) =>
+        sendRetrying(() => context.producer.send(target, batch), {
+          stopped: () => false,
+          onRetry: (err, attempt, delayMs) => context.logger.warn({ err, topic: target, attempt, delayMs }, 'writing to the repartition topic failed; retrying'),
+        }),
+      );
     },
     write(items) {
       if (!writer) return Promise.reject(new Error(`repartition ${options.name} written before start`));

@@ -1,4 +1,5 @@
 import type { OutgoingRecord, TopicSpec } from '../connectors/log.js';
+import { sendRetrying } from './send-retrying.js';
 import { json } from '../serdes/json.js';
 import type { Serde } from '../serdes/serde.js';
 import { OrderedWriter } from './ordered-writer.js';
@@ -53,6 +54,7 @@ export function toTopicRecords(
   options: Pick<TopicSinkOptions<unknown>, 'partitions' | 'replicationFactor'> = {},
 ): Sink<OutgoingRecord> {
   let writer: OrderedWriter<OutgoingRecord> | undefined;
+  let stopped = false;
   return {
     name: `topic:${topic}`,
     async start(context: SinkContext) {
@@ -65,7 +67,14 @@ export function toTopicRecords(
           await admin.close();
         }
       }
-      writer = new OrderedWriter((batch) => context.producer.send(topic, batch));
+      stopped = false;
+      writer = new OrderedWriter((batch) =>
+        sendRetrying(() => context.producer.send(topic, batch), {
+          stopped: () => stopped,
+          onRetry: (err, attempt, delayMs) =>
+            context.logger.warn({ err, topic, attempt, delayMs }, 'writing to the topic failed; retrying (the partition stays paused meanwhile)'),
+        }),
+      );
     },
     write(items) {
       if (!writer) return Promise.reject(new Error(`sink topic:${topic} written before start`));
@@ -73,6 +82,7 @@ export function toTopicRecords(
     },
     async stop() {
       await writer?.idle();
+      stopped = true;
     },
   };
 }

@@ -1,16 +1,31 @@
+import { KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
 import { TributaryError } from '../../errors.js';
 
 /**
- * Wraps a kafkajs error: keeps it as `cause`, says what tributary was doing, and carries
- * kafkajs' own `retriable` judgement (broker unavailable, leader moved, timeouts).
+ * A kafkajs error, wrapped: keeps it as `cause`, says what tributary was doing, and whether
+ * trying again later may help (broker unavailable, leader moved, timeouts).
  *
  * @example
  * throw kafkaError('creating topic page-views', err);
  */
 export class KafkaError extends TributaryError {}
 
+/**
+ * Whether a kafkajs error is worth retrying later. kafkajs gives up after its own retries with
+ * `KafkaJSNumberOfRetriesExceeded`, which it marks non-retriable even when the cause (a broker
+ * that is down) is: tributary judges by the cause.
+ */
+function kafkaRetriable(cause: unknown): boolean {
+  let e: unknown = cause;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if ((e as { retriable?: unknown }).retriable === true) return true;
+    if (!(e instanceof KafkaJSNumberOfRetriesExceeded)) return false;
+    e = (e as { originalError?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 export function kafkaError(doing: string, cause: unknown): KafkaError {
   const message = cause instanceof Error ? cause.message : String(cause);
-  const retriable = (cause as { retriable?: unknown })?.retriable === true;
-  return new KafkaError(`kafka: ${doing} failed: ${message}`, { retriable, cause });
+  return new KafkaError(`kafka: ${doing} failed: ${message}`, { retriable: kafkaRetriable(cause), cause });
 }
