@@ -118,6 +118,13 @@ export interface ProcessorDefinition<K = string | null, V = unknown> {
    * own records' timestamps.
    */
   readonly upstream?: { readonly topics: readonly string[] };
+  /**
+   * How the processor's supervisor restarts its partition actors when one fails (OTP
+   * strategies): `'one-for-one'` (default) restarts only the failed one; `'one-for-all'` all of
+   * them (for pipelines whose partitions share state outside tributary); `'rest-for-one'` the
+   * failed one and those started after it.
+   */
+  readonly restartStrategy?: 'one-for-one' | 'one-for-all' | 'rest-for-one';
 }
 
 /** A processor definition with every default filled in, as the runtime uses it. */
@@ -144,6 +151,7 @@ export interface ResolvedProcessor<K = unknown, V = unknown> {
   readonly commitIntervalMs: number;
   readonly maxBatchRecords: number;
   readonly upstreamTopics: readonly string[] | undefined;
+  readonly restartStrategy: 'one-for-one' | 'one-for-all' | 'rest-for-one';
   /** Names of the sinks that are repartitions. */
   readonly repartitionSinks: ReadonlySet<string>;
 }
@@ -239,6 +247,7 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
     commitIntervalMs: positiveInteger(`${id}.commitIntervalMs`, definition.commitIntervalMs, 1_000),
     maxBatchRecords: positiveInteger(`${id}.maxBatchRecords`, definition.maxBatchRecords, 500),
     upstreamTopics: definition.upstream ? [...definition.upstream.topics] : undefined,
+    restartStrategy: definition.restartStrategy ?? 'one-for-one',
     repartitionSinks: new Set(Object.entries(sinks).filter(([, sink]) => isRepartitionSink(sink)).map(([name]) => name)),
   };
 }

@@ -96,7 +96,7 @@ export class ProcessorRuntime {
     this.supervisor = new Supervisor({
       name: `processor:${this.processor.id}`,
       flags: {
-        strategy: 'one-for-one',
+        strategy: this.processor.restartStrategy,
         intensity: options.intensity ?? 20,
         periodMs: options.periodMs ?? 60_000,
         backoff: options.restartBackoff,

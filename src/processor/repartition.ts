@@ -186,6 +186,7 @@ export function expandStages(definition: ProcessorDefinition<any, any>): Process
       commitIntervalMs: stage.commitIntervalMs ?? definition.commitIntervalMs,
       maxBatchRecords: definition.maxBatchRecords,
       upstream: { topics: upstreamTopics },
+      restartStrategy: definition.restartStrategy,
     };
     result.push(...expandStages(stageDefinition));
   }
