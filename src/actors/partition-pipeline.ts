@@ -78,6 +78,7 @@ export class PartitionPipeline {
   private seqOffset = -1;
   private seq = 0;
   private readonly forwardedWatermark = new Map<string, number>();
+  private readonly queryables = new Map<string, (key: string) => unknown>();
 
   constructor(private readonly options: PartitionPipelineOptions) {
     this.tracker = new OffsetTracker<TimeState>(options.resume.offset);
@@ -100,6 +101,17 @@ export class PartitionPipeline {
   /** Results dropped because a replayed record had already delivered them. */
   get suppressedResults(): number {
     return this.suppressed;
+  }
+
+  /**
+   * Answers an interactive query from the live state registered under `name`; `found` is false
+   * when nothing is registered under that name. `stale` while the partition has not yet replayed
+   * up to where its last run had got (its state is being rebuilt).
+   */
+  query(name: string, key: string): { found: boolean; value: unknown; stale: boolean } {
+    const lookup = this.queryables.get(name);
+    if (!lookup) return { found: false, value: undefined, stale: false };
+    return { found: true, value: lookup(key), stale: this.tracker.nextOffset < this.options.resume.replayUntil };
   }
 
   /** Records from a repartition topic dropped as duplicates an upstream partition wrote again. */
@@ -128,6 +140,7 @@ export class PartitionPipeline {
       holds,
       clock: this.clock,
       late: (element: unknown, info: LateInfo) => this.late(element, info),
+      queryable: (name, lookup) => void this.queryables.set(name, lookup),
       logger,
     };
     const outputs = processor.pipeline(this.records.asObservable() as Observable<StreamRecord<never, never>>, context);

@@ -77,6 +77,19 @@ export interface Tributary {
    * waits until every result is acknowledged and committed. Stop the app next.
    */
   finishInput(options?: { timeoutMs?: number }): Promise<void>;
+  /** What this node runs now: processors, their partitions (state, committed offset, in flight, restarts), paused or not. */
+  status(): NodeStatus;
+}
+
+/** A node's status, for status pages and the cluster. */
+export interface NodeStatus {
+  readonly state: string;
+  readonly healthy: boolean;
+  readonly processors: ReadonlyArray<{
+    readonly id: string;
+    readonly paused: boolean;
+    readonly partitions: ReturnType<ProcessorRuntime['status']>;
+  }>;
 }
 
 /**
@@ -194,6 +207,13 @@ export function createTributary(options: TributaryOptions): Tributary {
       const processors = runtimes.map((r) => ({ id: r.processor.id, partitions: r.status() }));
       const supervision = node.health();
       return { ok: state === 'running' && supervision.healthy, state, supervision, processors };
+    },
+    status() {
+      return {
+        state,
+        healthy: node.health().healthy,
+        processors: runtimes.map((r) => ({ id: r.processor.id, paused: r.isPaused, partitions: r.status() })),
+      };
     },
     async finishInput(finishOptions) {
       for (const runtime of runtimes) await runtime.finishInput(finishOptions);

@@ -33,6 +33,12 @@ export interface PipelineContext {
    * with reason `late`.
    */
   readonly late: LateSink<unknown>;
+  /**
+   * Makes live state of this partition answerable to interactive queries: `lookup(key)` is
+   * called (synchronously, between records) when someone asks `app.query(processor, name, key)`
+   * on any node; the answer says whether the partition was still replaying (stale).
+   */
+  readonly queryable: (name: string, lookup: (key: string) => unknown) => void;
   readonly logger: Logger;
 }
 

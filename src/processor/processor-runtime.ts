@@ -13,6 +13,7 @@ import type {
 import { partitionActorMachine } from '../actors/partition-actor.js';
 import { PartitionPipeline, type FailedAttempt } from '../actors/partition-pipeline.js';
 import { decodeResumePoint, encodeResumePoint, type ResumePoint } from '../actors/resume-point.js';
+import { partitionForKey } from '../connectors/partitioner.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { Sink, SinkContext } from '../sinks/sink.js';
 import { toTopicRecords } from '../sinks/topic-sink.js';
@@ -86,6 +87,8 @@ export class ProcessorRuntime {
   private readonly logger: Logger;
   // Downstream of a repartition: the upstream partitions feeding every partition of this stage.
   private upstreams: string[] | undefined;
+  private readonly partitionCounts = new Map<string, number>();
+  private paused = false;
 
   constructor(
     definition: ProcessorDefinition<any, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -116,6 +119,38 @@ export class ProcessorRuntime {
     return this.events.asObservable();
   }
 
+  /**
+   * Answers an interactive query for `key` from the partition of this node that holds it: the
+   * partition is the one the key maps to (murmur2, as the source topic is partitioned). Returns
+   * `owned: false` when that partition is not assigned here (ask its owner: the cluster routes).
+   */
+  query(name: string, key: string): QueryAnswer {
+    const topic = this.processor.topics[0];
+    const count = this.partitionCounts.get(topic);
+    if (count === undefined) return { owned: false, partition: undefined, found: false, value: undefined, stale: false };
+    const partition = partitionForKey(key, count);
+    const entry = this.partitions.get(keyOf({ topic, partition }));
+    if (!entry?.pipeline) return { owned: false, partition, found: false, value: undefined, stale: false };
+    return { owned: true, partition, ...entry.pipeline.query(name, key) };
+  }
+
+  /** Stops fetching every partition of this processor on this node (records in flight finish). Idempotent. */
+  pause(): void {
+    this.paused = true;
+    for (const entry of this.partitions.values()) this.consumer?.pause(entry.topicPartition);
+  }
+
+  /** Undoes {@link pause}. Idempotent. */
+  resume(): void {
+    this.paused = false;
+    for (const entry of this.partitions.values()) this.consumer?.resume(entry.topicPartition);
+  }
+
+  /** Whether {@link pause} is in force. */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
   /** Partitions currently assigned to this node, with their actor state. */
   status(): Array<{ topic: string; partition: number; state: string; committed: number; pending: number; restarts: number }> {
     return [...this.partitions.values()].map((e) => ({
@@ -133,6 +168,15 @@ export class ProcessorRuntime {
     const processor = this.processor;
     const context: SinkContext = { processorId: processor.id, log, producer, logger: this.logger };
     if (processor.upstreamTopics) this.upstreams = await this.upstreamPartitions(processor.upstreamTopics);
+    const admin = log.admin();
+    try {
+      for (const topic of processor.topics) {
+        const count = await admin.partitionCount(topic);
+        if (count !== undefined) this.partitionCounts.set(topic, count);
+      }
+    } finally {
+      await admin.close();
+    }
     this.deadLetters = toTopicRecords(processor.deadLetterTopic, { partitions: processor.deadLetterPartitions });
     await this.deadLetters.start?.(context);
     for (const sink of Object.values(processor.sinks)) await sink.start?.(context);
@@ -359,7 +403,7 @@ export class ProcessorRuntime {
             onFailure: (error, failedOffset) => actor.send({ type: 'partition.failed', error, offset: failedOffset }),
             onBackpressure: (paused) => {
               if (paused) this.consumer?.pause(topicPartition);
-              else this.consumer?.resume(topicPartition);
+              else if (!this.paused) this.consumer?.resume(topicPartition);
               actor.send({ type: paused ? 'partition.paused' : 'partition.resumed' });
               this.emitPartition(topicPartition, paused ? { type: 'partition.paused' } : { type: 'partition.resumed' });
             },
@@ -390,8 +434,9 @@ export class ProcessorRuntime {
             entry.pipeline = snapshot.context.pipeline;
             if (seek) {
               this.consumer?.seek(topicPartition, resume.offset);
-              this.consumer?.resume(topicPartition);
+              if (!this.paused) this.consumer?.resume(topicPartition);
             }
+            if (this.paused) this.consumer?.pause(topicPartition);
             entry.accepting = !entry.revoked;
             logger.info({ offset: resume.offset, restarts: entry.restarts }, 'partition actor running');
             this.emitPartition(topicPartition, { type: 'partition.started', offset: resume.offset });
@@ -448,6 +493,18 @@ export class ProcessorRuntime {
   private emit(event: LifecycleEvent): void {
     this.events.next(event);
   }
+}
+
+/** The answer to an interactive query on one node. */
+export interface QueryAnswer {
+  /** Whether the key's partition is assigned to this node. */
+  readonly owned: boolean;
+  readonly partition: number | undefined;
+  /** Whether state is registered under the queried name. */
+  readonly found: boolean;
+  readonly value: unknown;
+  /** The partition is still replaying: the value may lag behind its last run. */
+  readonly stale: boolean;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
