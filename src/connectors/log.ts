@@ -69,6 +69,11 @@ export interface GroupConsumerHandlers {
   onBatch(batch: PartitionBatch): Promise<void>;
   /** The consumer failed in a way it cannot recover from by itself. */
   onCrash?(error: Error): void;
+  /**
+   * A rebalance is starting and partitions may move away (Kafka: the member is about to rejoin;
+   * kafkajs has no awaited revoke callback). The last moment to commit, best effort.
+   */
+  onRebalancing?(): void;
 }
 
 /** Options for joining a consumer group. */

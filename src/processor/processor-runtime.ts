@@ -189,6 +189,8 @@ export class ProcessorRuntime {
       onCrash: (error) => {
         this.logger.error({ err: error }, 'consumer crashed');
       },
+      // Partitions may move: commit what is safe now, so their next owner replays less.
+      onRebalancing: () => void this.commitNow(),
     });
     this.commitTimer = setInterval(() => void this.commitNow(), processor.commitIntervalMs);
     this.commitTimer.unref();

@@ -34,6 +34,8 @@ const tpKey = (topic: string, partition: number): string => `${topic}:${partitio
  * - `eachBatch` hands the batch over and returns; processing is synchronous and bounded by the
  *   fetch size, and a heartbeat follows every batch, so long work never misses the session.
  * - Batches fetched before a `seek` are stale and dropped (`isStale()`), then refetched.
+ * - On `REBALANCING` (the member is about to rejoin), `onRebalancing` lets the runtime commit
+ *   what is safe at once, best effort, while it still owns its partitions.
  * - `stop()` pauses fetching, lets `onRevoked` drain and commit while still a member, then
  *   leaves the group.
  *
@@ -76,6 +78,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
         handlers.onCrash?.(err instanceof Error ? err : new Error(String(err)));
       });
     });
+    consumer.on(consumer.events.REBALANCING, () => handlers.onRebalancing?.());
     consumer.on(consumer.events.CRASH, (event) => {
       const error = event.payload.error;
       if (!event.payload.restart) handlers.onCrash?.(error);
