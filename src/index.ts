@@ -10,15 +10,16 @@ export {
   type BufferOptions,
 } from './processor/define-processor.js';
 export type { LifecycleEvent, PartitionLifecycleEvent } from './processor/lifecycle-event.js';
-export type { StreamRecord } from './streams/stream-record.js';
-export type { OffsetHolds } from './streams/offset-holds.js';
+export * from './streams/index.js';
+export { repartition, RepartitionHeaders, type RepartitionOptions } from './processor/repartition.js';
+export type { QueryAnswer } from './processor/processor-runtime.js';
+export type { NodeStatus } from './app/tributary.js';
 export * from './serdes/index.js';
 export * from './sinks/index.js';
 export { MemoryLog, type MemoryLogOptions } from './connectors/memory/index.js';
 export { KafkaConnector, KafkaError, type KafkaOptions, type KafkaSasl } from './connectors/kafka/index.js';
 export type * from './connectors/log.js';
 export { TributaryError, ConfigError, DeserializationError, isRetriable, type RecordOrigin } from './errors.js';
-export { DeadLetterHeaders, type DeadLetterKind } from './supervision/dead-letter.js';
-export { backoffDelay, type BackoffOptions } from './supervision/backoff.js';
+export * from './supervision/index.js';
 export { TributaryMetrics, type MetricsOptions } from './observability/metrics.js';
 export { createLogger, type LoggerOptions, type Logger } from './observability/logger.js';

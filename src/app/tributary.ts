@@ -206,7 +206,8 @@ export function createTributary(options: TributaryOptions): Tributary {
     health() {
       const processors = runtimes.map((r) => ({ id: r.processor.id, partitions: r.status() }));
       const supervision = node.health();
-      return { ok: state === 'running' && supervision.healthy, state, supervision, processors };
+      const consumers = runtimes.filter((r) => r.consumerFailure).map((r) => ({ processor: r.processor.id, error: r.consumerFailure!.message }));
+      return { ok: state === 'running' && supervision.healthy && consumers.length === 0, state, supervision, consumers, processors };
     },
     status() {
       return {

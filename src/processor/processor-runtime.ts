@@ -17,7 +17,7 @@ import { partitionForKey } from '../connectors/partitioner.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { Sink, SinkContext } from '../sinks/sink.js';
 import { toTopicRecords } from '../sinks/topic-sink.js';
-import type { BackoffOptions } from '../supervision/backoff.js';
+import { backoffDelay, type BackoffOptions } from '../supervision/backoff.js';
 import type { ChildExit, ChildHandle } from '../supervision/child-spec.js';
 import { Supervisor } from '../supervision/supervisor.js';
 import { resolveProcessor, type ProcessorDefinition, type ResolvedProcessor } from './define-processor.js';
@@ -180,23 +180,61 @@ export class ProcessorRuntime {
     this.deadLetters = toTopicRecords(processor.deadLetterTopic, { partitions: processor.deadLetterPartitions });
     await this.deadLetters.start?.(context);
     for (const sink of Object.values(processor.sinks)) await sink.start?.(context);
-    const consumer = log.groupConsumer({ groupId: processor.groupId, topics: processor.topics, maxBatchRecords: processor.maxBatchRecords });
-    this.consumer = consumer;
-    await consumer.start({
-      onAssigned: (tps) => this.onAssigned(tps),
-      onRevoked: (tps) => this.onRevoked(tps),
-      onBatch: async (batch) => this.onBatch(batch),
-      onCrash: (error) => {
-        this.logger.error({ err: error }, 'consumer crashed');
-      },
-      // Partitions may move: commit what is safe now, so their next owner replays less.
-      onRebalancing: () => void this.commitNow(),
-    });
+    await this.startConsumer();
     this.commitTimer = setInterval(() => void this.commitNow(), processor.commitIntervalMs);
     this.commitTimer.unref();
     this.emit({ type: 'processor.started', processor: processor.id, at: Date.now() });
     void logger;
   }
+
+  /** Joins the processor's consumer group. */
+  private async startConsumer(): Promise<void> {
+    const processor = this.processor;
+    const consumer = this.options.log.groupConsumer({ groupId: processor.groupId, topics: processor.topics, maxBatchRecords: processor.maxBatchRecords });
+    this.consumer = consumer;
+    await consumer.start({
+      onAssigned: (tps) => this.onAssigned(tps),
+      onRevoked: (tps) => this.onRevoked(tps),
+      onBatch: async (batch) => this.onBatch(batch),
+      onCrash: (error) => void this.onConsumerCrash(consumer, error),
+      // Partitions may move: commit what is safe now, so their next owner replays less.
+      onRebalancing: () => void this.commitNow(),
+    });
+  }
+
+  /**
+   * The consumer died in a way its client does not recover from by itself: its partitions'
+   * actors are retired (their uncommitted records will be replayed by the next owner), and a
+   * new consumer joins the group after a backoff (100 ms doubling to 10 s). After 10 failed
+   * attempts in a row it gives up and the processor reports unhealthy: never a silent stall.
+   */
+  private async onConsumerCrash(crashed: GroupConsumer, error: Error): Promise<void> {
+    if (this.stopping || this.consumer !== crashed) return;
+    this.logger.error({ err: error }, 'consumer crashed; rejoining the group after a backoff');
+    this.consumer = undefined;
+    // Leave the group if the client still can (its partitions are revoked through the handlers), within 10 s.
+    await Promise.race([crashed.stop().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    for (const entry of [...this.partitions.values()]) await this.retire(entry);
+    for (let attempt = 0; !this.stopping; attempt++) {
+      if (attempt >= 10) {
+        this.consumerFailure = error;
+        this.logger.fatal({ err: error }, 'consumer could not rejoin its group after 10 attempts; giving up');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, this.options.restartBackoff)));
+      try {
+        await this.startConsumer();
+        this.consumerFailure = undefined;
+        return;
+      } catch (err) {
+        error = err instanceof Error ? err : new Error(String(err));
+        this.logger.error({ err: error, attempt: attempt + 1 }, 'rejoining the consumer group failed');
+      }
+    }
+  }
+
+  /** Set when the consumer could not be restarted: the processor is unhealthy. */
+  consumerFailure: Error | undefined;
 
   private async upstreamPartitions(topics: readonly string[]): Promise<string[]> {
     const admin = this.options.log.admin();

@@ -1,4 +1,4 @@
-import { KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { TributaryError } from '../../errors.js';
 
 /**
@@ -9,6 +9,10 @@ import { TributaryError } from '../../errors.js';
  * throw kafkaError('creating topic page-views', err);
  */
 export class KafkaError extends TributaryError {}
+
+// kafkajs (CommonJS) spreads its error classes into its exports, which Node's ESM loader cannot
+// see as named exports: take them from the default export.
+const { KafkaJSNumberOfRetriesExceeded } = kafkajs;
 
 /**
  * Whether a kafkajs error is worth retrying later. kafkajs gives up after its own retries with
