@@ -404,6 +404,7 @@ export class PartitionPipeline {
   }
 
   private checkPoison(record: LogRecord): DeadLetter | undefined {
+    if (this.options.failedAttempts.size === 0) return undefined;
     const attempt = this.options.failedAttempts.get(record.offset);
     if (!attempt || attempt.count < this.options.processor.maxAttempts) return undefined;
     return this.deadLetter(record, 'poison', `processing failed ${attempt.count} times: ${attempt.lastError}`, attempt.count);
@@ -427,7 +428,7 @@ export class PartitionPipeline {
     } catch (err) {
       return this.deadLetter(record, 'deserialization', (err as Error).message);
     }
-    const decoded: StreamRecord = {
+    const decoded = {
       topic: record.topic,
       partition: record.partition,
       offset: record.offset,
@@ -446,7 +447,9 @@ export class PartitionPipeline {
     if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
       return this.deadLetter(record, 'timestamp', `missing or invalid timestamp: ${String(timestamp)}`);
     }
-    return { ...decoded, timestamp };
+    // Not yet handed to the pipeline: set the event time in place rather than copy the record.
+    decoded.timestamp = timestamp;
+    return decoded;
   }
 
   private deadLetter(record: LogRecord, kind: DeadLetterKind, reason: string, attempts = 1): DeadLetter {

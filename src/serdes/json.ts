@@ -2,6 +2,10 @@ import secureJsonParse from 'secure-json-parse';
 import type { ZodType } from 'zod';
 import type { Serde } from './serde.js';
 
+function mayPollute(text: string): boolean {
+  return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u');
+}
+
 /** Options of {@link json}. */
 export interface JsonSerdeOptions<T> {
   /** A zod schema every value must satisfy; a violation becomes a dead letter naming the fields. */
@@ -30,11 +34,13 @@ export function json<T = unknown>(options: JsonSerdeOptions<T> = {}): Serde<T> {
         throw new Error('empty payload: expected a JSON value');
       }
       let parsed: unknown;
+      const text = bytes.toString('utf8');
       try {
-        parsed = secureJsonParse.parse(bytes.toString('utf8'), null, {
-          protoAction: 'error',
-          constructorAction: 'error',
-        });
+        // The safe parser scans every text twice with regular expressions; only texts that could
+        // name a prototype (literally, or through a \u escape) need it.
+        parsed = mayPollute(text)
+          ? secureJsonParse.parse(text, null, { protoAction: 'error', constructorAction: 'error' })
+          : JSON.parse(text);
       } catch (err) {
         const what = err instanceof SyntaxError && /prototype/i.test(err.message) ? 'forbidden key' : 'malformed JSON';
         throw new Error(`${what}: ${(err as Error).message}`);

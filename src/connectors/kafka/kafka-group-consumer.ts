@@ -186,11 +186,16 @@ export class KafkaGroupConsumer implements GroupConsumer {
   }
 }
 
+// Most records have no headers: they all share this one (frozen) object instead of a new one each.
+const NO_HEADERS: LogHeaders = Object.freeze({});
+
 function toHeaders(headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): LogHeaders {
-  const result: LogHeaders = {};
-  if (!headers) return result;
-  for (const [name, value] of Object.entries(headers)) {
+  if (!headers) return NO_HEADERS;
+  let result: LogHeaders | undefined;
+  for (const name in headers) {
+    const value = headers[name];
+    result ??= {};
     result[name] = Array.isArray(value) ? value[value.length - 1] : value;
   }
-  return result;
+  return result ?? NO_HEADERS;
 }

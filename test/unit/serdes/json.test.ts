@@ -19,6 +19,10 @@ describe('json serde', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('rejects a __proto__ key spelled with unicode escapes', () => {
+    expect(() => json().deserialize(Buffer.from('{"\\u005f_proto__":{"polluted":true}}'))).toThrow(/forbidden key/);
+  });
+
   it('rejects a constructor.prototype path', () => {
     expect(() => json().deserialize(Buffer.from('{"constructor":{"prototype":{"x":1}}}'))).toThrow(/forbidden key/);
   });
