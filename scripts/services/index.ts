@@ -11,6 +11,7 @@ export {
 export { ensureNatsServerBinary } from './nats-binary.js';
 export { probeNats, startNatsServer, type NatsServerAuth, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
 export { freePort, freePorts } from './net.js';
+export type { ServiceHandle } from './process.js';
 export { cacheDir, runDir } from './paths.js';
 export {
   DEFAULT_KAFKA_BROKERS,

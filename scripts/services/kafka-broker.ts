@@ -7,7 +7,7 @@ import { ServiceError } from './errors.js';
 import { ensureKafkaDist, type KafkaDist, type Log } from './kafka-dist.js';
 import { freePorts, isPortOpen, sleep } from './net.js';
 import { kafkaLog4jConfig, runDir } from './paths.js';
-import { ServiceProcess, tail } from './process.js';
+import { ServiceProcess, tail, type ServiceHandle } from './process.js';
 
 /** The SASL mechanisms a broker's SASL_PLAINTEXT listener enables. */
 export type ScramMechanism = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
@@ -61,7 +61,7 @@ export interface KafkaBrokerOptions {
 }
 
 /** A running (or stopped, restartable) Kafka broker started by {@link startKafkaBroker}. */
-export interface KafkaBrokerHandle {
+export interface KafkaBrokerHandle extends ServiceHandle {
   readonly version: string;
   /** kafkajs `brokers` for the PLAINTEXT listener, e.g. `['127.0.0.1:40123']`. */
   readonly brokers: readonly string[];
@@ -78,26 +78,6 @@ export interface KafkaBrokerHandle {
   readonly logFile: string;
   /** The JVM's stdout and stderr (crashes, OOM). */
   readonly outputFile: string;
-  readonly pidFile: string;
-  /** The broker's pid while it runs. */
-  readonly pid: number | undefined;
-  isRunning(): boolean;
-  /** Starts it again after stop() or kill(), on the same ports and data, and waits until ready. */
-  start(): Promise<void>;
-  /** SIGTERM (controlled shutdown); SIGKILL after 30 s. */
-  stop(): Promise<void>;
-  /** SIGKILL: a crash. */
-  kill(): Promise<void>;
-  /** SIGSTOP: the broker hangs with its sockets open. */
-  pause(): void;
-  /** SIGCONT after pause(). */
-  resume(): void;
-  /** stop() (or kill() with `{ hard: true }`), then start(): same ports, same data. */
-  restart(options?: { readonly hard?: boolean }): Promise<void>;
-  /** Waits until the broker answers a metadata request (after resume(), say). */
-  waitUntilReady(timeoutMs?: number): Promise<void>;
-  /** kill() and delete the instance directory. */
-  destroy(): Promise<void>;
 }
 
 const HOST = '127.0.0.1';

@@ -6,7 +6,7 @@ import type { Log } from './kafka-dist.js';
 import { ensureNatsServerBinary } from './nats-binary.js';
 import { freePort, readGreeting, sleep } from './net.js';
 import { runDir } from './paths.js';
-import { ServiceProcess, tail } from './process.js';
+import { ServiceProcess, tail, type ServiceHandle } from './process.js';
 
 /** Client authentication the server requires. */
 export type NatsServerAuth =
@@ -40,7 +40,7 @@ export interface NatsServerOptions {
 }
 
 /** A running (or stopped, restartable) nats-server started by {@link startNatsServer}. */
-export interface NatsServerHandle {
+export interface NatsServerHandle extends ServiceHandle {
   /** e.g. `nats://127.0.0.1:40123` */
   readonly url: string;
   readonly port: number;
@@ -51,25 +51,6 @@ export interface NatsServerHandle {
   readonly storeDir: string;
   /** nats-server's log (its stdout and stderr). */
   readonly logFile: string;
-  readonly pidFile: string;
-  readonly pid: number | undefined;
-  isRunning(): boolean;
-  /** Starts it again after stop() or kill(), same port and store, and waits until ready. */
-  start(): Promise<void>;
-  /** SIGTERM; SIGKILL after 30 s. */
-  stop(): Promise<void>;
-  /** SIGKILL: a crash. */
-  kill(): Promise<void>;
-  /** SIGSTOP: the server hangs with its sockets open. */
-  pause(): void;
-  /** SIGCONT after pause(). */
-  resume(): void;
-  /** stop() (or kill() with `{ hard: true }`), then start(). */
-  restart(options?: { readonly hard?: boolean }): Promise<void>;
-  /** Waits until the server greets a new connection. */
-  waitUntilReady(timeoutMs?: number): Promise<void>;
-  /** kill() and delete the instance directory. */
-  destroy(): Promise<void>;
 }
 
 const HOST = '127.0.0.1';

@@ -4,6 +4,37 @@ import { delimiter, dirname, join } from 'node:path';
 import { sleep } from './net.js';
 
 /** How a service process is launched. */
+/**
+ * What every service a test starts on its own (a Kafka broker, a nats-server) can be told to
+ * do: the faults the chaos suite injects and the lifecycle tests need.
+ *
+ * @example
+ * await handle.kill();   // SIGKILL: a crash
+ * await handle.start();  // same ports, same data
+ */
+export interface ServiceHandle {
+  readonly pidFile: string;
+  /** The process's pid while it runs. */
+  readonly pid: number | undefined;
+  isRunning(): boolean;
+  /** Starts it again after stop() or kill(), on the same ports and data, and waits until ready. */
+  start(): Promise<void>;
+  /** SIGTERM (a clean shutdown); SIGKILL after 30 s. */
+  stop(): Promise<void>;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+  /** SIGSTOP: it hangs with its sockets open. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
+  /** stop() (or kill() with `{ hard: true }`), then start(): same ports, same data. */
+  restart(options?: { readonly hard?: boolean }): Promise<void>;
+  /** Waits until it answers clients again (after resume(), say). */
+  waitUntilReady(timeoutMs?: number): Promise<void>;
+  /** kill() and delete the instance directory. */
+  destroy(): Promise<void>;
+}
+
 export interface LaunchSpec {
   readonly command: string;
   readonly args: readonly string[];
