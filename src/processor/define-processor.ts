@@ -7,7 +7,7 @@ import { string } from '../serdes/string.js';
 import type { Sink } from '../sinks/sink.js';
 import { deadLetterTopic } from '../supervision/dead-letter.js';
 import { isRepartitionSink } from './repartition.js';
-import type { LateSink } from '../streams/late-output.js';
+import type { LateInfo } from '../streams/late-output.js';
 import type { OffsetHolds } from '../streams/offset-holds.js';
 import type { WatermarkClock } from '../streams/watermark-clock.js';
 import type { StreamRecord } from '../streams/stream-record.js';
@@ -32,7 +32,7 @@ export interface PipelineContext {
    * written to the sink named `late` when the processor has one, else to the dead-letter topic
    * with reason `late`.
    */
-  readonly late: LateSink<unknown>;
+  readonly late: <T>(element: T, info: LateInfo) => void;
   /**
    * Makes live state of this partition answerable to interactive queries: `lookup(key)` is
    * called (synchronously, between records) when someone asks `app.query(processor, name, key)`

@@ -61,7 +61,7 @@ async function run(options: {
               }
               return r;
             }),
-            tumbling<StreamRecord<string | null, Event>, number, string>({ size: SIZE, key: (r) => r.value.k, aggregate: counting(), clock: ctx.clock, holds: ctx.holds, late: ctx.late }),
+            tumbling({ size: SIZE, key: (r) => r.value.k, aggregate: counting(), clock: ctx.clock, holds: ctx.holds, late: ctx.late }),
           ),
         sinks: toFunction('counts', (items: readonly { key: string; windowStart: number; value: number }[]) => {
           for (const w of items) {
