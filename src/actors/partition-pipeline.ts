@@ -69,6 +69,7 @@ export class PartitionPipeline {
   private failed = false;
   private currentFailedOffset: number | undefined;
   private paused = false;
+  private backpressureCheckScheduled = false;
   // True while a record before `resume.replayUntil` is in the pipeline: what it emits was delivered before.
   private replaying = false;
   private suppressed = 0;
@@ -348,7 +349,15 @@ export class PartitionPipeline {
     );
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));
-    this.checkBackpressure();
+    // Decide on pausing once the writes have had a chance to be acknowledged: a sink that acks at
+    // once must not make every large batch pause and resume the fetch.
+    if (!this.backpressureCheckScheduled) {
+      this.backpressureCheckScheduled = true;
+      setImmediate(() => {
+        this.backpressureCheckScheduled = false;
+        if (!this.failed) this.checkBackpressure();
+      });
+    }
   }
 
   private write(turn: Turn): Promise<void>[] {
