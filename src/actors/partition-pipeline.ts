@@ -349,8 +349,10 @@ export class PartitionPipeline {
     );
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));
-    // Decide on pausing once the writes have had a chance to be acknowledged: a sink that acks at
-    // once must not make every large batch pause and resume the fetch.
+    // Records of earlier turns still unacknowledged mean the sinks are behind: pause now. The
+    // turn just written is judged once its writes have had a chance to be acknowledged: a sink
+    // that acks at once must not make every large batch pause and resume the fetch.
+    if (this.tracker.pending - turn.offsets.length >= this.options.processor.highWater) this.checkBackpressure();
     if (!this.backpressureCheckScheduled) {
       this.backpressureCheckScheduled = true;
       setImmediate(() => {
