@@ -23,3 +23,31 @@ export { TributaryError, ConfigError, DeserializationError, isRetriable, type Re
 export * from './supervision/index.js';
 export { TributaryMetrics, type MetricsOptions } from './observability/metrics.js';
 export { createLogger, type LoggerOptions, type Logger } from './observability/logger.js';
+export {
+  BroadcastState,
+  BroadcastError,
+  type BroadcastStateOptions,
+  type BroadcastValue,
+  ClusterNode,
+  startClusterEndpoint,
+  partitionPath,
+  ClusterError,
+  AskTimeoutError,
+  UnknownActorError,
+  NodeDownError,
+  RemoteHandlerError,
+  NoOwnerError,
+  EnvelopeTooLargeError,
+  type ClusterNodeOptions,
+  type NatsAuth,
+  type ActorAddress,
+  type ActorHandler,
+  type ActorContext,
+  type PartitionActorHandler,
+  type ClusterQueryAnswer,
+  type ClusterStatus,
+  type ControlOutcome,
+  type MembershipSnapshot,
+  type MembershipEvent,
+  type MemberStatus,
+} from './cluster/index.js';

@@ -30,6 +30,8 @@ export class OffsetTracker<S = number> implements OffsetHolds {
   private readonly holds: number[] = [];
   private holdHead = 0;
   private readonly released = new Map<number, number>();
+  // Releases recorded in `released` and not yet dropped from `holds`.
+  private releasedCount = 0;
   // Releases that wait until every record up to `after` is complete.
   private readonly deferred: Array<{ after: number; release: () => void }> = [];
   private deferredHead = 0;
@@ -54,9 +56,7 @@ export class OffsetTracker<S = number> implements OffsetHolds {
 
   /** Number of holds not yet released. */
   get held(): number {
-    let releasedCount = 0;
-    for (const n of this.released.values()) releasedCount += n;
-    return this.holds.length - this.holdHead - releasedCount;
+    return this.holds.length - this.holdHead - this.releasedCount;
   }
 
   /**
@@ -126,6 +126,7 @@ export class OffsetTracker<S = number> implements OffsetHolds {
     let done = false;
     const release = (): void => {
       this.released.set(offset, (this.released.get(offset) ?? 0) + 1);
+      this.releasedCount++;
       this.dropReleasedHolds();
     };
     // A hold released while records are still incomplete lasts until every record taken so far
@@ -176,11 +177,30 @@ export class OffsetTracker<S = number> implements OffsetHolds {
       if (n === 1) this.released.delete(offset);
       else this.released.set(offset, n - 1);
       this.holdHead++;
+      this.releasedCount--;
     }
     if (this.holdHead > 1024 && this.holdHead * 2 > this.holds.length) {
       this.holds.splice(0, this.holdHead);
       this.holdHead = 0;
     }
+    // One long-lived hold at the head would keep every later entry, released or not: when the
+    // released ones outnumber the live ones, drop them (amortised O(1) per release).
+    if (this.releasedCount > 1024 && this.releasedCount * 2 > this.holds.length - this.holdHead) this.compactHolds();
+  }
+
+  private compactHolds(): void {
+    const live: number[] = [];
+    for (let i = this.holdHead; i < this.holds.length; i++) {
+      const offset = this.holds[i];
+      const n = this.released.get(offset);
+      if (n === undefined) live.push(offset);
+      else if (n === 1) this.released.delete(offset);
+      else this.released.set(offset, n - 1);
+    }
+    this.holds.length = 0;
+    this.holds.push(...live);
+    this.holdHead = 0;
+    this.releasedCount = 0;
   }
 
   private compact(): void {

@@ -1,5 +1,6 @@
 import { merge, Subject, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
+import { ClusterNode, type ClusterNodeOptions } from '../cluster/cluster-node.js';
 import type { LogConnector, LogProducer } from '../connectors/log.js';
 import { MemoryLog } from '../connectors/memory/index.js';
 import { ConfigError, TributaryError } from '../errors.js';
@@ -30,6 +31,12 @@ export interface TributaryOptions {
   readonly httpPort?: number;
   /** Stop gracefully on SIGTERM and SIGINT. Default false (the embedding service decides). */
   readonly shutdownOnSignals?: boolean;
+  /**
+   * Join a cluster over NATS: a {@link ClusterNode} started after the processors and stopped
+   * after them (it keeps answering while partitions drain, and leaves last, also on SIGTERM).
+   * Default: no cluster.
+   */
+  readonly cluster?: Omit<ClusterNodeOptions, 'app'>;
   /** How long `stop()` may take before it gives up waiting. Default 30,000 ms. */
   readonly shutdownTimeoutMs?: number;
   /** Delay between restarts of a failed partition actor. Default 100 ms doubling to 10 s. */
@@ -64,6 +71,8 @@ export interface Tributary {
   supervisionTree(): SupervisorSnapshot;
   /** `http://host:port` of the `/metrics` + `/health` endpoint, when `httpPort` was given. */
   readonly httpUrl: string | undefined;
+  /** This node's cluster membership, when `cluster` was given (created at `start()`). */
+  readonly cluster: ClusterNode | undefined;
   start(): Promise<void>;
   /** Stops fetching, drains in-flight records, flushes sinks, commits, leaves the groups. */
   stop(): Promise<void>;
@@ -121,6 +130,7 @@ export function createTributary(options: TributaryOptions): Tributary {
   }
   const lifecycle = new Subject<LifecycleEvent>();
   let http: HttpEndpoint | undefined;
+  let clusterNode: ClusterNode | undefined;
   const node = new Supervisor({
     name: 'node',
     logger,
@@ -150,6 +160,9 @@ export function createTributary(options: TributaryOptions): Tributary {
     get httpUrl() {
       return http?.url;
     },
+    get cluster() {
+      return clusterNode;
+    },
     async start() {
       if (state !== 'created') throw new TributaryError(`cannot start: the app is ${state}`);
       state = 'starting';
@@ -170,6 +183,10 @@ export function createTributary(options: TributaryOptions): Tributary {
       await node.start();
       for (const runtime of runtimes) await node.startChild(runtime.supervisor.asChild({ shutdownTimeoutMs }));
       for (const runtime of runtimes) await runtime.start();
+      if (options.cluster) {
+        clusterNode = new ClusterNode({ ...options.cluster, app });
+        await clusterNode.start();
+      }
       if (options.httpPort !== undefined) {
         http = await startHttpEndpoint({ port: options.httpPort, registry: metrics.registry, health: () => app.health() });
         logger.info({ url: http.url }, 'metrics and health endpoint listening');
@@ -187,6 +204,7 @@ export function createTributary(options: TributaryOptions): Tributary {
       process.off('SIGINT', onSignal);
       const work = (async () => {
         for (const runtime of runtimes) await runtime.stop();
+        await clusterNode?.stop();
         await node.stop();
         await producer?.close();
         await http?.close();

@@ -8,13 +8,21 @@ import { z, type ZodType } from 'zod';
 import { ConfigError, TributaryError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 
-/** The version of the envelope every broadcast value travels in. */
+/**
+ * The version of the envelope every broadcast value travels in.
+ *
+ * @example
+ * JSON.parse(entry.string()).v === BROADCAST_ENVELOPE_VERSION;
+ */
 export const BROADCAST_ENVELOPE_VERSION = 1;
 
 /**
  * What is stored in the bucket for a value: the value plus who published it and when, so a
  * node can tell a value from something else written there, and later versions can change the
  * format without old nodes misreading it.
+ *
+ * @example
+ * const stored: BroadcastEnvelope<{ max: number }> = { v: 1, cluster: 'c1', name: 'limits', value: { max: 3 }, publishedAt: Date.now(), publisher: 'node-a:42' };
  */
 export interface BroadcastEnvelope<T> {
   readonly v: typeof BROADCAST_ENVELOPE_VERSION;
@@ -27,7 +35,12 @@ export interface BroadcastEnvelope<T> {
   readonly publisher: string;
 }
 
-/** An accepted value, with its place in the bucket's history. */
+/**
+ * An accepted value, with its place in the bucket's history.
+ *
+ * @example
+ * state.changes.subscribe(({ value, revision, publisher }: BroadcastValue<Limits>) => log.info({ revision, publisher }, 'limits changed'));
+ */
 export interface BroadcastValue<T> {
   readonly value: T;
   /** The KV revision (the stream sequence): increases with every publish, on every node alike. */
@@ -36,13 +49,23 @@ export interface BroadcastValue<T> {
   readonly publisher: string;
 }
 
-/** A value that was received and refused: it changed nothing. */
+/**
+ * A value that was received and refused: it changed nothing.
+ *
+ * @example
+ * state.rejections.subscribe(({ revision, reason }: BroadcastRejection) => log.warn({ revision }, reason));
+ */
 export interface BroadcastRejection {
   readonly revision: number;
   readonly reason: string;
 }
 
-/** Options of {@link BroadcastState.open}. */
+/**
+ * Options of {@link BroadcastState.open}.
+ *
+ * @example
+ * const options: BroadcastStateOptions<number> = { cluster: 'c1', name: 'max-rate', schema: z.number().int(), servers: 'nats://127.0.0.1:4222' };
+ */
 export interface BroadcastStateOptions<T> {
   /** The cluster's name: `[A-Za-z0-9_-]+`. Different clusters on one NATS server never see each other's values. */
   readonly cluster: string;
@@ -57,8 +80,8 @@ export interface BroadcastStateOptions<T> {
   readonly connection?: NatsConnection;
   /**
    * Servers to connect to. The state owns that connection: it reconnects forever
-   * (`maxReconnectAttempts: -1`, every 2,000 ms by default) and is closed by
-   * {@link BroadcastState.close}.
+   * (`maxReconnectAttempts: -1`, every 2,000 ms; `connectionOptions` may change both) and is
+   * closed by {@link BroadcastState.close}.
    */
   readonly servers?: string | readonly string[];
   /** Passed to `connect` with `servers` (authentication, TLS, `name`, ...). */
@@ -87,7 +110,12 @@ const envelopeSchema = z.strictObject({
   publisher: z.string(),
 });
 
-/** A broadcast operation failed (the value is invalid, the state is closed, NATS refused). */
+/**
+ * A broadcast operation failed (the value is invalid, the state is closed, NATS unreachable).
+ *
+ * @example
+ * try { await state.publish(value); } catch (err) { if (err instanceof BroadcastError) console.error(err.message); }
+ */
 export class BroadcastError extends TributaryError {}
 
 /**
@@ -107,9 +135,10 @@ export class BroadcastError extends TributaryError {}
  * the current value stays. Nothing received can throw.
  *
  * Connection loss is survived: the client reconnects (forever, when the state owns the
- * connection); after a reconnect the state re-reads the value, so an update published while
- * this node was cut off arrives as soon as it is back; a watch that ends is re-opened with
- * backoff (250 ms doubling to 5 s) from the last revision seen.
+ * connection); after a reconnect the state re-reads the value (an update published while this
+ * node was cut off arrives as soon as it is back) and re-opens its watch from the last revision
+ * seen; a watch that fails is re-opened with backoff (250 ms doubling to 5 s). Meanwhile
+ * {@link current} keeps the last value.
  *
  * @example
  * const Thresholds = z.strictObject({ velocityCount: z.number().int().positive() });
@@ -154,6 +183,7 @@ export class BroadcastState<T> {
   private rejectedCount = 0;
   private closed = false;
   private watcher: { stop(): void } | undefined;
+  private statuses: { stop?(): void } | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly background: Promise<void>[] = [];
 
@@ -193,12 +223,15 @@ export class BroadcastState<T> {
     let connection = options.connection;
     const owns = connection === undefined;
     if (connection === undefined) {
-      connection = await connect({
-        reconnectTimeWait: 2_000,
-        ...options.connectionOptions,
-        servers: typeof options.servers === 'string' ? options.servers : [...options.servers!],
-        maxReconnectAttempts: -1,
-      });
+      const servers = typeof options.servers === 'string' ? options.servers : [...options.servers!];
+      try {
+        connection = await connect({ reconnectTimeWait: 2_000, maxReconnectAttempts: -1, ...options.connectionOptions, servers });
+      } catch (err) {
+        throw new BroadcastError(`cannot connect to NATS at ${String(servers)} for broadcast '${options.name}': ${(err as Error).message}`, {
+          retriable: true,
+          cause: err,
+        });
+      }
     }
     const state = new BroadcastState(options, connection, owns);
     try {
@@ -262,6 +295,8 @@ export class BroadcastState<T> {
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.watcher?.stop();
+    // Not awaited: on a connection that stays open (the caller's), status() only ends when stopped.
+    this.statuses?.stop?.();
     if (this.ownsConnection && !this.connection.isClosed()) {
       await this.connection.close().catch(() => undefined);
     }
@@ -275,7 +310,7 @@ export class BroadcastState<T> {
     this.kv = await kvm.create(this.bucket, { history });
     const entry = await this.kv.get(this.key);
     if (entry) this.receive(entry);
-    this.background.push(this.watchStatus());
+    void this.watchStatus();
     this.watch(RETRY_MIN_MS);
   }
 
@@ -310,12 +345,17 @@ export class BroadcastState<T> {
 
   /** After a reconnect, re-read the value: whatever was published meanwhile arrives at once. */
   private async watchStatus(): Promise<void> {
+    const statuses = this.connection.status();
+    this.statuses = statuses as { stop?(): void };
     try {
-      for await (const status of this.connection.status()) {
+      for await (const status of statuses) {
         if (this.closed) return;
         if (status.type === 'disconnect') this.logger.warn('broadcast: NATS connection lost; reconnecting');
         if (status.type !== 'reconnect') continue;
-        this.logger.info('broadcast: NATS connection back; re-reading the value');
+        this.logger.info('broadcast: NATS connection back; re-reading the value and re-opening the watch');
+        // The watch's consumer may not have survived (a restarted server): open a new one from
+        // the last revision seen rather than wait for missed heartbeats to tell.
+        this.watcher?.stop();
         try {
           const entry = await this.kv?.get(this.key);
           if (entry) this.receive(entry);

@@ -1,4 +1,4 @@
-// tributary's cluster layer (NATS): broadcast state. Re-exports only.
+// tributary's cluster layer (NATS): broadcast state, membership, remote actors, interactive queries, status and control. Re-exports only.
 export {
   BroadcastState,
   BroadcastError,
@@ -8,3 +8,66 @@ export {
   type BroadcastRejection,
   type BroadcastEnvelope,
 } from './broadcast.js';
+// Membership, remote actors, interactive queries, status and control (ClusterNode ties them together).
+export { ClusterNode, type ClusterNodeOptions, type NatsAuth, type NatsTlsOptions, type PartitionActorHandler } from './cluster-node.js';
+export { startClusterEndpoint, type ClusterEndpoint, type ClusterEndpointOptions } from './cluster-endpoint.js';
+export {
+  MemberTracker,
+  membershipTimings,
+  DEFAULT_MEMBERSHIP_TIMINGS,
+  type MemberTrackerOptions,
+  type MembershipTimings,
+  type MembershipSnapshot,
+  type MembershipEvent,
+  type Member,
+  type MemberStatus,
+  type MemberReport,
+  type PartitionClaim,
+  type PartitionOwner,
+} from './member-tracker.js';
+export { Membership, heartbeatBody, leaveBody, type MembershipOptions, type ReportSource } from './membership.js';
+export { RemoteActors, type RemoteActorsOptions, type ActorHandler, type ActorContext, type AskOptions } from './remote.js';
+export {
+  partitionPath,
+  partitionPattern,
+  parsePartitionPath,
+  handlerMatches,
+  isValidPath,
+  MAX_PATH_LENGTH,
+  type ActorAddress,
+} from './actor-address.js';
+export { ClusterQueries, QUERY_PATH, type ClusterQueryAnswer, type QueryOptions, type ClusterQueriesOptions } from './queries.js';
+export {
+  ClusterControl,
+  type ClusterControlOptions,
+  type ControlCommand,
+  type ControlOptions,
+  type ControlOutcome,
+  type ControlReply,
+  type ClusterStatus,
+  type NodeReport,
+} from './control.js';
+export {
+  openEnvelope,
+  sealEnvelope,
+  newMessageId,
+  ENVELOPE_VERSION,
+  DEFAULT_MAX_ENVELOPE_BYTES,
+  type Envelope,
+  type EnvelopeKind,
+  type RejectionReason,
+  type OpenedEnvelope,
+  type OpenEnvelopeOptions,
+} from './envelope.js';
+export { ClusterRejections } from './rejections.js';
+export { subscribeEnvelopes, type InboundOptions } from './inbound.js';
+export { clusterSubjects, senderOf, checkToken, TOKEN_PATTERN, type ClusterSubjects } from './subjects.js';
+export {
+  ClusterError,
+  AskTimeoutError,
+  UnknownActorError,
+  NodeDownError,
+  RemoteHandlerError,
+  NoOwnerError,
+  EnvelopeTooLargeError,
+} from './errors.js';

@@ -258,7 +258,8 @@ export class ProcessorRuntime {
     if (this.commitTimer) clearInterval(this.commitTimer);
     await this.consumer?.stop();
     for (const entry of [...this.partitions.values()]) await this.retire(entry);
-    await this.supervisor.stop();
+    // The supervisor itself is stopped by its parent (the node): stopping it here would look to
+    // the node like a child that ended, and be restarted.
     await this.committing;
     for (const sink of Object.values(this.processor.sinks)) await sink.stop?.();
     await this.deadLetters?.stop?.();

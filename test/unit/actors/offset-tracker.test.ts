@@ -46,6 +46,23 @@ describe('OffsetTracker', () => {
     expect(tracker.commitPoint()).toBe(4); // 0..3 complete: the hold is gone, 4 is in flight
   });
 
+  it('keeps memory bounded under one long-lived hold while many others come and go', () => {
+    const tracker = new OffsetTracker(0);
+    tracker.take(0);
+    tracker.hold(0); // never released: like a card whose history is kept forever
+    tracker.complete(0);
+    for (let o = 1; o <= 100_000; o++) {
+      tracker.take(o);
+      const release = tracker.hold(o);
+      tracker.complete(o);
+      release();
+    }
+    expect(tracker.held).toBe(1);
+    expect(tracker.commitPoint()).toBe(0);
+    // Internal: the released holds were dropped, not kept behind the live one.
+    expect((tracker as unknown as { holds: number[] }).holds.length).toBeLessThan(5_000);
+  });
+
   it('remembers the event-time state before each record for its commit point', () => {
     const tracker = new OffsetTracker(0);
     tracker.take(0, -Infinity);

@@ -1,0 +1,489 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  connect,
+  credsAuthenticator,
+  nkeyAuthenticator,
+  type NatsConnection,
+  type NodeConnectionOptions,
+} from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { filter, type Observable, type Subscription as RxSubscription } from 'rxjs';
+import type { Tributary } from '../app/tributary.js';
+import { ConfigError, TributaryError } from '../errors.js';
+import { systemClock, type SupervisorClock } from '../supervision/clock.js';
+import { handlerMatches, parsePartitionPath, partitionPattern, type ActorAddress } from './actor-address.js';
+import { ClusterControl, type ClusterStatus, type ControlCommand, type ControlOptions, type ControlOutcome } from './control.js';
+import { DEFAULT_MAX_ENVELOPE_BYTES } from './envelope.js';
+import { ClusterError, UnknownActorError } from './errors.js';
+import { MemberTracker, type MembershipEvent, type MembershipSnapshot, type MembershipTimings } from './member-tracker.js';
+import { Membership, type ReportSource } from './membership.js';
+import { ClusterQueries, QUERY_PATH, type ClusterQueryAnswer, type QueryOptions } from './queries.js';
+import { ClusterRejections } from './rejections.js';
+import { RemoteActors, type ActorContext, type ActorHandler, type AskOptions } from './remote.js';
+import { checkToken, clusterSubjects, TOKEN_PATTERN } from './subjects.js';
+
+/**
+ * NATS credentials, passed through to the client:
+ * - `{ user, password }` or `{ token }`: the server's `authorization` block;
+ * - `{ nkeySeed }`: an nkey user seed (`SU...`), signing the server's nonce;
+ * - `{ credentials }`: the contents of a `.creds` file (JWT + nkey seed, decentralised auth).
+ *
+ * @example
+ * const auth: NatsAuth = { nkeySeed: process.env.NATS_NKEY_SEED! };
+ * new ClusterNode({ app, cluster: 'prod', servers: 'nats://nats:4222', auth });
+ */
+export type NatsAuth =
+  | { readonly user: string; readonly password: string }
+  | { readonly token: string }
+  | { readonly nkeySeed: string }
+  | { readonly credentials: string };
+
+/**
+ * TLS options passed through to the NATS client (`ca`, `cert`, `key` as PEM text, or `caFile`, `certFile`, `keyFile`).
+ *
+ * @example
+ * const tls: NatsTlsOptions = { caFile: '/etc/nats/ca.pem', certFile: '/etc/nats/client.pem', keyFile: '/etc/nats/client-key.pem' };
+ */
+export type NatsTlsOptions = NonNullable<NodeConnectionOptions['tls']>;
+
+/**
+ * Options of {@link ClusterNode}.
+ *
+ * @example
+ * const options: ClusterNodeOptions = { app, cluster: 'prod', nodeId: 'worker-1', servers: ['nats://n1:4222', 'nats://n2:4222'], auth: { user: 'tributary', password } };
+ */
+export interface ClusterNodeOptions {
+  /** The app this node serves (its processors, status, metrics, logger). */
+  readonly app: Tributary;
+  /** The cluster's name: one NATS subject token (`[A-Za-z0-9_-]{1,64}`). Nodes of other clusters on the same NATS are invisible. */
+  readonly cluster: string;
+  /** This node's id, unique in the cluster, one subject token. Default `<hostname>-<pid>` (sanitised). */
+  readonly nodeId?: string;
+  /** A connection of yours (left open by `stop()`); make it with `maxReconnectAttempts: -1`. Give this or `servers`. */
+  readonly connection?: NatsConnection;
+  /** NATS servers: the node connects, reconnects forever, and closes the connection on `stop()`. */
+  readonly servers?: string | readonly string[];
+  readonly auth?: NatsAuth;
+  readonly tls?: NatsTlsOptions;
+  /** Anything else for `connect` (`name`, `reconnectTimeWait`, `pingInterval`, ...). `maxReconnectAttempts` is always -1. */
+  readonly connectionOptions?: Omit<NodeConnectionOptions, 'servers' | 'maxReconnectAttempts' | 'tls'>;
+  /** Default 500 ms. */
+  readonly heartbeatIntervalMs?: number;
+  /** Default 1,500 ms. */
+  readonly suspectAfterMs?: number;
+  /** Default 3,000 ms. */
+  readonly downAfterMs?: number;
+  /** Default 60,000 ms. */
+  readonly forgetAfterMs?: number;
+  /** Default timeout of `ask`. Default 2,000 ms. */
+  readonly askTimeoutMs?: number;
+  /** Default time to gather control replies. Default 2,000 ms (`drain`: 35,000 ms). */
+  readonly controlTimeoutMs?: number;
+  /** Largest envelope sent or accepted. Default 65,536 bytes. */
+  readonly maxEnvelopeBytes?: number;
+  /** When set, control commands from other node ids are rejected (and counted as `unauthorized`). */
+  readonly acceptControlFrom?: readonly string[];
+  /** Default: the app's logger, `component: 'cluster'`. */
+  readonly logger?: Logger;
+  /** Default: the system clock (membership timers). */
+  readonly clock?: SupervisorClock;
+}
+
+/**
+ * A handler for the partition actors of a processor on this node (see {@link ClusterNode.registerPartitionHandler}).
+ *
+ * @example
+ * const handler: PartitionActorHandler = (message, { topic, partition, from }) => ({ topic, partition, from, message });
+ * node.registerPartitionHandler('page-views', handler);
+ */
+export type PartitionActorHandler = (
+  message: unknown,
+  context: ActorContext & { readonly processor: string; readonly topic: string; readonly partition: number },
+) => unknown;
+
+type State = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * A tributary node's membership in a cluster over NATS: heartbeats and the live view of nodes
+ * and partition owners, remote `tell`/`ask` to actors by address, interactive queries routed
+ * to the owner of a key, and cluster-wide status and pause/resume/drain.
+ *
+ * The NATS connection reconnects forever (`maxReconnectAttempts: -1`, every 1 s by default);
+ * nats.js re-subscribes on reconnect; while disconnected the node judges no other node (see
+ * {@link MemberTracker}), and it heartbeats at once when it is back, so a nats-server restart
+ * leaves the membership as it was. Disconnects and reconnects are logged.
+ *
+ * @example
+ * const app = createTributary({ processors: [pageViews], log: new KafkaConnector({ brokers }) });
+ * const node = new ClusterNode({ app, cluster: 'prod', nodeId: 'worker-1', servers: 'nats://nats:4222', auth: { token } });
+ * await app.start();
+ * await node.start();
+ * node.membership.subscribe((view) => console.log(view.members.map((m) => `${m.node}:${m.status}`)));
+ * const answer = await node.query('page-views', 'count-by-page', '/home');
+ * await node.stop(); // announces the leave
+ * await app.stop();
+ */
+export class ClusterNode {
+  readonly id: string;
+  readonly cluster: string;
+  private readonly app: Tributary;
+  private readonly logger: Logger;
+  private readonly clock: SupervisorClock;
+  private readonly tracker: MemberTracker;
+  private readonly remote: RemoteActors;
+  private readonly queries: ClusterQueries;
+  private readonly maxBytes: number;
+  private readonly subjects: ReturnType<typeof clusterSubjects>;
+  private readonly rejections: ClusterRejections;
+  private readonly incarnation = randomBytes(8).toString('hex');
+  private nc: NatsConnection | undefined;
+  private membershipLoop: Membership | undefined;
+  private control: ClusterControl | undefined;
+  private state: State = 'created';
+  private readonly subscriptions: RxSubscription[] = [];
+  private statusWatch: Promise<void> | undefined;
+  private stopStatusWatch: (() => void) | undefined;
+
+  constructor(private readonly options: ClusterNodeOptions) {
+    if (!options || typeof options !== 'object') throw new ConfigError('cluster', 'options must be an object');
+    if (!options.app || typeof options.app.status !== 'function') throw new ConfigError('cluster.app', 'give the Tributary app this node serves');
+    checkToken('cluster.cluster', options.cluster);
+    const nodeId = options.nodeId ?? defaultNodeId();
+    checkToken('cluster.nodeId', nodeId);
+    const hasServers = options.servers !== undefined && (typeof options.servers === 'string' || options.servers.length > 0);
+    if ((options.connection === undefined) === !hasServers) throw new ConfigError('cluster.servers', 'give either `connection` or `servers`, not both or neither');
+    if (options.connection && (options.auth || options.tls)) throw new ConfigError('cluster.auth', '`auth` and `tls` apply to `servers`; a given `connection` is already authenticated');
+    this.maxBytes = positive('cluster.maxEnvelopeBytes', options.maxEnvelopeBytes, DEFAULT_MAX_ENVELOPE_BYTES);
+    const askTimeoutMs = positive('cluster.askTimeoutMs', options.askTimeoutMs, 2_000);
+    positive('cluster.controlTimeoutMs', options.controlTimeoutMs, 2_000);
+    this.id = nodeId;
+    this.cluster = options.cluster;
+    this.app = options.app;
+    this.clock = options.clock ?? systemClock;
+    this.logger = (options.logger ?? options.app.logger).child({ component: 'cluster', cluster: options.cluster, node: nodeId });
+    this.subjects = clusterSubjects(options.cluster);
+    const timings: Partial<MembershipTimings> = {
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      suspectAfterMs: options.suspectAfterMs,
+      downAfterMs: options.downAfterMs,
+      forgetAfterMs: options.forgetAfterMs,
+    };
+    this.tracker = new MemberTracker({ self: nodeId, timings, clock: this.clock });
+    this.rejections = new ClusterRejections(options.app.metrics.registry, this.logger);
+    this.remote = new RemoteActors({
+      subjects: this.subjects,
+      nodeId,
+      tracker: this.tracker,
+      maxBytes: this.maxBytes,
+      rejections: this.rejections,
+      logger: this.logger,
+      askTimeoutMs,
+    });
+    this.queries = new ClusterQueries({ app: this.app, nodeId, tracker: this.tracker, remote: this.remote, logger: this.logger });
+    this.remote.register(QUERY_PATH, this.queries.handler);
+  }
+
+  /** The live view: the current snapshot first, then each change (status, partitions, handlers). */
+  get membership(): Observable<MembershipSnapshot> {
+    return this.tracker.changes;
+  }
+
+  /** Membership status changes (joined, suspected, down, alive, left, restarted, forgotten). */
+  get events(): Observable<MembershipEvent> {
+    return this.tracker.events;
+  }
+
+  /** The view now. */
+  members(): MembershipSnapshot {
+    return this.tracker.snapshot();
+  }
+
+  /** The failure detector's timings in force. */
+  get timings(): MembershipTimings {
+    return this.tracker.timings;
+  }
+
+  /** The NATS connection (after `start()`). */
+  get connection(): NatsConnection {
+    if (!this.nc) throw new ClusterError('the cluster node is not started');
+    return this.nc;
+  }
+
+  /** Connects (unless given a connection), subscribes, and starts heartbeating. Rejects if NATS cannot be reached. */
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new TributaryError(`cannot start the cluster node: it is ${this.state}`);
+    this.state = 'starting';
+    try {
+      this.nc = this.options.connection ?? (await this.connect());
+    } catch (err) {
+      this.state = 'stopped';
+      throw new ClusterError(`cannot connect to NATS at ${String(this.options.servers)}: ${(err as Error).message}`, { retriable: true, cause: err });
+    }
+    const nc = this.nc;
+    this.statusWatch = this.watchConnection(nc);
+    this.subscriptions.push(this.tracker.events.subscribe((event) => this.logEvent(event)));
+    this.remote.start(nc);
+    this.control = new ClusterControl({
+      app: this.app,
+      subjects: this.subjects,
+      nodeId: this.id,
+      tracker: this.tracker,
+      maxBytes: this.maxBytes,
+      rejections: this.rejections,
+      logger: this.logger,
+      timeoutMs: this.options.controlTimeoutMs ?? 2_000,
+      acceptFrom: this.options.acceptControlFrom,
+    });
+    this.control.start(nc);
+    this.membershipLoop = new Membership({
+      connection: nc,
+      subjects: this.subjects,
+      nodeId: this.id,
+      incarnation: this.incarnation,
+      startedAt: Date.now(),
+      tracker: this.tracker,
+      report: this.report,
+      clock: this.clock,
+      maxBytes: this.maxBytes,
+      rejections: this.rejections,
+      logger: this.logger,
+      registry: this.app.metrics.registry,
+    });
+    // Assignments change on rebalances: tell the others at once rather than at the next tick.
+    this.subscriptions.push(
+      this.app.lifecycle
+        .pipe(filter((e) => e.type === 'partition.started' || e.type === 'partition.stopped' || e.type === 'processor.stopped'))
+        .subscribe(() => this.membershipLoop?.beatSoon()),
+    );
+    await nc.flush().catch(() => undefined); // the subscriptions are registered before the first heartbeat
+    this.membershipLoop.start();
+    this.state = 'running';
+    this.logger.info({ server: nc.getServer(), timings: this.tracker.timings }, 'cluster node started');
+  }
+
+  /** Announces the leave, unsubscribes, and closes the connection if the node opened it. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping' || this.state === 'created') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopping';
+    await this.membershipLoop?.stop();
+    this.remote.stop();
+    this.control?.stop();
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+    this.tracker.close();
+    this.stopStatusWatch?.();
+    if (!this.options.connection && this.nc && !this.nc.isClosed()) await this.nc.close().catch(() => undefined);
+    await this.statusWatch;
+    this.state = 'stopped';
+    this.logger.info('cluster node stopped');
+  }
+
+  /** Registers an actor handler on this node (see {@link RemoteActors.register}). Returns its unregistration. */
+  register(path: string, handler: ActorHandler): () => void {
+    const off = this.remote.register(path, handler);
+    this.membershipLoop?.beatSoon();
+    return off;
+  }
+
+  /**
+   * Registers the handler of every partition actor of `processor` on this node
+   * (`processor:<id>/partition:*`): a message to `processor:<id>/partition:<topic>-<n>` reaches it
+   * only while this node runs that partition; otherwise the sender gets an
+   * {@link UnknownActorError} (the partition moved: resolve again).
+   */
+  registerPartitionHandler(processor: string, handler: PartitionActorHandler): () => void {
+    return this.register(partitionPattern(processor), (message, context) => {
+      const where = parsePartitionPath(context.path);
+      const runs =
+        where !== undefined &&
+        where.processor === processor &&
+        this.app
+          .status()
+          .processors.find((p) => p.id === processor)
+          ?.partitions.some((p) => p.topic === where.topic && p.partition === where.partition && !p.state.startsWith('stopped'));
+      if (!runs || !where) throw new UnknownActorError({ node: this.id, path: context.path }, 'this node does not run that partition now');
+      return handler(message, { ...context, processor, topic: where.topic, partition: where.partition });
+    });
+  }
+
+  /**
+   * Where `path` lives now: the owner of a partition actor path, or a live node that registered
+   * a handler for it (this node first). Undefined when none does.
+   */
+  resolve(path: string): ActorAddress | undefined {
+    const partition = parsePartitionPath(path);
+    if (partition) {
+      const owner = this.tracker.ownerOf(partition.processor, partition.topic, partition.partition);
+      return owner && { node: owner.node, path };
+    }
+    const live = this.tracker.snapshot().members.filter((m) => m.status === 'alive' && m.report.handlers.some((h) => handlerMatches(h, path)));
+    const node = live.find((m) => m.self) ?? live[0];
+    return node && { node: node.node, path };
+  }
+
+  /** Fire and forget to an actor anywhere (see {@link RemoteActors.tell}). */
+  tell(address: ActorAddress, message: unknown): void {
+    this.remote.tell(address, message);
+  }
+
+  /** Request/reply to an actor anywhere (see {@link RemoteActors.ask}). */
+  ask<T = unknown>(address: ActorAddress, message: unknown, options?: AskOptions): Promise<T> {
+    return this.remote.ask<T>(address, message, options);
+  }
+
+  /** An interactive query answered by the owner of the key's partition (see {@link ClusterQueries.query}). */
+  query(processor: string, stateName: string, key: string, options?: QueryOptions): Promise<ClusterQueryAnswer> {
+    return this.queries.query(processor, stateName, key, options);
+  }
+
+  /** Every node's status, health, supervision tree and lag (see {@link ClusterControl.status}). */
+  status(options?: Omit<ControlOptions, 'commandId'>): Promise<ClusterStatus> {
+    return this.started().status(options);
+  }
+
+  /** Pauses `processor` on every node (or `targets`). */
+  pause(processor: string, options?: ControlOptions): Promise<ControlOutcome> {
+    return this.started().send({ type: 'pause', processor }, options);
+  }
+
+  /** Resumes `processor` on every node (or `targets`). */
+  resume(processor: string, options?: ControlOptions): Promise<ControlOutcome> {
+    return this.started().send({ type: 'resume', processor }, options);
+  }
+
+  /** Drains `processor` on every node (or `targets`): finish in-flight records, commit, leave the group. */
+  drain(processor: string, options?: ControlOptions): Promise<ControlOutcome> {
+    return this.started().send({ type: 'drain', processor }, options);
+  }
+
+  /** Sends any control command (see {@link ClusterControl.send}). */
+  command(command: ControlCommand, options?: ControlOptions): Promise<ControlOutcome> {
+    return this.started().send(command, options);
+  }
+
+  private started(): ClusterControl {
+    if (!this.control || this.state !== 'running') throw new ClusterError(`the cluster node is ${this.state}, not running`);
+    return this.control;
+  }
+
+  private readonly report: ReportSource = () => {
+    const status = this.app.status();
+    return {
+      state: status.state,
+      healthy: status.healthy,
+      handlers: this.remote.handlerNames,
+      processors: status.processors.map((p) => ({
+        id: p.id,
+        paused: p.paused,
+        topics: this.topicsOf(p.id),
+        partitions: p.partitions.map(({ topic, partition, state }) => ({ topic, partition, state })),
+      })),
+    };
+  };
+
+  private topicsOf(processor: string): string[] {
+    try {
+      return [...this.app.processor(processor).processor.topics];
+    } catch {
+      return [];
+    }
+  }
+
+  private async connect(): Promise<NatsConnection> {
+    const { servers, auth, tls, connectionOptions } = this.options;
+    const options: NodeConnectionOptions = {
+      name: `tributary-${this.cluster}-${this.id}`,
+      reconnectTimeWait: 1_000,
+      reconnectJitter: 200,
+      pingInterval: 10_000,
+      maxPingOut: 3,
+      ...connectionOptions,
+      ...authOptions(auth),
+      ...(tls ? { tls } : {}),
+      servers: typeof servers === 'string' ? servers : [...servers!],
+      maxReconnectAttempts: -1,
+    };
+    return connect(options);
+  }
+
+  /** Logs connection events; holds the failure detector while disconnected, heartbeats at once on reconnect. */
+  private async watchConnection(nc: NatsConnection): Promise<void> {
+    const statuses = nc.status();
+    // A connection of the caller's outlives the node: stop() ends this loop through the iterator.
+    this.stopStatusWatch = () => (statuses as { stop?: () => void }).stop?.();
+    try {
+      for await (const status of statuses) {
+        if (this.state === 'stopped' || this.state === 'stopping') break;
+        switch (status.type) {
+          case 'disconnect':
+            this.logger.warn({ server: status.server }, 'NATS connection lost; reconnecting (membership judgement on hold)');
+            this.tracker.hold();
+            break;
+          case 'reconnect':
+            this.logger.info({ server: status.server }, 'NATS connection back; membership resumes');
+            this.tracker.release();
+            this.membershipLoop?.beatSoon();
+            break;
+          case 'error':
+            this.logger.warn({ err: status.error.message }, 'NATS error');
+            break;
+          case 'staleConnection':
+            this.logger.warn('NATS connection stale (pings unanswered); reconnecting');
+            break;
+          case 'ldm':
+            this.logger.warn({ server: status.server }, 'NATS server entering lame duck mode');
+            break;
+          case 'slowConsumer':
+            this.logger.warn({ subject: status.sub.getSubject(), pending: status.pending }, 'NATS slow consumer');
+            break;
+          default:
+            break;
+        }
+      }
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'NATS status stream ended');
+    }
+  }
+
+  private logEvent(event: MembershipEvent): void {
+    switch (event.type) {
+      case 'member.down':
+        this.logger.warn(
+          { member: event.node, silentForMs: event.silentForMs, partitions: event.partitions.map((p) => `${p.processor}:${p.topic}-${p.partition}`) },
+          'member declared down; Kafka reassigns its partitions when its consumer session expires',
+        );
+        break;
+      case 'member.suspected':
+        this.logger.warn({ member: event.node, silentForMs: event.silentForMs }, 'member suspected');
+        break;
+      case 'member.forgotten':
+        this.logger.debug({ member: event.node }, 'member forgotten');
+        break;
+      default:
+        this.logger.info({ member: event.node }, event.type);
+    }
+  }
+}
+
+function authOptions(auth: NatsAuth | undefined): Partial<NodeConnectionOptions> {
+  if (!auth) return {};
+  if ('user' in auth) return { user: auth.user, pass: auth.password };
+  if ('token' in auth) return { token: auth.token };
+  if ('nkeySeed' in auth) return { authenticator: nkeyAuthenticator(new TextEncoder().encode(auth.nkeySeed)) };
+  if ('credentials' in auth) return { authenticator: credsAuthenticator(new TextEncoder().encode(auth.credentials)) };
+  throw new ConfigError('cluster.auth', 'give { user, password }, { token }, { nkeySeed } or { credentials }');
+}
+
+function defaultNodeId(): string {
+  const id = `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(-64);
+  return TOKEN_PATTERN.test(id) ? id : `node-${process.pid}`;
+}
+
+function positive(setting: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(setting, `must be a positive integer, got ${String(value)}`);
+  return value;
+}
