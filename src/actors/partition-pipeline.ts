@@ -42,6 +42,9 @@ export interface PartitionPipelineOptions {
   readonly onBackpressure: (paused: boolean) => void;
 }
 
+// Numbers pipeline instances, so each names itself uniquely to the sinks.
+let pipelineInstances = 0;
+
 /**
  * The data path of one partition: decode each fetched record (or dead-letter it), push it
  * through the user's RxJS pipeline, hand the results to the sinks, and mark the record
@@ -76,6 +79,8 @@ export class PartitionPipeline {
   private duplicates = 0;
   // Repartition outputs: what identifies each item upstream, and the watermark last forwarded.
   private readonly upstreamId: string;
+  // Names this pipeline instance to the sinks: after one of its writes failed, none of its later ones is applied.
+  private readonly origin: string;
   private seqOffset = -1;
   private seq = 0;
   private readonly forwardedWatermark = new Map<string, number>();
@@ -86,6 +91,7 @@ export class PartitionPipeline {
     const { processor, topicPartition } = options;
     this.time = new PartitionTime({ outOfOrdernessMs: processor.outOfOrdernessMs, resume: options.resume.time, upstreams: options.upstreams });
     this.upstreamId = `${topicPartition.topic}:${topicPartition.partition}`;
+    this.origin = `${processor.id}/${this.upstreamId}#${++pipelineInstances}`;
     this.labels = { processor: processor.id, topic: topicPartition.topic, partition: String(topicPartition.partition) };
   }
 
@@ -366,12 +372,14 @@ export class PartitionPipeline {
     const { processor, metrics } = this.options;
     const writes: Promise<void>[] = [];
     for (const [name, items] of turn.outputs) {
-      writes.push(processor.sinks[name].write(items).then(() => void metrics.recordsOut.inc({ processor: processor.id, sink: name }, items.length)));
+      writes.push(
+        processor.sinks[name].write(items, this.origin).then(() => void metrics.recordsOut.inc({ processor: processor.id, sink: name }, items.length)),
+      );
     }
     if (turn.deadLetters.length > 0) {
       const records = turn.deadLetters.map((letter) => toDeadLetterRecord(processor.id, letter));
       writes.push(
-        this.options.deadLetters.write(records).then(() => {
+        this.options.deadLetters.write(records, this.origin).then(() => {
           for (const letter of turn.deadLetters) {
             metrics.deadLetters.inc({ processor: processor.id, reason: letter.kind });
             this.options.failedAttempts.delete(letter.record.offset);

@@ -5,6 +5,7 @@ import { json } from '../serdes/json.js';
 import { string } from '../serdes/string.js';
 import { OrderedWriter } from '../sinks/ordered-writer.js';
 import { sendRetrying } from '../sinks/send-retrying.js';
+import { outgoingRecordSize } from '../sinks/topic-sink.js';
 import type { Sink, SinkContext } from '../sinks/sink.js';
 import type { StreamRecord } from '../streams/stream-record.js';
 import type { BufferOptions, DeadLetterOptions, PipelineContext, PipelineOutputs, ProcessorDefinition } from './define-processor.js';
@@ -138,18 +139,20 @@ export function repartition<T>(options: RepartitionOptions<T>): Sink<T> {
         await admin.close();
       }
       const target = topic;
-      writer = new OrderedWriter((batch) =>
-        sendRetrying(() => context.producer.send(target, batch), {
-          stopped: () => false,
-          onRetry: (err, attempt, delayMs) => context.logger.warn({ err, topic: target, attempt, delayMs }, 'writing to the repartition topic failed; retrying'),
-        }),
+      writer = new OrderedWriter(
+        (batch) =>
+          sendRetrying(() => context.producer.send(target, batch), {
+            stopped: () => false,
+            onRetry: (err, attempt, delayMs) => context.logger.warn({ err, topic: target, attempt, delayMs }, 'writing to the repartition topic failed; retrying'),
+          }),
+        { sizeOf: outgoingRecordSize },
       );
     },
-    write(items) {
+    write(items, origin) {
       if (!writer) return Promise.reject(new Error(`repartition ${options.name} written before start`));
       // The partition pipeline hands a repartition sink envelopes, not bare items.
       const envelopes = items as unknown as readonly RepartitionEnvelope<T>[];
-      return writer.write(envelopes.flatMap(toRecords));
+      return writer.write(envelopes.flatMap(toRecords), origin);
     },
     async stop() {
       await writer?.idle();

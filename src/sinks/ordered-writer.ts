@@ -1,28 +1,60 @@
+/** Options of {@link OrderedWriter}. */
+export interface OrderedWriterOptions<T> {
+  /** Most items in one request. Default 10,000. */
+  readonly maxItems?: number;
+  /** The size of an item in bytes, to bound requests (a log refuses too large a request). */
+  readonly sizeOf?: (item: T) => number;
+  /** Most bytes in one request, by `sizeOf`. Default 900,000 (under Kafka's 1 MiB default `max.message.bytes`). */
+  readonly maxBytes?: number;
+}
+
+interface PendingWrite<T> {
+  readonly items: readonly T[];
+  readonly origin: string | undefined;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
- * Coalesces writes into batches and sends them one batch at a time, in order.
+ * Coalesces writes into requests and sends them one request at a time, in order.
  *
- * While a batch is in flight, later items gather into the next batch (group commit): a busy
- * sink sends few large requests, an idle one sends each item at once. `write` resolves when the
- * batch holding its items has been acknowledged, and rejects with that batch's error.
+ * While a request is in flight, later writes gather into the next one (group commit): a busy
+ * sink sends few large requests, an idle one each write at once. Requests are bounded in items
+ * and bytes. `write` resolves when every request holding its items has been acknowledged, and
+ * rejects with the first error among them.
+ *
+ * **Order per origin survives a failure.** A write names its origin (a partition pipeline).
+ * When a request fails, the writes of every origin in it fail, and so does every later write of
+ * those origins, queued or yet to come: nothing a partition wrote after a lost write is ever
+ * applied. (A downstream stage that saw a partition's later records and watermarks, but not the
+ * lost ones, would fire windows without them and then drop their replay as duplicates.) The
+ * partition restarts under a new origin and replays.
  *
  * @example
  * const writer = new OrderedWriter<string>((batch) => producer.send('out', batch.map((value) => ({ value }))));
- * await writer.write(['a', 'b']);
+ * await writer.write(['a', 'b'], 'clicks:0#1');
  */
 export class OrderedWriter<T> {
-  private queue: T[] = [];
-  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private queue: PendingWrite<T>[] = [];
   private flushing: Promise<void> | undefined;
+  private readonly failedOrigins = new Map<string, unknown>();
+  private readonly maxItems: number;
+  private readonly maxBytes: number;
+  private readonly sizeOf: ((item: T) => number) | undefined;
 
   constructor(
     private readonly send: (batch: T[]) => Promise<void>,
-    private readonly maxBatch = 10_000,
-  ) {}
+    options: OrderedWriterOptions<T> = {},
+  ) {
+    this.maxItems = options.maxItems ?? 10_000;
+    this.maxBytes = options.maxBytes ?? 900_000;
+    this.sizeOf = options.sizeOf;
+  }
 
-  write(items: readonly T[]): Promise<void> {
+  write(items: readonly T[], origin?: string): Promise<void> {
+    if (origin !== undefined && this.failedOrigins.has(origin)) return Promise.reject(this.failedOrigins.get(origin));
     if (items.length === 0) return Promise.resolve();
-    for (const item of items) this.queue.push(item);
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => this.queue.push({ items, origin, resolve, reject }));
     if (!this.flushing) this.flushing = this.loop();
     return done;
   }
@@ -35,23 +67,56 @@ export class OrderedWriter<T> {
   private async loop(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        // Every waiter registered so far has all its items in `queue`; split only between waiters' items
-        // when the batch is too large, by sending in chunks and settling the waiters after the last one.
-        const items = this.queue;
-        const waiters = this.waiters;
+        const writes = this.queue.filter((w) => this.admit(w));
         this.queue = [];
-        this.waiters = [];
-        try {
-          for (let i = 0; i < items.length; i += this.maxBatch) {
-            await this.send(items.slice(i, i + this.maxBatch));
+        let failure: { error: unknown } | undefined;
+        for (const request of this.requests(writes)) {
+          try {
+            await this.send(request);
+          } catch (error) {
+            failure = { error };
+            break;
           }
-          for (const w of waiters) w.resolve();
-        } catch (err) {
-          for (const w of waiters) w.reject(err);
+        }
+        if (failure) {
+          for (const w of writes) {
+            if (w.origin !== undefined) this.failedOrigins.set(w.origin, failure.error);
+            // Origins are per pipeline instance: forget the oldest failures beyond 10,000.
+            if (this.failedOrigins.size > 10_000) this.failedOrigins.delete(this.failedOrigins.keys().next().value as string);
+            w.reject(failure.error);
+          }
+        } else {
+          for (const w of writes) w.resolve();
         }
       }
     } finally {
       this.flushing = undefined;
     }
+  }
+
+  /** A queued write of an origin that has failed meanwhile fails too, unsent. */
+  private admit(write: PendingWrite<T>): boolean {
+    if (write.origin === undefined || !this.failedOrigins.has(write.origin)) return true;
+    write.reject(this.failedOrigins.get(write.origin));
+    return false;
+  }
+
+  /** The items of `writes`, in order, cut into requests within the item and byte bounds. */
+  private *requests(writes: readonly PendingWrite<T>[]): Generator<T[]> {
+    let request: T[] = [];
+    let bytes = 0;
+    for (const write of writes) {
+      for (const item of write.items) {
+        const size = this.sizeOf ? this.sizeOf(item) : 0;
+        if (request.length > 0 && (request.length >= this.maxItems || bytes + size > this.maxBytes)) {
+          yield request;
+          request = [];
+          bytes = 0;
+        }
+        request.push(item);
+        bytes += size;
+      }
+    }
+    if (request.length > 0) yield request;
   }
 }

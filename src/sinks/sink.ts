@@ -25,7 +25,11 @@ export interface Sink<T> {
   readonly name: string;
   /** Prepare (create topics, connect). Called once before the first write. */
   start?(context: SinkContext): Promise<void>;
-  write(items: readonly T[]): Promise<void>;
+  /**
+   * `origin` names the writer (a partition pipeline instance): a sink that keeps order must
+   * not apply a write of an origin after a failed one of the same origin (see OrderedWriter).
+   */
+  write(items: readonly T[], origin?: string): Promise<void>;
   /** Flush and release what `start` took. */
   stop?(): Promise<void>;
 }

@@ -37,7 +37,7 @@ export function toTopic<T>(topic: string, options: TopicSinkOptions<T> = {}): Si
   return {
     name: raw.name,
     start: raw.start,
-    write: (items) => raw.write(items.map(toRecord)),
+    write: (items, origin) => raw.write(items.map(toRecord), origin),
     stop: raw.stop,
   };
 }
@@ -68,21 +68,30 @@ export function toTopicRecords(
         }
       }
       stopped = false;
-      writer = new OrderedWriter((batch) =>
-        sendRetrying(() => context.producer.send(topic, batch), {
-          stopped: () => stopped,
-          onRetry: (err, attempt, delayMs) =>
-            context.logger.warn({ err, topic, attempt, delayMs }, 'writing to the topic failed; retrying (the partition stays paused meanwhile)'),
-        }),
+      writer = new OrderedWriter(
+        (batch) =>
+          sendRetrying(() => context.producer.send(topic, batch), {
+            stopped: () => stopped,
+            onRetry: (err, attempt, delayMs) =>
+              context.logger.warn({ err, topic, attempt, delayMs }, 'writing to the topic failed; retrying (the partition stays paused meanwhile)'),
+          }),
+        { sizeOf: outgoingRecordSize },
       );
     },
-    write(items) {
+    write(items, origin) {
       if (!writer) return Promise.reject(new Error(`sink topic:${topic} written before start`));
-      return writer.write(items);
+      return writer.write(items, origin);
     },
     async stop() {
       await writer?.idle();
       stopped = true;
     },
   };
+}
+
+/** About the bytes a record takes in a request (key, value, headers, and per-record overhead). */
+export function outgoingRecordSize(record: OutgoingRecord): number {
+  let size = 64 + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  if (record.headers) for (const name in record.headers) size += name.length + record.headers[name].length + 8;
+  return size;
 }
