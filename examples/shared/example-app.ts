@@ -1,0 +1,62 @@
+import type { ZodType } from 'zod';
+import type { ProcessorDefinition } from '../../src/index.js';
+import type { Sink } from '../../src/sinks/sink.js';
+
+/**
+ * What the example command line (`npm run example -- <app> ...`) needs from an example app.
+ * Both apps implement it; the command line does the rest (reading the input file, producing
+ * it, dead letters, late records, reading outputs back, summary.json), identically for both.
+ */
+export interface ExampleApp {
+  /** `clickstream` or `fraud`. */
+  readonly name: string;
+  /** The input topic's base name (`clicks`, `transactions`); the CLI adds a run prefix. */
+  readonly inputTopic: string;
+  /** The input schema, exactly as the spec defines a valid record. */
+  readonly schema: ZodType<unknown>;
+  /** The input record's key (`userId`, `cardId`). */
+  readonly keyOf: (record: Record<string, unknown>) => string;
+  /** Event time of a valid input record (`ts`). */
+  readonly timestampOf: (record: Record<string, unknown>) => number;
+  /** The output names, in order: each becomes `<name>.jsonl`. */
+  readonly outputs: readonly string[];
+  /**
+   * The processors of this app, writing each output to the sink the CLI gives for it and late
+   * input records (as read) to `sinks.late`.
+   *
+   * `sinks.late` takes the late input record as the pipeline saw it: preferably the
+   * `StreamRecord` itself (its headers carry the input line number, so `late.jsonl` shows the
+   * line exactly as read), or just its decoded value. It may be shared by several processors
+   * (an app's repartition stages): the CLI's sinks tolerate several `start`/`stop` calls.
+   */
+  processors(options: ExampleRunOptions): ProcessorDefinition<string | null, unknown>[];
+  /**
+   * Optional: input lines for `--generate N --seed S` (one JSON object a line, with a small,
+   * seeded share of malformed lines). Deterministic for a seed.
+   */
+  generate?(options: ExampleGenerateOptions): Iterable<string>;
+}
+
+/** What `--generate N --seed S` asks an app's generator for. */
+export interface ExampleGenerateOptions {
+  /** How many input records (non-blank lines) to generate. */
+  readonly count: number;
+  /** The seed: the same seed gives the same lines. */
+  readonly seed: number;
+}
+
+/** How the CLI runs an example app. */
+export interface ExampleRunOptions {
+  /** Prefix of every topic and consumer group of this run (`run-<id>-` on Kafka, empty on the embedded log). */
+  readonly prefix: string;
+  /** The input topic (prefixed). */
+  readonly inputTopic: string;
+  /** Partitions of every topic the app creates. */
+  readonly partitions: number;
+  /** Bounded out-of-orderness, ms. Default 5,000. */
+  readonly outOfOrdernessMs: number;
+  /** One sink per output name, plus `late`. */
+  readonly sinks: Readonly<Record<string, Sink<unknown>>>;
+  /** NATS URL when the app should take runtime configuration from NATS (fraud thresholds). */
+  readonly natsUrl?: string;
+}
