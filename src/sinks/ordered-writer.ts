@@ -1,6 +1,10 @@
 /** Options of {@link OrderedWriter}. */
 export interface OrderedWriterOptions<T> {
-  /** Most items in one request. Default 10,000. */
+  /**
+   * Most items in one request. Default 1,000: kafkajs groups a send's messages per partition in
+   * time quadratic in their number (it copies the partition's array for every message), which
+   * took 20% of the CPU of a stateless job at 10,000 per request.
+   */
   readonly maxItems?: number;
   /** The size of an item in bytes, to bound requests (a log refuses too large a request). */
   readonly sizeOf?: (item: T) => number;
@@ -46,7 +50,7 @@ export class OrderedWriter<T> {
     private readonly send: (batch: T[]) => Promise<void>,
     options: OrderedWriterOptions<T> = {},
   ) {
-    this.maxItems = options.maxItems ?? 10_000;
+    this.maxItems = options.maxItems ?? 1_000;
     this.maxBytes = options.maxBytes ?? 900_000;
     this.sizeOf = options.sizeOf;
   }
