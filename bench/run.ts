@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [scenario] [--json] [--markdown] [--records N] [--partitions P] [--rounds R] [--profile [dir]]`
+ * `npm run bench -- [scenario] [--json] [--markdown] [--records N] [--partitions P] [--rounds R] [--rate R] [--profile [dir]]`
  *
  * Runs one scenario (or every known one), prints a table (or, with --json, one JSON document on
  * stdout), progress on stderr. Exit codes: 0 ok, 1 a run failed, 2 bad usage.
@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '../scripts/services/paths.js';
 import { machine, versions } from './lib/machine.js';
-import { markdownTable, RESULT_HEADER, resultRows, table } from './lib/format.js';
+import { markdownTable, resultHeader, resultRows, table } from './lib/format.js';
 import type { ScenarioResult } from './scenario.js';
 import { scenarios } from './scenarios/index.js';
 
@@ -20,15 +20,17 @@ interface Args {
   readonly partitions: number | undefined;
   readonly rounds: number | undefined;
   readonly profileDir: string | undefined;
+  readonly rate: number | undefined;
 }
 
-const USAGE = `usage: npm run bench -- [scenario] [--json] [--markdown] [--records N] [--partitions P] [--rounds R] [--profile [dir]]
+const USAGE = `usage: npm run bench -- [scenario] [--json] [--markdown] [--records N] [--partitions P] [--rounds R] [--rate R] [--profile [dir]]
 scenarios: ${scenarios.map((s) => s.name).join(', ')} (default: all)
   --json         one JSON document on stdout (progress stays on stderr)
   --markdown     the tables as Markdown (for BENCHMARKS.md)
   --records N    records per run (scenario default otherwise)
   --partitions P partitions of the topic (scenario default otherwise)
   --rounds R     run each measurement R times, interleaved; report medians (scenario default otherwise)
+  --rate R       latency: input records/s (default: half of the stateless pipeline's measured maximum)
   --profile      run the Node consumers under --cpu-prof; profiles in .tributary/bench/profiles/ (or dir)`;
 
 function usage(message: string): never {
@@ -44,6 +46,7 @@ function parseArgs(argv: readonly string[]): Args {
   let partitions: number | undefined;
   let rounds: number | undefined;
   let profileDir: string | undefined;
+  let rate: number | undefined;
   const positive = (flag: string, value: string | undefined): number => {
     const n = Number(value?.replace(/[_,]/g, ''));
     if (value === undefined || !Number.isSafeInteger(n) || n <= 0) usage(`${flag} needs a positive integer, got ${value ?? 'nothing'}`);
@@ -68,6 +71,9 @@ function parseArgs(argv: readonly string[]): Args {
       case '--rounds':
         rounds = positive('--rounds', inline ?? argv[++i]);
         break;
+      case '--rate':
+        rate = positive('--rate', inline ?? argv[++i]);
+        break;
       case '--profile':
         if (inline !== undefined) profileDir = resolve(inline);
         else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--') && !scenarios.some((s) => s.name === argv[i + 1])) profileDir = resolve(argv[++i]!);
@@ -84,7 +90,7 @@ function parseArgs(argv: readonly string[]): Args {
         scenario = arg;
     }
   }
-  return { scenario, json, markdown, records, partitions, rounds, profileDir };
+  return { scenario, json, markdown, records, partitions, rounds, profileDir, rate };
 }
 
 async function main(): Promise<void> {
@@ -100,9 +106,12 @@ async function main(): Promise<void> {
   let ok = true;
   for (const scenario of selected) {
     log(`== ${scenario.name}: ${scenario.description}`);
+    const started = performance.now();
     try {
-      const result = await scenario.run({ records: args.records, partitions: args.partitions, rounds: args.rounds, profileDir: args.profileDir, log });
-      results.push(result);
+      const result = await scenario.run({ records: args.records, partitions: args.partitions, rounds: args.rounds, profileDir: args.profileDir, rate: args.rate, log });
+      const wallSeconds = Math.round((performance.now() - started) / 100) / 10;
+      log(`== ${scenario.name}: done in ${wallSeconds} s`);
+      results.push({ ...result, wallSeconds });
       if ([...Object.values(result.tributary), ...Object.values(result.anchors)].some((m) => m.error)) ok = false;
     } catch (err) {
       ok = false;
@@ -127,9 +136,13 @@ function render(results: readonly ScenarioResult[], m: ReturnType<typeof machine
       .filter(([k]) => k !== 'brokerPid')
       .map(([k, val]) => `${k}=${String(val)}`)
       .join(' ');
-    out.push(markdown ? `### ${r.name}\n\n${params}\n` : `${r.name}  (${params})`);
-    out.push((markdown ? markdownTable : table)(RESULT_HEADER, resultRows(r)));
-    out.push(...r.notes.map((n) => (markdown ? `- ${n}` : `  · ${n}`)));
+    const took = r.wallSeconds !== undefined ? `, ${r.wallSeconds} s` : '';
+    out.push(markdown ? `### ${r.name}\n\n${params}${took}\n` : `${r.name}  (${params}${took})`);
+    out.push((markdown ? markdownTable : table)(resultHeader(r), resultRows(r)));
+    const extra = Object.entries(r.extraRatios ?? {}).flatMap(([anchor, figures]) =>
+      Object.entries(figures).map(([figure, ratio]) => `tributary ÷ ${anchor}, ${figure}: ${ratio.toFixed(2)}×`),
+    );
+    out.push(...[...extra, ...r.notes].map((n) => (markdown ? `- ${n}` : `  · ${n}`)));
     for (const [name, e] of Object.entries({ ...r.anchors, ...r.tributary })) if (e.error) out.push(`  ${name} failed: ${e.error}`);
     out.push('');
   }

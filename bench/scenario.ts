@@ -44,7 +44,16 @@ export interface ScenarioResult {
   readonly ratios: Readonly<Record<string, number>>;
   /** Per anchor: tributary's CPU-s per million ÷ the anchor's (≤ 1: tributary costs as little or less). */
   readonly cpuRatios: Readonly<Record<string, number>>;
+  /**
+   * Scenario-specific figures shown as extra columns of the table (latency percentiles, heap
+   * bytes per key…): each reads `details[key]` of every measurement.
+   */
+  readonly columns?: ReadonlyArray<{ readonly key: string; readonly label: string; readonly digits?: number }>;
+  /** Per anchor: tributary's figure ÷ the anchor's for scenario-specific figures (e.g. `{ heapBytesPerKey: 1.4 }`). */
+  readonly extraRatios?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly notes: readonly string[];
+  /** Wall-clock seconds the whole scenario took (pre-load, every round, clean-up); set by bench/run.ts. */
+  readonly wallSeconds?: number;
 }
 
 export interface ScenarioOptions {
@@ -56,6 +65,10 @@ export interface ScenarioOptions {
   readonly rounds?: number;
   /** `--profile`: run tributary's processes under `node --cpu-prof`, profiles in this directory. */
   readonly profileDir?: string;
+  /** `--rate R`: the input rate of the latency scenario, records/s (default: half the measured maximum). */
+  readonly rate?: number;
+  /** Run tributary's variants only, no anchors (a scenario run by another one for a figure). */
+  readonly onlyTributary?: boolean;
   /** Progress for a person watching (stderr). */
   readonly log: (line: string) => void;
 }
@@ -152,6 +165,12 @@ export function medianOf(rounds: readonly Measurement[]): Measurement {
     ...(brokers.length === ok.length ? { brokerCpuSeconds: median(brokers) } : {}),
     ...(first.note ? { note: first.note } : {}),
     details: {
+      // Numeric details every round has (latency percentiles, RSS, outputs…): their medians.
+      ...Object.fromEntries(
+        Object.keys(first.details ?? {})
+          .filter((k) => ok.every((m) => typeof m.details?.[k] === 'number'))
+          .map((k) => [k, median(ok.map((m) => m.details![k] as number))]),
+      ),
       rounds: rounds.map((m) =>
         m.error
           ? { error: m.error }

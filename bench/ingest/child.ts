@@ -83,9 +83,20 @@ export function parseChildArgs(argv: readonly string[] = process.argv.slice(2)):
  * Counts records and keeps the measurement window. Call {@link batch} once per handled batch
  * (raw: at the end of `eachBatch`; tributary: in the sink); {@link done} resolves when the
  * target is reached.
+ *
+ * With `outputs` (the keyed scenarios), the run also waits for that many results to be
+ * acknowledged ({@link output}): the window closes when `target` input records were seen and
+ * `outputs` results acknowledged, so it covers the whole job (the last windows' emission and
+ * writes included). `extra.outputs` and `extra.inputSeconds` (window start → last input) report it.
  */
 export class IngestMeter {
   private seen = 0;
+  private outputsSeen = 0;
+  private inputDoneAt = 0;
+  // When half the target was seen: the second half's CPU per record is the warmed-up (JIT done) figure.
+  private halfAt = 0;
+  private halfSeen = 0;
+  private halfCpu: NodeJS.CpuUsage | undefined;
   private firstBatch = 0;
   private startedAt = 0;
   private firstAt = 0;
@@ -102,6 +113,7 @@ export class IngestMeter {
   constructor(
     private readonly label: string,
     private readonly target: number,
+    private readonly outputsTarget = 0,
   ) {
     this.done = new Promise((resolve, reject) => {
       this.resolveDone = resolve;
@@ -128,11 +140,12 @@ export class IngestMeter {
     this.progressTimer = setInterval(() => {
       this.progress();
       const now = performance.now();
-      if (this.seen !== this.lastSeen) {
-        this.lastSeen = this.seen;
+      if (this.seen + this.outputsSeen !== this.lastSeen) {
+        this.lastSeen = this.seen + this.outputsSeen;
         this.lastProgressAt = now;
       } else if (now - this.lastProgressAt > stallMs) {
-        this.fail(new Error(`${this.label}: no new record for ${Math.round(stallMs / 1000)} s (seen ${this.seen} of ${this.target})`));
+        const outputs = this.outputsTarget > 0 ? `, results ${this.outputsSeen} of ${this.outputsTarget}` : '';
+        this.fail(new Error(`${this.label}: no new record for ${Math.round(stallMs / 1000)} s (seen ${this.seen} of ${this.target}${outputs})`));
       }
     }, 2000);
     this.progressTimer.unref();
@@ -148,7 +161,31 @@ export class IngestMeter {
       this.firstBatch = count;
     }
     this.seen += count;
-    if (this.seen >= this.target) this.finish();
+    if (this.halfCpu === undefined && this.seen >= this.target / 2) {
+      this.halfCpu = process.cpuUsage();
+      this.halfAt = performance.now();
+      this.halfSeen = this.seen;
+    }
+    if (this.seen >= this.target) {
+      if (this.inputDoneAt === 0) this.inputDoneAt = performance.now();
+      if (this.outputsSeen >= this.outputsTarget) this.finish();
+    }
+  }
+
+  /** `count` results were acknowledged (only with an `outputs` target). */
+  output(count: number): void {
+    if (this.finished) return;
+    this.outputsSeen += count;
+    if (this.outputsSeen > this.outputsTarget && this.outputsTarget > 0) {
+      this.fail(new Error(`${this.label}: ${this.outputsSeen} results, more than the ${this.outputsTarget} expected`));
+      return;
+    }
+    if (this.seen >= this.target && this.outputsSeen >= this.outputsTarget) this.finish();
+  }
+
+  /** Results acknowledged so far. */
+  get outputs(): number {
+    return this.outputsSeen;
   }
 
   private finish(): void {
@@ -171,12 +208,26 @@ export class IngestMeter {
       maxRssMiB: process.resourceUsage().maxRSS / 1024,
       windowStartUs: this.firstUs,
       windowEndUs: hrtimeUs(),
+      extra: {
+        ...(this.outputsTarget > 0 ? { outputs: this.outputsSeen, inputSeconds: (this.inputDoneAt - this.firstAt) / 1000 } : {}),
+        ...secondHalf(this.seen - this.halfSeen, now - this.halfAt, this.halfCpu ? process.cpuUsage(this.halfCpu) : undefined),
+      },
     });
   }
 
   private progress(): void {
-    process.stderr.write(`${this.label}: ${grouped(this.seen)} / ${grouped(this.target)}\n`);
+    const outputs = this.outputsTarget > 0 ? ` in, ${grouped(this.outputsSeen)} / ${grouped(this.outputsTarget)} out` : '';
+    process.stderr.write(`${this.label}: ${grouped(this.seen)} / ${grouped(this.target)}${outputs}\n`);
   }
+}
+
+/**
+ * The second half of a run (from the record that reached half the target to the end): its
+ * records/s and CPU-s per million, i.e. with the JIT warmed up (Kafka Streams' child reports the same).
+ */
+function secondHalf(records: number, ms: number, cpu: NodeJS.CpuUsage | undefined): { secondHalfRecordsPerSec?: number; secondHalfCpuPerM?: number } {
+  if (!cpu || records <= 0 || ms <= 0) return {};
+  return { secondHalfRecordsPerSec: records / (ms / 1000), secondHalfCpuPerM: (cpu.user + cpu.system) / 1e6 / (records / 1e6) };
 }
 
 /** Prints the result line, runs `cleanup` (bounded by `timeoutMs`), exits. */

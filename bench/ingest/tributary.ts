@@ -36,5 +36,5 @@ runChild(async () => {
   meter.start();
   await app.start();
   const result = await meter.done;
-  await report({ ...result, extra: { backpressurePauses: pauses } }, () => app.stop());
+  await report({ ...result, extra: { ...result.extra, backpressurePauses: pauses } }, () => app.stop());
 });

@@ -35,12 +35,23 @@ export const RESULT_HEADER = [
   'vs anchor (CPU/M)',
 ] as const;
 
+/** The header of a scenario's table: {@link RESULT_HEADER} plus the scenario's own columns. */
+export function resultHeader(result: ScenarioResult): string[] {
+  return [...RESULT_HEADER, ...(result.columns ?? []).map((c) => c.label)];
+}
+
 /** One row per tributary variant and anchor; a tributary row names the anchor its ratios are against. */
 export function resultRows(result: ScenarioResult): string[][] {
   const rows: string[][] = [];
+  const columns = result.columns ?? [];
+  const extra = (m: Measurement): string[] =>
+    columns.map((c) => {
+      const v = m.details?.[c.key];
+      return typeof v === 'number' ? (c.digits === 0 ? fmtInt(v) : fmtFixed(v, c.digits ?? 1)) : '—';
+    });
   const row = (name: string, m: Measurement, rate: string, cpu: string): string[] =>
     m.error
-      ? [name, 'FAILED', '', '', '', '', '', '']
+      ? [name, 'FAILED', '', '', '', '', '', '', ...columns.map(() => '')]
       : [
           name,
           fmtInt(m.recordsPerSec),
@@ -50,6 +61,7 @@ export function resultRows(result: ScenarioResult): string[][] {
           fmtFixed(m.brokerCpuSeconds, 1),
           rate,
           cpu,
+          ...extra(m),
         ];
   for (const [name, m] of Object.entries(result.anchors)) rows.push(row(name, m, 'anchor', 'anchor'));
   for (const [name, m] of Object.entries(result.tributary)) {

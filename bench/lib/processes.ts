@@ -21,12 +21,37 @@ export interface NodeChildOptions {
 
 /** Runs `node --import tsx <script> <args>` and returns its parsed result line. */
 export function runNodeChild<T>(options: NodeChildOptions): Promise<T> {
+  return runResultChild<T>({
+    command: process.execPath,
+    args: [...(options.nodeFlags ?? []), '--import', 'tsx', options.script, ...options.args],
+    name: options.script,
+    timeoutMs: options.timeoutMs,
+    onLine: options.onLine,
+  });
+}
+
+/**
+ * Runs a command that prints one result line (`BENCH_RESULT {json}`, see {@link RESULT_PREFIX})
+ * on stdout, and returns the parsed result; every other line goes to `onLine`. Rejects on a
+ * timeout (the child is killed) or when the child exits without a result line. `onSpawn` gets
+ * the child's pid (e.g. to read its CPU from /proc while it runs).
+ */
+export function runResultChild<T>(options: {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly name: string;
+  readonly timeoutMs: number;
+  readonly onLine: (line: string) => void;
+  readonly onSpawn?: (pid: number) => void;
+  readonly env?: Readonly<Record<string, string>>;
+}): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', options.script, ...options.args], {
+    const child = spawn(options.command, [...options.args], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+      env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...options.env },
     });
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     let result: T | undefined;
     const tail: string[] = [];
     const keep = (line: string): void => {
@@ -46,7 +71,7 @@ export function runNodeChild<T>(options: NodeChildOptions): Promise<T> {
     });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${options.script} did not finish within ${Math.round(options.timeoutMs / 1000)} s\n${tail.join('\n')}`));
+      reject(new Error(`${options.name} did not finish within ${Math.round(options.timeoutMs / 1000)} s\n${tail.join('\n')}`));
     }, options.timeoutMs);
     child.once('error', (err) => {
       clearTimeout(timer);
@@ -55,7 +80,7 @@ export function runNodeChild<T>(options: NodeChildOptions): Promise<T> {
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       if (result !== undefined) resolve(result);
-      else reject(new Error(`${options.script} exited (${signal ?? `code ${code}`}) without a result\n${tail.join('\n')}`));
+      else reject(new Error(`${options.name} exited (${signal ?? `code ${code}`}) without a result\n${tail.join('\n')}`));
     });
   });
 }

@@ -1,5 +1,12 @@
 /** The known scenarios, in the order `npm run bench` runs them. One file per scenario. */
 import type { Scenario } from '../scenario.js';
+import { cluster } from './cluster.js';
 import { ingest } from './ingest.js';
+import { latency } from './latency.js';
+import { memory } from './memory.js';
+import { session } from './session.js';
+import { stateless } from './stateless.js';
+import { tumbling } from './tumbling.js';
+import { windows } from './windows.js';
 
-export const scenarios: readonly Scenario[] = [ingest];
+export const scenarios: readonly Scenario[] = [ingest, windows, stateless, tumbling, session, latency, memory, cluster];

@@ -16,7 +16,7 @@
  *    window (Node: process.cpuUsage()); for the JVM, whole-process CPU minus a 1-record run's.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildResult } from '../ingest/child.js';
@@ -25,6 +25,7 @@ import { ensureKafkaTools, type KafkaTools } from '../lib/kafka-tools.js';
 import { runJava, runNodeChild } from '../lib/processes.js';
 import { compare, failed, measurement, medianOf, type Measurement, type Scenario, type ScenarioOptions } from '../scenario.js';
 import { fmtInt } from '../lib/format.js';
+import { cleanup, intact, keepMainThreadProfile } from '../lib/runs.js';
 
 const DEFAULT_RECORDS = 1_000_000;
 const DEFAULT_PARTITIONS = 4;
@@ -294,43 +295,4 @@ export function parsePerfOutput(stdout: string): Record<string, number | string>
     stats[name] = name.endsWith('.time') ? v : Number(v);
   });
   return stats;
-}
-
-async function cleanup(broker: Broker, topics: string[], groups: string[], log: (line: string) => void): Promise<void> {
-  try {
-    const existing = new Set(await broker.admin.listTopics());
-    const doomed = topics.filter((t) => existing.has(t));
-    if (doomed.length > 0) await broker.admin.deleteTopics({ topics: doomed });
-  } catch (err) {
-    log(`cleanup: could not delete topics ${topics.join(', ')}: ${(err as Error).message}`);
-  }
-  try {
-    if (groups.length > 0) await broker.admin.deleteGroups(groups);
-  } catch {
-    // groups left non-empty by a failed child expire by themselves
-  }
-}
-
-/** Throws when the broker was restarted or the topic no longer holds the pre-loaded records. */
-async function intact(broker: Broker, topic: string, records: number): Promise<void> {
-  broker.checkSame();
-  let total = -1;
-  try {
-    const offsets = await broker.admin.fetchTopicOffsets(topic);
-    total = offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
-  } catch (err) {
-    throw new Error(`topic ${topic} is gone (${(err as Error).message}): was the shared broker restarted by another session? run the benchmark again`);
-  }
-  if (total !== records) throw new Error(`topic ${topic} holds ${total} records instead of ${records}: was the shared broker restarted? run the benchmark again`);
-}
-
-/** Keeps the largest profile of a run's directory (the main thread's; the other is tsx's loader thread) as `target`. */
-function keepMainThreadProfile(dir: string, target: string): void {
-  if (!existsSync(dir)) return;
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => join(dir, f))
-    .sort((a, b) => statSync(b).size - statSync(a).size);
-  if (files[0]) renameSync(files[0], target);
-  rmSync(dir, { recursive: true, force: true });
 }
