@@ -67,8 +67,11 @@ type Scheduled<K, A> =
  * sessionization of the records that were not late.
  *
  * **State.** Per key, the open sessions (usually one) and the extent of the latest fired one,
- * which is forgotten (and the key freed) once the watermark reaches `last + 2 × gap + 1 +
- * allowedLateness` with no session open: by then any record it could catch is late anyway.
+ * which is forgotten (and the key freed) once the watermark reaches `last + 3 × gap + 1 +
+ * allowedLateness` with no session open: by then any record it could catch is late anyway,
+ * whether alone (its own session would have fired) or bridging to a session opened since (none
+ * can open within `2 × gap` of it any more). At `2 × gap` a record within `gap` of the fired
+ * session could still join a session opened just after it, and be counted instead of late.
  * Each open session holds its earliest input offset until it fires.
  *
  * With `emit: 'every-record'`, each record emits its session as updated; after a merge, the
@@ -139,7 +142,7 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
       emit(result(keyed.key, s, true));
       s.release?.();
       if (keyed.open.length === 0) {
-        schedule.push({ at: s.last + 2 * gap + 1 + lateness, seq: seq++, session: undefined, keyed });
+        schedule.push({ at: s.last + 3 * gap + 1 + lateness, seq: seq++, session: undefined, keyed });
       }
     };
 
@@ -204,7 +207,7 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
           const { session: s, keyed } = next;
           if (s === undefined) {
             // Forget the key's fired session, and the key, if nothing opened since.
-            if (keyed.open.length === 0 && keyed.firedLast + 2 * gap + 1 + lateness <= wm && keys.get(keyed.key) === keyed) {
+            if (keyed.open.length === 0 && keyed.firedLast + 3 * gap + 1 + lateness <= wm && keys.get(keyed.key) === keyed) {
               keys.delete(keyed.key);
             }
           } else if (!s.merged) {

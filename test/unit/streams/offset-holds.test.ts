@@ -62,6 +62,25 @@ describe('offset holds', () => {
     );
   });
 
+  it('sessions do not take a late record that bridges a fired session to one opened after it', () => {
+    // Found by the property below (seed 1626861474): b@0 fires at watermark 21, b@11 opens a new
+    // session, then b@1 arrives: within the gap of the fired session, so late, even though it
+    // could also join the open one.
+    const gap = 10;
+    const records = [rec('b', 0, 0), rec('a', 41, 1), rec('b', 11, 2), rec('b', 1, 3)];
+    checkHolds(
+      records,
+      20,
+      (clock, holds, late) => session({ gap, aggregate: counting(), clock, holds, late }),
+      () => false,
+    );
+    const lateOffsets: number[] = [];
+    runOnClock(records, (source, clock) => source.pipe(session({ gap, aggregate: counting(), clock, late: (r: R) => void lateOffsets.push(r.offset) })), {
+      outOfOrderness: 20,
+    });
+    expect(lateOffsets).toEqual([3]);
+  });
+
   it('sessions hold their earliest offset until they fire, across merges', () => {
     const gap = 10;
     fc.assert(
