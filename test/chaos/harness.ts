@@ -117,11 +117,7 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
   try {
     // 1. Services of our own, so that we can kill them.
     [broker, nats] = await Promise.all([
-      startKafkaBroker({
-        name: 'chaos',
-        log: (line) => say(line),
-        properties: { 'log.retention.ms': -1, 'group.min.session.timeout.ms': 1_000 },
-      }),
+      startBroker(say),
       // JetStream: the fraud thresholds are a broadcast in a KV bucket.
       startNatsServer({ name: 'chaos', jetstream: true, log: (line) => say(line) }),
     ]);
@@ -398,4 +394,24 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
     failures,
     verdict: failed ? 'FAIL' : 'PASS',
   };
+}
+
+/**
+ * Starts the run's broker, trying up to 3 times: formatting its storage fails now and then (a
+ * random cluster id that starts with '-' reads as an option to kafka-storage), which is no
+ * reason to fail a chaos run.
+ */
+async function startBroker(say: (line: string) => void): Promise<KafkaBrokerHandle> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startKafkaBroker({
+        name: 'chaos',
+        log: (line) => say(line),
+        properties: { 'log.retention.ms': -1, 'group.min.session.timeout.ms': 1_000 },
+      });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      say(`starting the broker failed (attempt ${attempt}), trying again: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+  }
 }

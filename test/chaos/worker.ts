@@ -87,12 +87,17 @@ const nc: NatsConnection = await connect({
 /** The counts topic, slowed on request, publishing live results to NATS, reporting each acknowledged write. */
 function countsSink(): Sink<CountResult> {
   const topic = toTopic<CountResult>(Topics.counts, { key: (r) => r.g, partitions: 3 });
+  // Delays queue behind each other, so writes still reach the topic in the order they were made.
+  let delayed: Promise<void> = Promise.resolve();
   return {
     name: 'chaos-counts',
     start: topic.start,
     stop: topic.stop,
     async write(items) {
-      if (slowDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, slowDelayMs));
+      const delayMs = slowDelayMs;
+      const turn = delayed.then(() => (delayMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, delayMs)) : undefined));
+      delayed = turn;
+      await turn;
       await topic.write(items);
       let maxWs = -Infinity;
       for (const item of items) if (item.ws > maxWs) maxWs = item.ws;
