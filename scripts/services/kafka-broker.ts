@@ -295,9 +295,16 @@ function serverProperties(p: {
     .join('\n')}\n`;
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding. */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding. Like Kafka's own
+ * `Uuid.randomUuid()`, never one starting with '-', which kafka-storage's argument parser would
+ * take for an option (1 run in 64 failed to format its storage).
+ */
 function clusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** Whether a Kafka broker at `brokers` answers a kafkajs admin metadata request (listTopics). */

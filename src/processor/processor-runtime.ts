@@ -326,7 +326,7 @@ export class ProcessorRuntime {
       const pipeline = entry.pipeline;
       if (!pipeline) continue;
       const point = pipeline.resumePoint();
-      if (point.offset > entry.lastCommitted) {
+      if (point.offset > entry.lastCommitted || point.replayUntil > entry.resume.replayUntil) {
         offsets.push(this.offsetToCommit(entry, point));
         entries.push([entry, pipeline, point]);
       }
@@ -340,7 +340,7 @@ export class ProcessorRuntime {
   private async commitEntry(entry: PartitionEntry, pipeline: PartitionPipeline): Promise<void> {
     await this.committing;
     const point = pipeline.resumePoint();
-    if (point.offset > entry.lastCommitted && this.consumer) {
+    if ((point.offset > entry.lastCommitted || point.replayUntil > entry.resume.replayUntil) && this.consumer) {
       await this.consumer.commit([this.offsetToCommit(entry, point)]);
       this.committed(entry, pipeline, point);
       this.options.metrics.commits.inc({ processor: this.processor.id });
@@ -352,7 +352,7 @@ export class ProcessorRuntime {
   }
 
   private committed(entry: PartitionEntry, pipeline: PartitionPipeline, point: ResumePoint): void {
-    if (point.offset > entry.lastCommitted) {
+    if (point.offset > entry.lastCommitted || (point.offset === entry.lastCommitted && point.replayUntil > entry.resume.replayUntil)) {
       entry.lastCommitted = point.offset;
       entry.resume = point;
     }

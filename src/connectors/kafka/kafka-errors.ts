@@ -12,7 +12,7 @@ export class KafkaError extends TributaryError {}
 
 // kafkajs (CommonJS) spreads its error classes into its exports, which Node's ESM loader cannot
 // see as named exports: take them from the default export.
-const { KafkaJSNumberOfRetriesExceeded } = kafkajs;
+const { KafkaJSNumberOfRetriesExceeded, KafkaJSNonRetriableError } = kafkajs;
 
 /**
  * Whether a kafkajs error is worth retrying later. kafkajs gives up after its own retries with
@@ -23,7 +23,7 @@ function kafkaRetriable(cause: unknown): boolean {
   let e: unknown = cause;
   for (let depth = 0; e && depth < 5; depth++) {
     if ((e as { retriable?: unknown }).retriable === true) return true;
-    if (!(e instanceof KafkaJSNumberOfRetriesExceeded)) return false;
+    if (!(e instanceof KafkaJSNumberOfRetriesExceeded || e instanceof KafkaJSNonRetriableError)) return false;
     e = (e as { originalError?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
   }
   return false;

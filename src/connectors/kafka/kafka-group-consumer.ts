@@ -49,6 +49,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
   private reconciling: Promise<void> = Promise.resolve();
   private handlers: GroupConsumerHandlers | undefined;
   private stopped = false;
+  private memberId: string | undefined;
 
   constructor(
     kafka: Kafka,
@@ -74,7 +75,13 @@ export class KafkaGroupConsumer implements GroupConsumer {
     const { consumer } = this;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment as Record<string, number[]>;
-      this.reconciling = this.reconciling.then(() => this.reconcile(assignment)).catch((err: unknown) => {
+      // A new member id: this member left the group (session expired, consumer restarted after a
+      // crash) and joined again. Others may have owned its partitions meanwhile and moved their
+      // committed offsets: every partition it had is lost, even one assigned to it again.
+      const memberId = event.payload.memberId;
+      const lost = this.memberId !== undefined && memberId !== this.memberId;
+      this.memberId = memberId;
+      this.reconciling = this.reconciling.then(() => this.reconcile(assignment, lost)).catch((err: unknown) => {
         handlers.onCrash?.(err instanceof Error ? err : new Error(String(err)));
       });
     });
@@ -117,14 +124,14 @@ export class KafkaGroupConsumer implements GroupConsumer {
     await heartbeat();
   }
 
-  private async reconcile(assignment: Record<string, number[]>): Promise<void> {
+  private async reconcile(assignment: Record<string, number[]>, lost = false): Promise<void> {
     const next = new Map<string, TopicPartition>();
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) next.set(tpKey(topic, partition), { topic, partition });
     }
-    const revoked = [...this.assigned].filter(([k]) => !next.has(k)).map(([, tp]) => tp);
-    const added = [...next].filter(([k]) => !this.assigned.has(k)).map(([, tp]) => tp);
+    const revoked = [...this.assigned].filter(([k]) => lost || !next.has(k)).map(([, tp]) => tp);
     for (const tp of revoked) this.assigned.delete(tpKey(tp.topic, tp.partition));
+    const added = [...next].filter(([k]) => !this.assigned.has(k)).map(([, tp]) => tp);
     if (revoked.length > 0) await this.handlers!.onRevoked(revoked);
     for (const tp of added) this.assigned.set(tpKey(tp.topic, tp.partition), tp);
     if (added.length > 0) await this.handlers!.onAssigned(added);
@@ -139,7 +146,12 @@ export class KafkaGroupConsumer implements GroupConsumer {
   }
 
   seek(tp: TopicPartition, offset: number): void {
-    this.consumer.seek({ topic: tp.topic, partition: tp.partition, offset: String(offset) });
+    try {
+      this.consumer.seek({ topic: tp.topic, partition: tp.partition, offset: String(offset) });
+    } catch {
+      // The consumer is restarting (kafkajs: "consumer group was not initialized"): it joins again
+      // as a new member, and every partition then starts afresh from its committed offset.
+    }
   }
 
   async commit(offsets: readonly PartitionOffset[]): Promise<void> {
