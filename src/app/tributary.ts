@@ -55,6 +55,14 @@ export interface TributaryOptions {
     readonly onEscalation?: EscalationPolicy;
     /** How `'exit'` exits. Default `process.exit`. */
     readonly exit?: (code: number) => void;
+    /**
+     * `/health` fails once a connector (a processor's Kafka group member, the NATS connection)
+     * has been down this long, restarting all the while (e.g. the broker unreachable). Default
+     * 60,000 ms: short outages are ridden out without an orchestrator restarting the process.
+     */
+    readonly connectorDownHealthMs?: number;
+    /** Delay between restarts of a crashed connector. Default 200 ms doubling to 10 s (±20%). */
+    readonly connectorBackoff?: BackoffOptions;
   };
 }
 
@@ -138,6 +146,24 @@ export function createTributary(options: TributaryOptions): Tributary {
     exit: options.supervision?.exit,
   });
   countSupervisorEvents(node.events, metrics.supervisorEvents);
+  // The clients of the outside world (each processor's Kafka group member; the cluster's NATS
+  // connection), restarted with backoff when they crash: 200 ms doubling to 10 s, so that a
+  // broker down for minutes is retried every 10 s and never exceeds the intensity (20 within
+  // 60 s); only a client that fails over and over right after starting escalates to the node.
+  const connectors = new Supervisor({
+    name: 'connectors',
+    flags: { strategy: 'one-for-one', intensity: 20, periodMs: 60_000, backoff: options.supervision?.connectorBackoff ?? { minMs: 200, maxMs: 10_000 } },
+  });
+  // Since when each connector has not been running (failed, waiting for its restart).
+  const connectorDownSince = new Map<string, number>();
+  connectors.events.subscribe((event) => {
+    if (event.type === 'supervisor.child-failed' && !connectorDownSince.has(event.child)) connectorDownSince.set(event.child, Date.now());
+    if (event.type === 'supervisor.child-started' || event.type === 'supervisor.child-stopped') connectorDownSince.delete(event.child);
+  });
+  const connectorDownHealthMs = options.supervision?.connectorDownHealthMs ?? 60_000;
+  if (!Number.isSafeInteger(connectorDownHealthMs) || connectorDownHealthMs <= 0) {
+    throw new ConfigError('supervision.connectorDownHealthMs', `must be a positive integer number of milliseconds, got ${String(connectorDownHealthMs)}`);
+  }
   let state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'signal received: stopping gracefully');
@@ -181,11 +207,13 @@ export function createTributary(options: TributaryOptions): Tributary {
       );
       merge(...runtimes.map((r) => r.lifecycle)).subscribe(lifecycle);
       await node.start();
+      await node.startChild(connectors.asChild({ shutdownTimeoutMs }));
       for (const runtime of runtimes) await node.startChild(runtime.supervisor.asChild({ shutdownTimeoutMs }));
-      for (const runtime of runtimes) await runtime.start();
+      for (const runtime of runtimes) await runtime.start(connectors);
       if (options.cluster) {
         clusterNode = new ClusterNode({ ...options.cluster, app });
-        await clusterNode.start();
+        await clusterNode.start(); // a first connection that fails (unreachable, refused) fails the start
+        await connectors.startChild(clusterNode.connectionChild());
       }
       if (options.httpPort !== undefined) {
         http = await startHttpEndpoint({ port: options.httpPort, registry: metrics.registry, health: () => app.health() });
@@ -204,6 +232,7 @@ export function createTributary(options: TributaryOptions): Tributary {
       process.off('SIGINT', onSignal);
       const work = (async () => {
         for (const runtime of runtimes) await runtime.stop();
+        await connectors.terminateChild('nats'); // the cluster node leaves last
         await clusterNode?.stop();
         await node.stop();
         await producer?.close();
@@ -224,8 +253,16 @@ export function createTributary(options: TributaryOptions): Tributary {
     health() {
       const processors = runtimes.map((r) => ({ id: r.processor.id, partitions: r.status() }));
       const supervision = node.health();
-      const consumers = runtimes.filter((r) => r.consumerFailure).map((r) => ({ processor: r.processor.id, error: r.consumerFailure!.message }));
-      return { ok: state === 'running' && supervision.healthy && consumers.length === 0, state, supervision, consumers, processors };
+      const now = Date.now();
+      const connectorStates = connectors.snapshot().children.map((c) => ({
+        id: c.id,
+        state: c.state,
+        restarts: c.restarts,
+        downForMs: connectorDownSince.has(c.id) ? now - connectorDownSince.get(c.id)! : 0,
+        lastError: c.lastError?.message,
+      }));
+      const connectorsUp = connectorStates.every((c) => c.downForMs < connectorDownHealthMs);
+      return { ok: state === 'running' && supervision.healthy && connectorsUp, state, supervision, connectors: connectorStates, processors };
     },
     status() {
       return {

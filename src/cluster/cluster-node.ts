@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { filter, type Observable, type Subscription as RxSubscription } from 'rxjs';
 import type { Tributary } from '../app/tributary.js';
 import { ConfigError, TributaryError } from '../errors.js';
+import type { ChildExit, ChildSpecOptions } from '../supervision/child-spec.js';
 import { systemClock, type SupervisorClock } from '../supervision/clock.js';
 import { handlerMatches, parsePartitionPath, partitionPattern, type ActorAddress } from './actor-address.js';
 import { ClusterControl, type ClusterStatus, type ControlCommand, type ControlOptions, type ControlOutcome } from './control.js';
@@ -102,7 +103,7 @@ export type PartitionActorHandler = (
   context: ActorContext & { readonly processor: string; readonly topic: string; readonly partition: number },
 ) => unknown;
 
-type State = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+type State = 'created' | 'starting' | 'running' | 'detached' | 'stopping' | 'stopped';
 
 /**
  * A tributary node's membership in a cluster over NATS: heartbeats and the live view of nodes
@@ -144,6 +145,7 @@ export class ClusterNode {
   private readonly subscriptions: RxSubscription[] = [];
   private statusWatch: Promise<void> | undefined;
   private stopStatusWatch: (() => void) | undefined;
+  private assignmentWatch: RxSubscription | undefined;
 
   constructor(private readonly options: ClusterNodeOptions) {
     if (!options || typeof options !== 'object') throw new ConfigError('cluster', 'options must be an object');
@@ -214,15 +216,75 @@ export class ClusterNode {
   async start(): Promise<void> {
     if (this.state !== 'created') throw new TributaryError(`cannot start the cluster node: it is ${this.state}`);
     this.state = 'starting';
+    this.subscriptions.push(this.tracker.events.subscribe((event) => this.logEvent(event)));
     try {
-      this.nc = this.options.connection ?? (await this.connect());
+      await this.attach(this.options.connection ?? (await this.connectOrExplain()));
     } catch (err) {
       this.state = 'stopped';
+      throw err;
+    }
+    this.state = 'running';
+  }
+
+  /**
+   * The node's NATS connection as a child of a supervisor (the app puts it under `connectors`),
+   * for a started node. The client reconnects forever by itself; the connection only closes
+   * when the server refuses it for good (e.g. authorization revoked) or someone closes it. Then
+   * the child ends as failed, and its restart connects anew and takes up heartbeats, actor
+   * inboxes and control again on the new connection (registered handlers and the membership
+   * view are kept). A connection of the caller's (`connection`) cannot be replaced: its restarts
+   * fail until the supervisor gives up. Stopping the child stops the node (announces the leave).
+   *
+   * @example
+   * await node.start();
+   * await connectors.startChild(node.connectionChild());
+   */
+  connectionChild(): ChildSpecOptions {
+    return {
+      id: 'nats',
+      restart: 'permanent',
+      shutdownTimeoutMs: 10_000,
+      start: async () => {
+        if (this.state === 'detached') {
+          if (this.options.connection) throw new ClusterError('the NATS connection given to the cluster node is closed; give the node servers to reconnect to');
+          this.state = 'starting';
+          try {
+            await this.attach(await this.connectOrExplain());
+          } catch (err) {
+            this.state = 'detached';
+            throw err;
+          }
+          this.state = 'running';
+          this.logger.info('cluster node reconnected on a new NATS connection');
+        } else if (this.state !== 'running') {
+          throw new ClusterError(`the cluster node is ${this.state}: start it before supervising its connection`);
+        }
+        const nc = this.nc!;
+        const done = nc.closed().then(async (error): Promise<ChildExit> => {
+          if (this.state !== 'running' || this.nc !== nc) return { reason: 'shutdown' };
+          this.state = 'detached';
+          await this.detach();
+          const reason = error ?? new ClusterError('the NATS connection closed');
+          this.logger.error({ err: reason.message }, 'NATS connection closed for good; reconnecting after a backoff');
+          return { reason: 'failed', error: reason };
+        });
+        return { done, stop: () => this.stop() };
+      },
+    };
+  }
+
+  private async connectOrExplain(): Promise<NatsConnection> {
+    try {
+      return await this.connect();
+    } catch (err) {
       throw new ClusterError(`cannot connect to NATS at ${String(this.options.servers)}: ${(err as Error).message}`, { retriable: true, cause: err });
     }
-    const nc = this.nc;
+  }
+
+  /** Takes up heartbeats, the actor inbox and control on `nc`. */
+  private async attach(nc: NatsConnection): Promise<void> {
+    this.nc = nc;
     this.statusWatch = this.watchConnection(nc);
-    this.subscriptions.push(this.tracker.events.subscribe((event) => this.logEvent(event)));
     this.remote.start(nc);
     this.control = new ClusterControl({
       app: this.app,
@@ -251,15 +313,25 @@ export class ClusterNode {
       registry: this.app.metrics.registry,
     });
     // Assignments change on rebalances: tell the others at once rather than at the next tick.
-    this.subscriptions.push(
-      this.app.lifecycle
-        .pipe(filter((e) => e.type === 'partition.started' || e.type === 'partition.stopped' || e.type === 'processor.stopped'))
-        .subscribe(() => this.membershipLoop?.beatSoon()),
-    );
+    this.assignmentWatch = this.app.lifecycle
+      .pipe(filter((e) => e.type === 'partition.started' || e.type === 'partition.stopped' || e.type === 'processor.stopped'))
+      .subscribe(() => this.membershipLoop?.beatSoon());
     await nc.flush().catch(() => undefined); // the subscriptions are registered before the first heartbeat
     this.membershipLoop.start();
-    this.state = 'running';
     this.logger.info({ server: nc.getServer(), timings: this.tracker.timings }, 'cluster node started');
+  }
+
+  /** Stops heartbeats, the actor inbox and control (the connection is left as it is). */
+  private async detach(): Promise<void> {
+    await this.membershipLoop?.stop();
+    this.membershipLoop = undefined;
+    this.remote.stop();
+    this.control?.stop();
+    this.control = undefined;
+    this.assignmentWatch?.unsubscribe();
+    this.assignmentWatch = undefined;
+    this.stopStatusWatch?.();
+    await this.statusWatch;
   }
 
   /** Announces the leave, unsubscribes, and closes the connection if the node opened it. */
@@ -268,15 +340,12 @@ export class ClusterNode {
       this.state = 'stopped';
       return;
     }
+    const attached = this.state !== 'detached';
     this.state = 'stopping';
-    await this.membershipLoop?.stop();
-    this.remote.stop();
-    this.control?.stop();
+    if (attached) await this.detach();
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
     this.tracker.close();
-    this.stopStatusWatch?.();
     if (!this.options.connection && this.nc && !this.nc.isClosed()) await this.nc.close().catch(() => undefined);
-    await this.statusWatch;
     this.state = 'stopped';
     this.logger.info('cluster node stopped');
   }

@@ -17,8 +17,8 @@ import { partitionForKey } from '../connectors/partitioner.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { Sink, SinkContext } from '../sinks/sink.js';
 import { toTopicRecords } from '../sinks/topic-sink.js';
-import { backoffDelay, type BackoffOptions } from '../supervision/backoff.js';
-import type { ChildExit, ChildHandle } from '../supervision/child-spec.js';
+import type { BackoffOptions } from '../supervision/backoff.js';
+import type { ChildExit, ChildHandle, ChildSpecOptions } from '../supervision/child-spec.js';
 import { Supervisor } from '../supervision/supervisor.js';
 import { resolveProcessor, type ProcessorDefinition, type ResolvedProcessor } from './define-processor.js';
 import type { LifecycleEvent, PartitionLifecycleEvent } from './lifecycle-event.js';
@@ -80,6 +80,8 @@ export class ProcessorRuntime {
   /** Supervises this processor's partition actors (one-for-one); a child of the node supervisor. */
   readonly supervisor: Supervisor;
   private consumer: GroupConsumer | undefined;
+  /** Supervises this processor's group member (see {@link consumerChild}); given at `start()`. */
+  private connectors: Supervisor | undefined;
   private deadLetters: Sink<OutgoingRecord> | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
@@ -163,10 +165,16 @@ export class ProcessorRuntime {
     }));
   }
 
-  async start(): Promise<void> {
-    const { log, producer, logger } = this.options;
+  /**
+   * Prepares the processor (topics' partition counts, sinks, the dead-letter topic), then joins
+   * its consumer group through `connectors`: the group member is a child of that supervisor
+   * (`consumer:<processor id>`, see {@link consumerChild}), restarted with backoff when its client
+   * crashes. Rejects when the topics cannot be read or a sink cannot start.
+   */
+  async start(connectors: Supervisor): Promise<void> {
+    const { log } = this.options;
     const processor = this.processor;
-    const context: SinkContext = { processorId: processor.id, log, producer, logger: this.logger };
+    const context: SinkContext = { processorId: processor.id, log, producer: this.options.producer, logger: this.logger };
     if (processor.upstreamTopics) this.upstreams = await this.upstreamPartitions(processor.upstreamTopics);
     const admin = log.admin();
     try {
@@ -180,61 +188,81 @@ export class ProcessorRuntime {
     this.deadLetters = toTopicRecords(processor.deadLetterTopic, { partitions: processor.deadLetterPartitions });
     await this.deadLetters.start?.(context);
     for (const sink of Object.values(processor.sinks)) await sink.start?.(context);
-    await this.startConsumer();
+    this.connectors = connectors;
+    await connectors.startChild(this.consumerChild());
     this.commitTimer = setInterval(() => void this.commitNow(), processor.commitIntervalMs);
     this.commitTimer.unref();
     this.emit({ type: 'processor.started', processor: processor.id, at: Date.now() });
-    void logger;
   }
 
-  /** Joins the processor's consumer group. */
-  private async startConsumer(): Promise<void> {
-    const processor = this.processor;
-    const consumer = this.options.log.groupConsumer({ groupId: processor.groupId, topics: processor.topics, maxBatchRecords: processor.maxBatchRecords });
-    this.consumer = consumer;
-    await consumer.start({
-      onAssigned: (tps) => this.onAssigned(tps),
-      onRevoked: (tps) => this.onRevoked(tps),
-      onBatch: async (batch) => this.onBatch(batch),
-      onCrash: (error) => void this.onConsumerCrash(consumer, error),
-      // Partitions may move: commit what is safe now, so their next owner replays less.
-      onRebalancing: () => void this.commitNow(),
-    });
+  /** The id of this processor's group member under the connectors supervisor. */
+  get consumerChildId(): string {
+    return `consumer:${this.processor.id}`;
   }
 
   /**
-   * The consumer died in a way its client does not recover from by itself: its partitions'
-   * actors are retired (their uncommitted records will be replayed by the next owner), and a
-   * new consumer joins the group after a backoff (100 ms doubling to 10 s). After 10 failed
-   * attempts in a row it gives up and the processor reports unhealthy: never a silent stall.
+   * This processor's consumer-group member as a child of the connectors supervisor (permanent):
+   * starting it joins the group; when its client crashes in a way it does not recover from by
+   * itself (kafkajs gave up retrying: broker unreachable for long, coordinator lost), the child
+   * retires its partitions' actors (drain, commit what is safe; their uncommitted records are
+   * replayed by the next owner) and ends as failed, and the supervisor joins again after its
+   * backoff. Stopping it drains and commits every partition, then leaves the group.
    */
-  private async onConsumerCrash(crashed: GroupConsumer, error: Error): Promise<void> {
-    if (this.stopping || this.consumer !== crashed) return;
-    this.logger.error({ err: error }, 'consumer crashed; rejoining the group after a backoff');
-    this.consumer = undefined;
-    // Leave the group if the client still can (its partitions are revoked through the handlers), within 10 s.
-    await Promise.race([crashed.stop().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
-    for (const entry of [...this.partitions.values()]) await this.retire(entry);
-    for (let attempt = 0; !this.stopping; attempt++) {
-      if (attempt >= 10) {
-        this.consumerFailure = error;
-        this.logger.fatal({ err: error }, 'consumer could not rejoin its group after 10 attempts; giving up');
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, this.options.restartBackoff)));
-      try {
-        await this.startConsumer();
-        this.consumerFailure = undefined;
-        return;
-      } catch (err) {
-        error = err instanceof Error ? err : new Error(String(err));
-        this.logger.error({ err: error, attempt: attempt + 1 }, 'rejoining the consumer group failed');
-      }
-    }
+  consumerChild(): ChildSpecOptions {
+    return {
+      id: this.consumerChildId,
+      restart: 'permanent',
+      shutdownTimeoutMs: (this.options.drainTimeoutMs ?? 30_000) + 10_000,
+      start: () => this.joinGroup(),
+    };
   }
 
-  /** Set when the consumer could not be restarted: the processor is unhealthy. */
-  consumerFailure: Error | undefined;
+  private async joinGroup(): Promise<ChildHandle> {
+    const processor = this.processor;
+    const consumer = this.options.log.groupConsumer({ groupId: processor.groupId, topics: processor.topics, maxBatchRecords: processor.maxBatchRecords });
+    this.consumer = consumer;
+    let end!: (exit: ChildExit) => void;
+    const done = new Promise<ChildExit>((resolve) => (end = resolve));
+    let leaving: Promise<void> | undefined;
+    const leave = (): Promise<void> => (leaving ??= this.leaveGroup(consumer));
+    try {
+      await consumer.start({
+        onAssigned: (tps) => this.onAssigned(tps),
+        onRevoked: (tps) => this.onRevoked(tps),
+        onBatch: async (batch) => this.onBatch(batch),
+        onCrash: (error) => {
+          if (leaving) return;
+          this.logger.error({ err: error }, 'consumer crashed; its partitions are retired and the group joined again after a backoff');
+          void leave().then(() => end({ reason: 'failed', error }));
+        },
+        // Partitions may move: commit what is safe now, so their next owner replays less.
+        onRebalancing: () => void this.commitNow(),
+      });
+    } catch (err) {
+      await leave();
+      throw err;
+    }
+    return {
+      done,
+      stop: async () => {
+        await leave();
+        end({ reason: 'shutdown' });
+      },
+    };
+  }
+
+  /**
+   * Leaves the group (draining and committing every partition while still a member, if the
+   * client still can, within 10 s), then retires whatever partition actors are left.
+   */
+  private async leaveGroup(consumer: GroupConsumer): Promise<void> {
+    await Promise.race([
+      consumer.stop().catch((err: unknown) => this.logger.warn({ err }, 'leaving the consumer group failed')),
+      new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
+    ]);
+    if (this.consumer === consumer) this.consumer = undefined;
+    for (const entry of [...this.partitions.values()]) await this.retire(entry);
+  }
 
   private async upstreamPartitions(topics: readonly string[]): Promise<string[]> {
     const admin = this.options.log.admin();
@@ -256,7 +284,7 @@ export class ProcessorRuntime {
     if (this.stopping) return;
     this.stopping = true;
     if (this.commitTimer) clearInterval(this.commitTimer);
-    await this.consumer?.stop();
+    await this.connectors?.terminateChild(this.consumerChildId);
     for (const entry of [...this.partitions.values()]) await this.retire(entry);
     // The supervisor itself is stopped by its parent (the node): stopping it here would look to
     // the node like a child that ended, and be restarted.
