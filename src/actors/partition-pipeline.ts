@@ -4,7 +4,7 @@ import type { LogRecord, OutgoingRecord, PartitionBatch, TopicPartition } from '
 import { ConfigError } from '../errors.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { PipelineContext, ResolvedProcessor } from '../processor/define-processor.js';
-import type { Sink } from '../sinks/sink.js';
+import type { RejectedOutput, Sink } from '../sinks/sink.js';
 import { advanceOnIdle } from '../streams/advance-on-idle.js';
 import type { LateInfo } from '../streams/late-output.js';
 import type { OffsetHolds } from '../streams/offset-holds.js';
@@ -373,7 +373,10 @@ export class PartitionPipeline {
     const writes: Promise<void>[] = [];
     for (const [name, items] of turn.outputs) {
       writes.push(
-        processor.sinks[name].write(items, this.origin).then(() => void metrics.recordsOut.inc({ processor: processor.id, sink: name }, items.length)),
+        processor.sinks[name].write(items, this.origin).then((rejected) => {
+          metrics.recordsOut.inc({ processor: processor.id, sink: name }, items.length - (rejected?.length ?? 0));
+          if (rejected && rejected.length > 0) return this.deadLetterOutputs(name, turn, rejected);
+        }),
       );
     }
     if (turn.deadLetters.length > 0) {
@@ -388,6 +391,36 @@ export class PartitionPipeline {
       );
     }
     return writes;
+  }
+
+  /**
+   * Results a sink refused for good (e.g. larger than the topic takes): dead letters with reason
+   * `output-rejected`, the result's key and value, and the input position of the turn that
+   * produced them (its last offset; the reason names the whole range). Written before the turn
+   * completes, so a crash before they are acknowledged replays the turn.
+   */
+  private deadLetterOutputs(sink: string, turn: Turn, rejected: readonly RejectedOutput[]): Promise<void> {
+    const { processor, metrics, topicPartition } = this.options;
+    const first = Math.min(...turn.offsets);
+    const last = Math.max(...turn.offsets);
+    const letters = rejected.map(({ record, reason }) =>
+      this.deadLetter(
+        {
+          topic: topicPartition.topic,
+          partition: topicPartition.partition,
+          offset: last,
+          key: typeof record.key === 'string' ? Buffer.from(record.key) : (record.key ?? null),
+          value: typeof record.value === 'string' ? Buffer.from(record.value) : (record.value ?? null),
+          headers: record.headers ?? {},
+          timestamp: record.timestamp ?? Date.now(),
+        },
+        'output-rejected',
+        `result for sink ${sink} of the records at offsets ${first}..${last} rejected: ${reason}`,
+      ),
+    );
+    return this.options.deadLetters.write(letters.map((letter) => toDeadLetterRecord(processor.id, letter)), this.origin).then(() => {
+      metrics.deadLetters.inc({ processor: processor.id, reason: 'output-rejected' }, letters.length);
+    });
   }
 
   private settle(turn: Turn): void {

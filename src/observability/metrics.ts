@@ -43,6 +43,7 @@ export class TributaryMetrics {
   readonly actors: Gauge<'processor' | 'state'>;
   readonly lateRecords: Counter<'processor' | 'operator'>;
   readonly supervisorEvents: Counter<'event' | 'supervisor'>;
+  readonly sinkDropped: Counter<'processor' | 'sink' | 'reason'>;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -107,6 +108,12 @@ export class TributaryMetrics {
       name: 'tributary_supervisor_events_total',
       help: 'Supervision events (child started, failed, restarting, stopped, escalated, gave up), by supervisor path.',
       labelNames: ['event', 'supervisor'],
+      registers,
+    });
+    this.sinkDropped = new Counter({
+      name: 'tributary_sink_dropped_total',
+      help: 'Items an at-most-once sink dropped (e.g. live results to NATS beyond its buffer while disconnected), by reason.',
+      labelNames: ['processor', 'sink', 'reason'],
       registers,
     });
     this.actors = new Gauge({

@@ -174,7 +174,7 @@ export class ProcessorRuntime {
   async start(connectors: Supervisor): Promise<void> {
     const { log } = this.options;
     const processor = this.processor;
-    const context: SinkContext = { processorId: processor.id, log, producer: this.options.producer, logger: this.logger };
+    const context: SinkContext = { processorId: processor.id, log, producer: this.options.producer, logger: this.logger, metrics: this.options.metrics };
     if (processor.upstreamTopics) this.upstreams = await this.upstreamPartitions(processor.upstreamTopics);
     const admin = log.admin();
     try {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { LogConnector, LogProducer } from '../connectors/log.js';
+import type { LogConnector, LogProducer, OutgoingRecord } from '../connectors/log.js';
+import type { TributaryMetrics } from '../observability/metrics.js';
 
 /** What a sink gets when its processor starts. */
 export interface SinkContext {
@@ -8,6 +9,8 @@ export interface SinkContext {
   /** The processor's shared producer on `log`. */
   readonly producer: LogProducer;
   readonly logger: Logger;
+  /** The app's metrics, for a sink's own counters (e.g. items an at-most-once sink dropped). */
+  readonly metrics?: TributaryMetrics;
 }
 
 /**
@@ -29,7 +32,22 @@ export interface Sink<T> {
    * `origin` names the writer (a partition pipeline instance): a sink that keeps order must
    * not apply a write of an origin after a failed one of the same origin (see OrderedWriter).
    */
-  write(items: readonly T[], origin?: string): Promise<void>;
+  write(items: readonly T[], origin?: string): Promise<void | readonly RejectedOutput[]>;
   /** Flush and release what `start` took. */
   stop?(): Promise<void>;
+}
+
+/**
+ * An item a sink refused for good before sending it (e.g. a record larger than the topic takes):
+ * retrying would fail the same way on every replay, so the partition dead-letters it (reason
+ * `output-rejected`) and goes on instead of failing. `index` is its place in the written items.
+ *
+ * @example
+ * return [{ index: 3, record, reason: 'record of 2,000,120 bytes exceeds maxRecordBytes (1,000,000)' }];
+ */
+export interface RejectedOutput {
+  readonly index: number;
+  /** The item as it would have been written (key, value, headers). */
+  readonly record: OutgoingRecord;
+  readonly reason: string;
 }

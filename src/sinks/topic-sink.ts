@@ -3,7 +3,8 @@ import { sendRetrying } from './send-retrying.js';
 import { json } from '../serdes/json.js';
 import type { Serde } from '../serdes/serde.js';
 import { OrderedWriter } from './ordered-writer.js';
-import type { Sink, SinkContext } from './sink.js';
+import type { RejectedOutput, Sink, SinkContext } from './sink.js';
+import { ConfigError } from '../errors.js';
 
 /** Options of {@link toTopic}. */
 export interface TopicSinkOptions<T> {
@@ -16,7 +17,17 @@ export interface TopicSinkOptions<T> {
   /** When set, the topic is created at start with this many partitions if it does not exist. */
   readonly partitions?: number;
   readonly replicationFactor?: number;
+  /**
+   * A record larger than this (key + value + headers + 64 bytes of overhead) is not sent: it is
+   * returned as rejected, and the partition dead-letters it (reason `output-rejected`) rather than
+   * failing on it at every replay. Default 1,000,000 bytes, under Kafka's default limit of a
+   * record batch (`message.max.bytes`, 1,048,588); set it to the topic's `max.message.bytes`.
+   */
+  readonly maxRecordBytes?: number;
 }
+
+/** Default of {@link TopicSinkOptions.maxRecordBytes}. */
+export const DEFAULT_MAX_RECORD_BYTES = 1_000_000;
 
 /**
  * Writes results to a topic of the processor's log (Kafka, or the embedded MemoryLog), keyed,
@@ -51,10 +62,14 @@ export function toTopic<T>(topic: string, options: TopicSinkOptions<T> = {}): Si
  */
 export function toTopicRecords(
   topic: string,
-  options: Pick<TopicSinkOptions<unknown>, 'partitions' | 'replicationFactor'> = {},
+  options: Pick<TopicSinkOptions<unknown>, 'partitions' | 'replicationFactor' | 'maxRecordBytes'> = {},
 ): Sink<OutgoingRecord> {
   let writer: OrderedWriter<OutgoingRecord> | undefined;
   let stopped = false;
+  const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes <= 0) {
+    throw new ConfigError('sink.maxRecordBytes', `topic ${topic}: must be a positive integer number of bytes, got ${String(maxRecordBytes)}`);
+  }
   return {
     name: `topic:${topic}`,
     async start(context: SinkContext) {
@@ -78,9 +93,23 @@ export function toTopicRecords(
         { sizeOf: outgoingRecordSize },
       );
     },
-    write(items, origin) {
-      if (!writer) return Promise.reject(new Error(`sink topic:${topic} written before start`));
-      return writer.write(items, origin);
+    async write(items, origin) {
+      if (!writer) throw new Error(`sink topic:${topic} written before start`);
+      let rejected: RejectedOutput[] | undefined;
+      for (let index = 0; index < items.length; index++) {
+        const size = outgoingRecordSize(items[index]);
+        if (size > maxRecordBytes) {
+          rejected ??= [];
+          rejected.push({ index, record: items[index], reason: `record of ${size} bytes for topic ${topic} exceeds maxRecordBytes (${maxRecordBytes})` });
+        }
+      }
+      if (!rejected) {
+        await writer.write(items, origin);
+        return;
+      }
+      const refused = new Set(rejected.map((r) => r.index));
+      await writer.write(items.filter((_, i) => !refused.has(i)), origin);
+      return rejected;
     },
     async stop() {
       await writer?.idle();

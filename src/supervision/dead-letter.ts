@@ -13,7 +13,7 @@ export const DeadLetterHeaders = {
 } as const;
 
 /** Why a record became a dead letter; the `reason` metric label. */
-export type DeadLetterKind = 'deserialization' | 'oversized' | 'timestamp' | 'poison' | 'late';
+export type DeadLetterKind = 'deserialization' | 'oversized' | 'timestamp' | 'poison' | 'late' | 'output-rejected';
 
 /** A record on its way to the dead-letter topic. */
 export interface DeadLetter {

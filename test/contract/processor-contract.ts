@@ -12,6 +12,7 @@ import { defineProcessor, type ProcessorDefinition } from '../../src/processor/d
 import type { LifecycleEvent } from '../../src/processor/lifecycle-event.js';
 import { json } from '../../src/serdes/json.js';
 import { toFunction } from '../../src/sinks/function-sink.js';
+import { toTopic } from '../../src/sinks/topic-sink.js';
 import type { StreamRecord } from '../../src/streams/stream-record.js';
 import { DeadLetterHeaders } from '../../src/supervision/dead-letter.js';
 import { uniqueName } from '../helpers/names.js';
@@ -314,6 +315,39 @@ export function processorContract(name: string, target: ContractTarget): void {
       expect(counted).toMatch(/reason="deserialization"} 3/);
       expect(counted).toMatch(/reason="oversized"} 1/);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
+    it('dead-letters a result the output topic refuses (too large) and keeps the partition flowing', async () => {
+      const log = target.connect();
+      const topic = uniqueName('refused-in');
+      const output = uniqueName('refused-out');
+      await createTopic(log, topic, 1);
+      const id = uniqueName('refused-p');
+      await produce(log, topic, keyed(20));
+      const events: LifecycleEvent[] = [];
+      const app = startApp(
+        log,
+        defineProcessor<string | null, { n: number }>({
+          id,
+          source: { topics: topic },
+          maxBatchRecords: 5,
+          // Record 12's result is ~3 kB: more than the output topic takes here.
+          pipeline: (records) => records.pipe(map((r) => ({ n: r.value.n, pad: r.value.n === 12 ? 'x'.repeat(3_000) : '' }))),
+          sinks: toTopic<{ n: number; pad: string }>(output, { partitions: 1, key: (v) => String(v.n), maxRecordBytes: 2_000 }),
+        }),
+      );
+      app.lifecycle.subscribe((e) => events.push(e));
+      await app.start();
+      const written = await readTopic(log, output, 19);
+      expect(written.map((r) => (JSON.parse(String(r.value)) as { n: number }).n)).toEqual([...Array(20).keys()].filter((n) => n !== 12));
+      const [letter] = await readTopic(log, `${id}.dlq`, 1);
+      expect(String(letter.headers[DeadLetterHeaders.reason])).toBe('output-rejected');
+      expect(String(letter.headers[DeadLetterHeaders.error])).toMatch(/result for sink default of the records at offsets \d+\.\.\d+ rejected: record of \d+ bytes for topic .* exceeds maxRecordBytes \(2000\)/);
+      expect(String(letter.key)).toBe('12');
+      expect((JSON.parse(String(letter.value)) as { n: number }).n).toBe(12);
+      expect(events.filter((e) => e.type === 'partition.failed')).toEqual([]);
+      const counted = await app.metrics.registry.getSingleMetricAsString('tributary_dead_letters_total');
+      expect(counted).toMatch(/reason="output-rejected"} 1/);
     });
   });
 }
