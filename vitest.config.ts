@@ -15,7 +15,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          // test/chaos: the chaos suite's own verifiers (the suite itself runs with `npm run chaos`).
+          include: ['test/unit/**/*.test.ts', 'test/chaos/**/*.test.ts'],
           environment: 'node',
         },
       },

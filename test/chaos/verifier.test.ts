@@ -1,6 +1,6 @@
 // The verifiers must notice what they are there to notice: fed a perfect run they find nothing,
 // fed a run with one thing broken they find exactly that. Run with
-// `npx vitest run --config test/chaos/vitest.config.ts` (no broker needed).
+// `npx vitest run --project unit test/chaos` (no broker needed; part of `npm test`).
 import { describe, expect, it } from 'vitest';
 import { evaluateCard, type FraudAlert } from '../../examples/fraud/card-rules.js';
 import { DEFAULT_FRAUD_CONFIG } from '../../examples/fraud/fraud-config.js';
