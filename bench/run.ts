@@ -31,6 +31,7 @@ scenarios: ${scenarios.map((s) => s.name).join(', ')} (default: all)
   --partitions P partitions of the topic (scenario default otherwise)
   --rounds R     run each measurement R times, interleaved; report medians (scenario default otherwise)
   --rate R       latency: input records/s (default: half of the stateless pipeline's measured maximum)
+                 recovery: input records/s (default 3000)
   --profile      run the Node consumers under --cpu-prof; profiles in .tributary/bench/profiles/ (or dir)`;
 
 function usage(message: string): never {

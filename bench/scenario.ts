@@ -65,7 +65,7 @@ export interface ScenarioOptions {
   readonly rounds?: number;
   /** `--profile`: run tributary's processes under `node --cpu-prof`, profiles in this directory. */
   readonly profileDir?: string;
-  /** `--rate R`: the input rate of the latency scenario, records/s (default: half the measured maximum). */
+  /** `--rate R`: the input rate of the latency scenario, records/s (default: half the measured maximum), and of the recovery scenario (default 3,000). */
   readonly rate?: number;
   /** Run tributary's variants only, no anchors (a scenario run by another one for a figure). */
   readonly onlyTributary?: boolean;

@@ -4,9 +4,10 @@ import { cluster } from './cluster.js';
 import { ingest } from './ingest.js';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
+import { recovery } from './recovery.js';
 import { session } from './session.js';
 import { stateless } from './stateless.js';
 import { tumbling } from './tumbling.js';
 import { windows } from './windows.js';
 
-export const scenarios: readonly Scenario[] = [ingest, windows, stateless, tumbling, session, latency, memory, cluster];
+export const scenarios: readonly Scenario[] = [ingest, windows, stateless, tumbling, session, latency, memory, recovery, cluster];

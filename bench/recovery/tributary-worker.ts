@@ -1,0 +1,104 @@
+/**
+ * One tributary worker of the recovery scenario (bench/scenarios/recovery.ts): two of them run in
+ * the same consumer group, and one is killed with SIGKILL.
+ *
+ * `node --import tsx bench/recovery/tributary-worker.ts --brokers B --topic T --output O --group G
+ *  --worker W [--session-timeout-ms 6000] [--heartbeat-ms 500]`
+ *
+ * The stateless scenario's pipeline (filter: the key's next-to-last character is an even digit),
+ * each kept record written keyed by its key as `{ key, bytes, ts, p, o, w }`: the input's
+ * timestamp, partition and offset, and this worker's name (Kafka Streams' `RecoveryWorker` writes
+ * the same), so that the watcher can tell whose output it is and how old its input was.
+ *
+ * Prints `ASSIGNED {"at":<epoch ms>,"partitions":[…]}` on stdout whenever the set of running
+ * partition actors changes (`partition.started` / `partition.stopped` / `partition.failed`);
+ * SIGTERM stops the app and exits.
+ */
+import { parseArgs } from 'node:util';
+import { filter, map } from 'rxjs';
+import { bytes, createLogger, createTributary, defineProcessor, KafkaConnector, toTopic } from '../../src/index.js';
+import { keep } from '../lib/dataset.js';
+import { ASSIGNED_PREFIX } from './worker-process.js';
+
+const { values } = parseArgs({
+  options: {
+    brokers: { type: 'string' },
+    topic: { type: 'string' },
+    output: { type: 'string' },
+    group: { type: 'string' },
+    worker: { type: 'string' },
+    'session-timeout-ms': { type: 'string', default: '6000' },
+    'heartbeat-ms': { type: 'string', default: '500' },
+  },
+});
+const need = (name: 'brokers' | 'topic' | 'output' | 'group' | 'worker'): string => {
+  const v = values[name];
+  if (!v) throw new Error(`missing --${name}`);
+  return v;
+};
+const worker = need('worker');
+
+interface Result {
+  readonly key: string;
+  readonly bytes: number;
+  readonly ts: number;
+  readonly p: number;
+  readonly o: number;
+  readonly w: string;
+}
+
+const logger = createLogger({ level: 'warn' });
+const processor = defineProcessor({
+  id: 'bench-recovery',
+  groupId: need('group'),
+  source: { topics: need('topic'), value: bytes() },
+  deadLetters: { topic: `${need('topic')}.dlq` },
+  pipeline: (records) =>
+    records.pipe(
+      filter((r) => r.key !== null && keep(r.key)),
+      map((r): Result => ({ key: r.key!, bytes: r.value?.length ?? 0, ts: r.timestamp, p: r.partition, o: r.offset, w: worker })),
+    ),
+  sinks: toTopic(need('output'), { key: (v: Result) => v.key }),
+});
+const app = createTributary({
+  processors: [processor],
+  log: new KafkaConnector(
+    {
+      brokers: need('brokers').split(','),
+      clientId: `bench-recovery-${worker}`,
+      sessionTimeoutMs: Number(values['session-timeout-ms']),
+      heartbeatIntervalMs: Number(values['heartbeat-ms']),
+    },
+    logger,
+  ),
+  logger,
+});
+
+const running = new Set<number>();
+const report = (): void => {
+  const partitions = [...running].sort((a, b) => a - b);
+  process.stdout.write(`${ASSIGNED_PREFIX}${JSON.stringify({ at: Date.now(), partitions })}\n`);
+};
+app.lifecycle.subscribe((event) => {
+  if (event.type === 'partition.started') running.add(event.partition);
+  else if (event.type === 'partition.stopped' || event.type === 'partition.failed') running.delete(event.partition);
+  else return;
+  report();
+});
+
+process.once('SIGTERM', () => {
+  const timer = setTimeout(() => process.exit(0), 10_000);
+  timer.unref();
+  app.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${worker}: stop failed: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+});
+
+app.start().catch((err: unknown) => {
+  process.stderr.write(`${worker}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
