@@ -39,7 +39,10 @@ export class KafkaConnector implements LogConnector {
       logCreator: () => (entry: LogEntry) => {
         const { message, ...rest } = entry.log;
         const fields = { namespace: entry.namespace, ...rest };
-        if (entry.level <= logLevel.ERROR) log.error(fields, message);
+        // kafkajs reports every ordinary rebalance as an error ("The group is rebalancing,
+        // re-joining" from its consumer runner): an info line, not an alarm.
+        if (typeof rest.error === 'string' && rest.error.startsWith('The group is rebalancing')) log.info(fields, message);
+        else if (entry.level <= logLevel.ERROR) log.error(fields, message);
         else if (entry.level === logLevel.WARN) log.warn(fields, message);
         else log.debug(fields, message);
       },
