@@ -1,7 +1,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { TributaryError } from '../../errors.js';
 import type { LogAdmin, PartitionOffset, TopicSpec } from '../log.js';
-import { kafkaError } from './kafka-errors.js';
+import { kafkaError, kafkaRetriable } from './kafka-errors.js';
 
 /**
  * Topic administration through the kafkajs admin client: creates the topics a processor needs,
@@ -35,9 +35,12 @@ export class KafkaAdmin implements LogAdmin {
 
   async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
     const admin = await this.client();
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.name));
-    if (missing.length > 0) {
+    // A new topic's leaders may take a while to show in the metadata of a loaded broker (kafkajs
+    // gives up waiting with a retriable UNKNOWN_TOPIC_OR_PARTITION): try again, 5 times in all.
+    for (let attempt = 1; ; attempt++) {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.name));
+      if (missing.length === 0) break;
       try {
         await admin.createTopics({
           waitForLeaders: true,
@@ -48,13 +51,16 @@ export class KafkaAdmin implements LogAdmin {
             configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
           })),
         });
+        break;
       } catch (err) {
-        // Another member may have created it meanwhile; anything else is reported with the topics' names.
-        const stillMissing = missing.filter((t) => !existing.has(t.name));
+        // Another member may have created them meanwhile; anything else is reported with the topics' names.
         const now = new Set(await admin.listTopics());
-        if (stillMissing.some((t) => !now.has(t.name))) {
+        const stillMissing = missing.filter((t) => !now.has(t.name));
+        if (stillMissing.length === 0) break;
+        if (attempt >= 5 || !kafkaRetriable(err)) {
           throw kafkaError(`creating topics ${stillMissing.map((t) => t.name).join(', ')} (is topic creation allowed for this principal?)`, err);
         }
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
       }
     }
     for (const spec of topics) {

@@ -19,7 +19,7 @@ const { KafkaJSNumberOfRetriesExceeded, KafkaJSNonRetriableError } = kafkajs;
  * `KafkaJSNumberOfRetriesExceeded`, which it marks non-retriable even when the cause (a broker
  * that is down) is: tributary judges by the cause.
  */
-function kafkaRetriable(cause: unknown): boolean {
+export function kafkaRetriable(cause: unknown): boolean {
   let e: unknown = cause;
   for (let depth = 0; e && depth < 5; depth++) {
     if ((e as { retriable?: unknown }).retriable === true) return true;
