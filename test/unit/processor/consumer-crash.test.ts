@@ -11,17 +11,12 @@ import { eventually } from '../../contract/read-topic.js';
 
 const logger = createLogger({ level: process.env.TRIBUTARY_LOG_LEVEL ?? 'silent' });
 
-/** `target[prop]`, a method bound to the target (the group knows its members by identity, not by proxy). */
-function bound(target: object, prop: string | symbol): unknown {
-  const value: unknown = Reflect.get(target, prop, target);
-  return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-}
-
 /**
- * A MemoryLog whose first `times` consumers die (as a client does on an error it cannot recover
- * from) just after joining their group.
+ * A MemoryLog whose consumers start with `start(inner, handlers, n)` (n: 0 for the first
+ * consumer, 1 for the next, ...); every other method goes to the MemoryLog's consumer itself,
+ * bound to it (the group knows its members by identity, not by proxy).
  */
-function crashing(log: MemoryLog, times = 1): LogConnector {
+function withConsumerStart(log: MemoryLog, start: (inner: GroupConsumer, handlers: GroupConsumerHandlers, n: number) => Promise<void>): LogConnector {
   let consumers = 0;
   return {
     kind: 'memory',
@@ -29,37 +24,33 @@ function crashing(log: MemoryLog, times = 1): LogConnector {
     admin: () => log.admin(),
     groupConsumer(options: GroupConsumerOptions): GroupConsumer {
       const inner = log.groupConsumer(options);
-      const crashes = consumers++ < times;
+      const n = consumers++;
       return new Proxy(inner, {
         get(target, prop) {
-          if (prop !== 'start') return bound(target, prop);
-          return async (handlers: GroupConsumerHandlers) => {
-            await target.start(handlers);
-            // Like kafkajs' CRASH event: reported from outside the fetch loop, while batches flow.
-            if (crashes) setTimeout(() => handlers.onCrash?.(new Error('connection to the coordinator lost for good')), 2);
-          };
+          if (prop === 'start') return (handlers: GroupConsumerHandlers) => start(target, handlers, n);
+          const value: unknown = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
         },
       });
     },
   };
 }
 
+/**
+ * A MemoryLog whose first `times` consumers die (as a client does on an error it cannot recover
+ * from) just after joining their group.
+ */
+function crashing(log: MemoryLog, times = 1): LogConnector {
+  return withConsumerStart(log, async (inner, handlers, n) => {
+    await inner.start(handlers);
+    // Like kafkajs' CRASH event: reported from outside the fetch loop, while batches flow.
+    if (n < times) setTimeout(() => handlers.onCrash?.(new Error('connection to the coordinator lost for good')), 2);
+  });
+}
+
 /** A MemoryLog whose consumers never manage to join their group. */
 function neverJoining(log: MemoryLog): LogConnector {
-  return {
-    kind: 'memory',
-    producer: () => log.producer(),
-    admin: () => log.admin(),
-    groupConsumer(options: GroupConsumerOptions): GroupConsumer {
-      const inner = log.groupConsumer(options);
-      return new Proxy(inner, {
-        get(target, prop) {
-          if (prop === 'start') return async () => Promise.reject(new Error('broker unreachable'));
-          return bound(target, prop);
-        },
-      });
-    },
-  };
+  return withConsumerStart(log, () => Promise.reject(new Error('broker unreachable')));
 }
 
 describe('a consumer that crashes', () => {
