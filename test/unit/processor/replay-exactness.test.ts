@@ -8,11 +8,15 @@ import { defineProcessor, type PipelineContext } from '../../../src/processor/de
 import { toFunction } from '../../../src/sinks/function-sink.js';
 import { counting } from '../../../src/streams/counting.js';
 import type { StreamRecord } from '../../../src/streams/stream-record.js';
+import { session } from '../../../src/streams/session.js';
 import { tumbling } from '../../../src/streams/tumbling.js';
 
 const logger = createLogger({ level: 'silent' });
 const SIZE = 200;
 const BOUND = 100;
+/** Session gap: events advance 0-49 ms each, so sessions both merge and break. */
+const GAP = 60;
+type WindowKind = 'tumbling' | 'session';
 
 interface Event {
   k: string;
@@ -21,6 +25,7 @@ interface Event {
 interface Count {
   key: string;
   windowStart: number;
+  windowEnd: number;
   count: number;
 }
 
@@ -31,6 +36,7 @@ async function run(
   failAt: ReadonlySet<number>,
   maxBatchRecords: number,
   sinkDelays: readonly number[],
+  kind: WindowKind = 'tumbling',
 ): Promise<{ results: Count[]; late: number[]; failures: number }> {
   const log = new MemoryLog();
   log.createTopic('events', partitions);
@@ -62,8 +68,10 @@ async function run(
               }
               return r;
             }),
-            tumbling({ size: SIZE, key: (r) => r.value.k, aggregate: counting(), clock: ctx.clock, holds: ctx.holds, late: (r) => void late.push(r.value.i) }),
-            map((w): Count => ({ key: w.key, windowStart: w.windowStart, count: w.value })),
+            kind === 'tumbling'
+              ? tumbling({ size: SIZE, key: (r) => r.value.k, aggregate: counting(), clock: ctx.clock, holds: ctx.holds, late: (r) => void late.push(r.value.i) })
+              : session({ gap: GAP, key: (r) => r.value.k, aggregate: counting(), clock: ctx.clock, holds: ctx.holds, late: (r) => void late.push(r.value.i) }),
+            map((w): Count => ({ key: w.key, windowStart: w.windowStart, windowEnd: w.windowEnd, count: w.value })),
           ),
         // A sink whose acknowledgements take varying time, so turns complete out of order.
         sinks: toFunction('results', async (items: readonly Count[]) => {
@@ -92,11 +100,11 @@ function referenceCounts(events: Event[]): Map<string, number> {
   return counts;
 }
 
-/** Windows as a map from `key@windowStart` to count; a result emitted twice must be identical. */
-function byWindow(results: Count[]): Map<string, number> {
+/** Windows as a map from `key@windowStart` (sessions: `key@start-end`) to count; a result emitted twice must be identical. */
+function byWindow(results: Count[], kind: WindowKind = 'tumbling'): Map<string, number> {
   const windows = new Map<string, number>();
   for (const r of results) {
-    const id = `${r.key}@${r.windowStart}`;
+    const id = kind === 'tumbling' ? `${r.key}@${r.windowStart}` : `${r.key}@${r.windowStart}-${r.windowEnd}`;
     if (windows.has(id)) expect(r.count).toBe(windows.get(id));
     windows.set(id, r.count);
   }
@@ -148,6 +156,20 @@ describe('replay after a partition actor fails mid-window', () => {
         const failed = await run(events, partitions, failAt, maxBatchRecords, sinkDelays);
         expect(failed.failures).toBe(failAt.size);
         expect(byWindow(failed.results)).toEqual(byWindow(clean.results));
+        expect(new Set(failed.late)).toEqual(new Set(clean.late));
+      }),
+      { numRuns: 40 },
+    );
+  }, 120_000);
+
+  it('session windows: with records beyond the bound, the same sessions and late records as an uninterrupted run', async () => {
+    await fc.assert(
+      fc.asyncProperty(eventsArb(4 * BOUND), scenario, async (events, { partitions, failSeeds, maxBatchRecords, sinkDelays }) => {
+        const failAt = new Set(failSeeds.map((s) => s % events.length));
+        const clean = await run(events, partitions, new Set(), maxBatchRecords, [], 'session');
+        const failed = await run(events, partitions, failAt, maxBatchRecords, sinkDelays, 'session');
+        expect(failed.failures).toBe(failAt.size);
+        expect(byWindow(failed.results, 'session')).toEqual(byWindow(clean.results, 'session'));
         expect(new Set(failed.late)).toEqual(new Set(clean.late));
       }),
       { numRuns: 40 },
