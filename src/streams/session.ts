@@ -42,6 +42,11 @@ interface KeySessions<K, A> {
   /** The latest fired session: a record within `gap` of it is late. */
   firedStart: number;
   firedLast: number;
+  /**
+   * The fired session's offset hold, kept while its extent still decides what is late: a replay
+   * must start early enough to rebuild it, or a late record would join a session instead.
+   */
+  firedRelease: (() => void) | undefined;
 }
 
 type Scheduled<K, A> =
@@ -140,10 +145,24 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
       keyed.firedStart = s.start;
       keyed.firedLast = s.last;
       emit(result(keyed.key, s, true));
-      s.release?.();
-      if (keyed.open.length === 0) {
-        schedule.push({ at: s.last + 3 * gap + 1 + lateness, seq: seq++, session: undefined, keyed });
-      }
+      // Its extent replaces the previous one's; its records stay replayable until it is forgotten.
+      keyed.firedRelease?.();
+      keyed.firedRelease = s.release;
+      s.release = undefined;
+      schedule.push({ at: s.last + 3 * gap + 1 + lateness, seq: seq++, session: undefined, keyed });
+    };
+
+    /**
+     * From `firedLast + 3 gap + 1` (+ lateness) on, a record within `gap` of the fired session is
+     * late by the watermark alone, unless it touches an open session that started within
+     * `2 gap` of it: while one does, the extent still decides (and is replaced when that fires).
+     */
+    const forgetFired = (keyed: KeySessions<K, A>, wm: number): void => {
+      if (keyed.firedLast + 3 * gap + 1 + lateness > wm) return;
+      if (keyed.open.some((o) => o.start <= keyed.firedLast + 2 * gap)) return;
+      keyed.firedRelease?.();
+      keyed.firedRelease = undefined;
+      if (keyed.open.length === 0 && keys.get(keyed.key) === keyed) keys.delete(keyed.key);
     };
 
     return {
@@ -169,7 +188,7 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
           return;
         }
         if (keyed === undefined) {
-          keyed = { key, open: [], firedStart: Infinity, firedLast: -Infinity };
+          keyed = { key, open: [], firedStart: Infinity, firedLast: -Infinity, firedRelease: undefined };
           keys.set(key, keyed);
         }
         const { open } = keyed;
@@ -206,10 +225,8 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
           schedule.pop();
           const { session: s, keyed } = next;
           if (s === undefined) {
-            // Forget the key's fired session, and the key, if nothing opened since.
-            if (keyed.open.length === 0 && keyed.firedLast + 3 * gap + 1 + lateness <= wm && keys.get(keyed.key) === keyed) {
-              keys.delete(keyed.key);
-            }
+            // Forget the key's fired session (its hold), and the key if nothing opened since.
+            forgetFired(keyed, wm);
           } else if (!s.merged) {
             if (s.fireAt > wm) schedule.push({ at: s.fireAt, seq: seq++, session: s, keyed });
             else fire(keyed, s);

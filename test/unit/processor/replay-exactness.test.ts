@@ -59,8 +59,11 @@ async function run(
         eventTime: { outOfOrdernessMs: BOUND },
         commitIntervalMs: 5,
         maxBatchRecords,
-        pipeline: (records: Observable<StreamRecord<string | null, Event & { i: number }>>, ctx: PipelineContext) =>
-          records.pipe(
+        // Late records go to the `late` sink through ctx.late, as users see them: a replay does not
+        // report again what it reported before (the replayed records' state may differ there: a
+        // session fired and forgotten before the resume point is not rebuilt).
+        pipeline: (records: Observable<StreamRecord<string | null, Event & { i: number }>>, ctx: PipelineContext) => ({
+          results: records.pipe(
             map((r) => {
               if (failAt.has(r.value.i) && !failed.has(r.value.i)) {
                 failed.add(r.value.i);
@@ -69,16 +72,20 @@ async function run(
               return r;
             }),
             kind === 'tumbling'
-              ? tumbling({ size: SIZE, key: (r) => r.value.k, aggregate: counting(), clock: ctx.clock, holds: ctx.holds, late: (r) => void late.push(r.value.i) })
-              : session({ gap: GAP, key: (r) => r.value.k, aggregate: counting(), clock: ctx.clock, holds: ctx.holds, late: (r) => void late.push(r.value.i) }),
+              ? tumbling({ size: SIZE, key: (r) => r.value.k, aggregate: counting(), clock: ctx.clock, holds: ctx.holds, late: ctx.late })
+              : session({ gap: GAP, key: (r) => r.value.k, aggregate: counting(), clock: ctx.clock, holds: ctx.holds, late: ctx.late }),
             map((w): Count => ({ key: w.key, windowStart: w.windowStart, windowEnd: w.windowEnd, count: w.value })),
           ),
-        // A sink whose acknowledgements take varying time, so turns complete out of order.
-        sinks: toFunction('results', async (items: readonly Count[]) => {
-          results.push(...items);
-          const delay = sinkDelays[writes++ % Math.max(1, sinkDelays.length)] ?? 0;
-          if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         }),
+        sinks: {
+          // A sink whose acknowledgements take varying time, so turns complete out of order.
+          results: toFunction('results', async (items: readonly Count[]) => {
+            results.push(...items);
+            const delay = sinkDelays[writes++ % Math.max(1, sinkDelays.length)] ?? 0;
+            if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+          }),
+          late: toFunction('late', async (items: readonly StreamRecord<string | null, Event & { i: number }>[]) => void late.push(...items.map((r) => r.value.i))),
+        },
       }),
     ],
   });
