@@ -10,7 +10,11 @@ import type { OffsetHolds } from '../streams/offset-holds.js';
  * replays exactly the records whose effects are not yet durable.
  *
  * Records are taken in offset order; offsets may have gaps (compaction, transaction markers).
- * Completion may come out of order. Every operation is O(1) amortised.
+ * Completion may come out of order. Records are tracked in *runs*: a record taken on its own is
+ * a run of one, completed by {@link complete}; the records taken between {@link beginRun} and
+ * {@link endRun} (a fetched batch) are one run, completed together by {@link completeRun}, so
+ * the cost is per batch, not per record. Every operation is O(1) amortised (O(log runs) for
+ * completions out of order).
  *
  * @example
  * const tracker = new OffsetTracker(100); // committed position: next offset to read is 100
@@ -20,12 +24,25 @@ import type { OffsetHolds } from '../streams/offset-holds.js';
  * tracker.commitPoint(); // 100: the hold keeps offset 100 uncommitted
  * release();
  * tracker.commitPoint(); // 102
+ * tracker.beginRun(); tracker.take(102); tracker.take(105); tracker.endRun(); // one batch
+ * tracker.completeRun(102, 106, 2);
+ * tracker.commitPoint(); // 106
  */
 export class OffsetTracker<S = number> implements OffsetHolds {
-  // Offsets taken and not yet known complete, in offset order, from `head`.
-  private readonly inFlight: number[] = [];
+  // Runs taken and not yet drained, in offset order from `head`: run i holds the runCount[i]
+  // records taken with offsets in [runStart[i], runEnd[i]); runDone[i] once it completed out of order.
+  private readonly runStart: number[] = [];
+  private readonly runEnd: number[] = [];
+  private readonly runCount: number[] = [];
+  private readonly runDone: boolean[] = [];
   private head = 0;
-  private readonly completed = new Set<number>();
+  // Records in the runs from `head`: taken and not yet known complete up to a contiguous prefix.
+  private inFlight = 0;
+  // Between beginRun() and endRun(): whether a take extends the last run (false until its first take),
+  // and the records taken into it not yet added to its runEnd/runCount.
+  private inRun = false;
+  private extendRun = false;
+  private runExtension = 0;
   // Held offsets in ascending order from `holdHead`; released ones are counted in `released`.
   private readonly holds: number[] = [];
   private holdHead = 0;
@@ -35,8 +52,11 @@ export class OffsetTracker<S = number> implements OffsetHolds {
   // Releases that wait until every record up to `after` is complete.
   private readonly deferred: Array<{ after: number; release: () => void }> = [];
   private deferredHead = 0;
-  // The partition's event-time state (a watermark) before a record, where it changed: [offset, state].
-  private readonly steps: Array<[number, S]> = [];
+  // The partition's event-time state before a record, where it changed, as two parallel arrays
+  // (a number state, the watermark, is then stored unboxed: nothing allocated per record).
+  private readonly stepOffsets: number[] = [];
+  private readonly stepStates: S[] = [];
+  private lastState: S | undefined;
   private next: number;
 
   /** @param position the partition's committed offset: the next offset to read. */
@@ -51,12 +71,25 @@ export class OffsetTracker<S = number> implements OffsetHolds {
 
   /** Records taken and not yet complete. */
   get pending(): number {
-    return this.inFlight.length - this.head;
+    return this.inFlight;
   }
 
   /** Number of holds not yet released. */
   get held(): number {
     return this.holds.length - this.holdHead - this.releasedCount;
+  }
+
+  /** The records taken from now until {@link endRun} form one run, completed by {@link completeRun}. */
+  beginRun(): void {
+    this.inRun = true;
+    this.extendRun = false;
+  }
+
+  /** Ends the run {@link beginRun} started: later records are taken one run each again. */
+  endRun(): void {
+    this.closeExtension();
+    this.inRun = false;
+    this.extendRun = false;
   }
 
   /**
@@ -69,43 +102,109 @@ export class OffsetTracker<S = number> implements OffsetHolds {
     if (offset < this.next) {
       throw new RangeError(`offset ${offset} taken out of order: expected at least ${this.next}`);
     }
-    this.inFlight.push(offset);
     this.next = offset + 1;
-    if (stateBefore === undefined) return;
-    const last = this.steps[this.steps.length - 1];
-    if (last === undefined || last[1] !== stateBefore) this.steps.push([offset, stateBefore]);
+    this.inFlight++;
+    if (this.extendRun) {
+      // Counted here, written into the run's arrays once, when it ends or is read.
+      this.runExtension++;
+    } else {
+      this.runStart.push(offset);
+      this.runEnd.push(offset + 1);
+      this.runCount.push(1);
+      this.runDone.push(false);
+      this.extendRun = this.inRun;
+    }
+    if (stateBefore === undefined || (stateBefore === this.lastState && this.stepStates.length > 0)) return;
+    this.lastState = stateBefore;
+    this.stepOffsets.push(offset);
+    this.stepStates.push(stateBefore);
   }
 
   /** The state recorded just before the record at `offset` (for a commit point); undefined when none was. */
   stateBefore(offset: number): S | undefined {
-    for (let i = this.steps.length - 1; i >= 0; i--) {
-      if (this.steps[i][0] <= offset) return this.steps[i][1];
-    }
-    return undefined;
+    const i = lastAtOrBelow(this.stepOffsets, 0, offset);
+    return i < 0 ? undefined : this.stepStates[i];
   }
 
   /** Forgets recorded states before `offset`, keeping the one in force at it. */
   forgetStatesBefore(offset: number): void {
-    let keepFrom = 0;
-    while (keepFrom + 1 < this.steps.length && this.steps[keepFrom + 1][0] <= offset) keepFrom++;
-    if (keepFrom > 0) this.steps.splice(0, keepFrom);
+    const keepFrom = lastAtOrBelow(this.stepOffsets, 0, offset);
+    if (keepFrom > 0) {
+      this.stepOffsets.splice(0, keepFrom);
+      this.stepStates.splice(0, keepFrom);
+    }
   }
 
   /** The first offset taken and not complete, or the next offset to take. */
   firstIncomplete(): number {
-    return this.head < this.inFlight.length ? this.inFlight[this.head] : this.next;
+    return this.head < this.runStart.length ? this.runStart[this.head] : this.next;
   }
 
-  /** Everything the record at `offset` caused is acknowledged. */
+  /** Everything the record at `offset` caused is acknowledged. The record must have been taken on its own (outside a run). */
   complete(offset: number): void {
-    if (this.head < this.inFlight.length && this.inFlight[this.head] === offset) {
-      this.head++;
-      this.drainCompleted();
-      this.applyDeferred();
-    } else {
-      this.completed.add(offset);
+    this.closeExtension();
+    const i = this.runAt(offset);
+    if (i < 0 || this.runDone[i]) return;
+    if (this.runCount[i] !== 1) {
+      throw new RangeError(`offset ${offset} was taken in a run of ${this.runCount[i]} records: complete the run with completeRun()`);
     }
+    this.done(i);
+  }
+
+  /**
+   * Everything the `count` records taken in [`from`, `until`) caused is acknowledged: a run
+   * {@link beginRun} started at `from`, or its first `count` records (the rest stays
+   * incomplete, e.g. the record a failure stopped at).
+   */
+  completeRun(from: number, until: number, count: number): void {
+    if (count === 0) return;
+    this.closeExtension();
+    const i = this.runAt(from);
+    if (i < 0 || this.runStart[i] !== from || this.runDone[i]) {
+      throw new RangeError(`no incomplete run starts at offset ${from}`);
+    }
+    const rest = this.runCount[i] - count;
+    if (rest < 0 || until <= from || (rest === 0) !== (until >= this.runEnd[i])) {
+      throw new RangeError(`run at offset ${from} has ${this.runCount[i]} records up to ${this.runEnd[i]}: cannot complete ${count} up to ${until}`);
+    }
+    if (rest > 0) {
+      // Split: [from, until) completes, [until, end) stays in flight.
+      this.runStart.splice(i + 1, 0, until);
+      this.runEnd.splice(i + 1, 0, this.runEnd[i]);
+      this.runCount.splice(i + 1, 0, rest);
+      this.runDone.splice(i + 1, 0, false);
+      this.runEnd[i] = until;
+      this.runCount[i] = count;
+    }
+    this.done(i);
+  }
+
+  /** Writes the records taken into the open run so far into its end and count. */
+  private closeExtension(): void {
+    if (this.runExtension === 0) return;
+    const last = this.runEnd.length - 1;
+    this.runEnd[last] = this.next;
+    this.runCount[last] += this.runExtension;
+    this.runExtension = 0;
+  }
+
+  private done(i: number): void {
+    if (i !== this.head) {
+      this.runDone[i] = true;
+      return;
+    }
+    this.drain();
+    this.applyDeferred();
     this.compact();
+  }
+
+  /** The run whose offsets include `offset`, or -1. */
+  private runAt(offset: number): number {
+    const { runStart, head } = this;
+    // Completions come mostly in order: try the head first.
+    if (head < runStart.length && runStart[head] === offset) return head;
+    const i = lastAtOrBelow(runStart, head, offset);
+    return i >= 0 && offset < this.runEnd[i] ? i : -1;
   }
 
   hold(offset: number): () => void {
@@ -163,10 +262,11 @@ export class OffsetTracker<S = number> implements OffsetHolds {
     return lowestHold === undefined ? firstIncomplete : Math.min(firstIncomplete, lowestHold);
   }
 
-  private drainCompleted(): void {
-    while (this.head < this.inFlight.length && this.completed.delete(this.inFlight[this.head])) {
-      this.head++;
-    }
+  /** The head run is complete: drop it and every run after it already complete. */
+  private drain(): void {
+    const { runCount, runDone } = this;
+    this.inFlight -= runCount[this.head++];
+    while (this.head < runCount.length && runDone[this.head]) this.inFlight -= runCount[this.head++];
   }
 
   private dropReleasedHolds(): void {
@@ -204,9 +304,24 @@ export class OffsetTracker<S = number> implements OffsetHolds {
   }
 
   private compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.inFlight.length) {
-      this.inFlight.splice(0, this.head);
+    if (this.head > 1024 && this.head * 2 > this.runStart.length) {
+      this.runStart.splice(0, this.head);
+      this.runEnd.splice(0, this.head);
+      this.runCount.splice(0, this.head);
+      this.runDone.splice(0, this.head);
       this.head = 0;
     }
   }
+}
+
+/** The last index i ≥ `from` with `sorted[i] <= value`, or -1 (binary search over an ascending array). */
+function lastAtOrBelow(sorted: readonly number[], from: number, value: number): number {
+  let lo = from;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1 >= from ? lo - 1 : -1;
 }

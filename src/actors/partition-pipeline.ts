@@ -1,4 +1,4 @@
-import { Subject, isObservable, type Observable, type Subscription } from 'rxjs';
+import { isObservable, type Observable, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { LogRecord, OutgoingRecord, PartitionBatch, TopicPartition } from '../connectors/log.js';
 import { ConfigError } from '../errors.js';
@@ -9,6 +9,7 @@ import { advanceOnIdle } from '../streams/advance-on-idle.js';
 import type { LateInfo } from '../streams/late-output.js';
 import type { OffsetHolds } from '../streams/offset-holds.js';
 import type { StreamRecord } from '../streams/stream-record.js';
+import { Multicast } from '../streams/multicast.js';
 import type { WatermarkClock } from '../streams/watermark-clock.js';
 import { RepartitionHeaders, type RepartitionEnvelope } from '../processor/repartition.js';
 import { PartitionTime } from './partition-time.js';
@@ -60,9 +61,14 @@ let pipelineInstances = 0;
  * lifecycle; records never go through `send()`.
  */
 export class PartitionPipeline {
-  readonly tracker: OffsetTracker<TimeState>;
+  /**
+   * The partition's offsets. Its event-time states are the watermark (a number) for a source
+   * partition, a {@link TimeState} downstream of a repartition.
+   */
+  readonly tracker: OffsetTracker<number | TimeState>;
   readonly time: PartitionTime;
-  private readonly records = new Subject<StreamRecord>();
+  // Not an RxJS Subject: next() runs once per record, and Subject.next allocates on every call.
+  private readonly records = new Multicast<StreamRecord>();
   private readonly subscriptions: Subscription[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly labels: { processor: string; topic: string; partition: string };
@@ -87,7 +93,7 @@ export class PartitionPipeline {
   private readonly queryables = new Map<string, (key: string) => unknown>();
 
   constructor(private readonly options: PartitionPipelineOptions) {
-    this.tracker = new OffsetTracker<TimeState>(options.resume.offset);
+    this.tracker = new OffsetTracker<number | TimeState>(options.resume.offset);
     const { processor, topicPartition } = options;
     this.time = new PartitionTime({ outOfOrdernessMs: processor.outOfOrdernessMs, resume: options.resume.time, upstreams: options.upstreams });
     this.upstreamId = `${topicPartition.topic}:${topicPartition.partition}`;
@@ -132,7 +138,8 @@ export class PartitionPipeline {
    */
   resumePoint(): ResumePoint {
     const offset = this.tracker.commitPoint();
-    const time = (offset >= this.tracker.nextOffset ? undefined : this.tracker.stateBefore(offset)) ?? this.time.snapshot();
+    const before = offset >= this.tracker.nextOffset ? undefined : this.tracker.stateBefore(offset);
+    const time = before === undefined ? this.time.snapshot() : typeof before === 'number' ? { watermark: before } : before;
     return { offset, time, replayUntil: Math.max(offset, this.tracker.firstIncomplete(), this.options.resume.replayUntil) };
   }
 
@@ -150,7 +157,7 @@ export class PartitionPipeline {
       queryable: (name, lookup) => void this.queryables.set(name, lookup),
       logger,
     };
-    const outputs = processor.pipeline(this.records.asObservable() as Observable<StreamRecord<never, never>>, context);
+    const outputs = processor.pipeline(this.records.observable as Observable<StreamRecord<never, never>>, context);
     const streams: Array<[string, Observable<unknown>]> = isObservable(outputs)
       ? [['default', outputs]]
       : Object.entries(outputs as Record<string, Observable<unknown>>);
@@ -236,19 +243,27 @@ export class PartitionPipeline {
   deliver(batch: PartitionBatch): void {
     if (this.failed) return;
     const { metrics } = this.options;
+    const { tracker, time, clock } = this;
     const turn = this.openTurn();
     const replayUntil = this.options.resume.replayUntil;
+    const followsUpstreams = time.followsUpstreams;
+    const records = batch.records;
     this.inBatch = true;
+    // The batch's records are one run of the tracker: they complete together with the turn.
+    tracker.beginRun();
     let taken = 0;
     try {
-      for (const record of batch.records) {
-        if (record.offset < this.tracker.nextOffset || this.failed) continue;
-        this.tracker.take(record.offset, this.time.snapshot());
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i];
+        const offset = record.offset;
+        if (offset < tracker.nextOffset || this.failed) continue;
+        // The event-time state before the record: a source partition's is its watermark.
+        tracker.take(offset, followsUpstreams ? time.snapshot() : clock.current);
+        turn.take(offset);
         taken++;
-        this.currentOffset = record.offset;
-        this.replaying = record.offset < replayUntil;
-        turn.offsets.push(record.offset);
-        if (this.time.followsUpstreams && !this.takeFromUpstream(record)) continue;
+        this.currentOffset = offset;
+        this.replaying = offset < replayUntil;
+        if (followsUpstreams && !this.takeFromUpstream(record)) continue;
         const letter = this.checkPoison(record);
         if (letter) {
           if (!this.replaying) turn.deadLetters.push(letter);
@@ -260,15 +275,16 @@ export class PartitionPipeline {
           continue;
         }
         this.records.next(decoded);
-        if (!this.failed && !this.time.followsUpstreams) this.clock.observe(decoded.timestamp);
+        if (!this.failed && !followsUpstreams) clock.observe(decoded.timestamp);
       }
     } finally {
+      tracker.endRun();
       this.currentOffset = undefined;
       this.replaying = false;
       this.inBatch = false;
       if (taken > 0) {
         metrics.recordsIn.inc(this.labels, taken);
-        const last = batch.records[batch.records.length - 1];
+        const last = records[records.length - 1];
         metrics.lag.set(this.labels, Math.max(0, batch.highWatermark - (last.offset + 1)));
       }
       this.closeTurn();
@@ -336,8 +352,11 @@ export class PartitionPipeline {
     const turn = this.turn;
     if (!turn) return;
     this.turn = undefined;
-    if (this.failed && this.currentFailedOffset !== undefined) {
-      turn.offsets = turn.offsets.filter((o) => o !== this.currentFailedOffset);
+    const failedAt = this.currentFailedOffset;
+    if (this.failed && failedAt !== undefined && failedAt >= turn.first && failedAt <= turn.last && !turn.dropLast(failedAt)) {
+      // The record the pipeline failed at is always the last the turn took; were it not, none of
+      // the turn's records would complete (they are replayed: at-least-once, never a gap).
+      turn.records = 0;
     }
     if (!this.failed) this.forwardWatermark(turn);
     const writes = this.write(turn);
@@ -358,7 +377,7 @@ export class PartitionPipeline {
     // Records of earlier turns still unacknowledged mean the sinks are behind: pause now. The
     // turn just written is judged once its writes have had a chance to be acknowledged: a sink
     // that acks at once must not make every large batch pause and resume the fetch.
-    if (this.tracker.pending - turn.offsets.length >= this.options.processor.highWater) this.checkBackpressure();
+    if (this.tracker.pending - turn.records >= this.options.processor.highWater) this.checkBackpressure();
     if (!this.backpressureCheckScheduled) {
       this.backpressureCheckScheduled = true;
       setImmediate(() => {
@@ -401,8 +420,8 @@ export class PartitionPipeline {
    */
   private deadLetterOutputs(sink: string, turn: Turn, rejected: readonly RejectedOutput[]): Promise<void> {
     const { processor, metrics, topicPartition } = this.options;
-    const first = Math.min(...turn.offsets);
-    const last = Math.max(...turn.offsets);
+    const first = turn.first;
+    const last = turn.last;
     const letters = rejected.map(({ record, reason }) =>
       this.deadLetter(
         {
@@ -424,7 +443,13 @@ export class PartitionPipeline {
   }
 
   private settle(turn: Turn): void {
-    for (const offset of turn.offsets) this.tracker.complete(offset);
+    try {
+      this.tracker.completeRun(turn.first, turn.until, turn.records);
+    } catch (err) {
+      // The turn's records do not match the tracker's (a bug): fail, and let the restart replay them.
+      this.fail(err);
+      return;
+    }
     for (const release of turn.releases) release();
     this.options.metrics.buffered.set(this.labels, this.tracker.pending);
     this.checkBackpressure();
@@ -480,6 +505,10 @@ export class PartitionPipeline {
     } catch (err) {
       return this.deadLetter(record, 'deserialization', (err as Error).message);
     }
+    // Deserializing changed nothing (bytes() values, null keys) and the log's timestamp is the
+    // event time: the log record already is the stream record, no copy needed. It is shared with
+    // the log as its key, value and headers always were: records are read-only to the pipeline.
+    if (key === record.key && value === record.value && !processor.timestamp) return record as StreamRecord;
     const decoded = {
       topic: record.topic,
       partition: record.partition,

@@ -34,7 +34,7 @@ export function json<T = unknown>(options: JsonSerdeOptions<T> = {}): Serde<T> {
         throw new Error('empty payload: expected a JSON value');
       }
       let parsed: unknown;
-      const text = bytes.toString('utf8');
+      const text = bytes.toString(); // UTF-8: Buffer's fast path without an encoding argument
       try {
         // The safe parser scans every text twice with regular expressions; only texts that could
         // name a prototype (literally, or through a \u escape) need it.

@@ -9,7 +9,8 @@ import type { Serde } from './serde.js';
 export function string(): Serde<string | null> {
   return {
     name: 'string',
-    deserialize: (bytes) => (bytes === null ? null : bytes.toString('utf8')),
+    // toString() without arguments is UTF-8 and Buffer's fast path (no encoding lookup, no range checks).
+    deserialize: (bytes) => (bytes === null ? null : bytes.toString()),
     serialize: (value) => value,
   };
 }

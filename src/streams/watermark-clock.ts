@@ -1,5 +1,6 @@
-import { Observable, Subject } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { ConfigError } from '../errors.js';
+import { Multicast } from './multicast.js';
 
 /**
  * Settings of a {@link WatermarkClock}.
@@ -59,11 +60,11 @@ export class WatermarkClock {
 
   private watermark: number;
   private maxSeen = -Infinity;
-  private subscribed = 0;
   private delivering = false;
   private queued = false;
-  private readonly advanceSubject = new Subject<number>();
-  private readonly observationSubject = new Subject<number>();
+  // Not RxJS Subjects: observe() runs once per record, and Subject.next allocates on every call.
+  private readonly advanceMulticast = new Multicast<number>();
+  private readonly observationMulticast = new Multicast<number>();
 
   constructor(options: WatermarkClockOptions = {}) {
     const { outOfOrderness = 0, initial = -Infinity } = options;
@@ -75,15 +76,8 @@ export class WatermarkClock {
     }
     this.outOfOrderness = outOfOrderness;
     this.watermark = initial;
-    this.advances = new Observable<number>((subscriber) => {
-      this.subscribed++;
-      const subscription = this.advanceSubject.subscribe(subscriber);
-      return () => {
-        this.subscribed--;
-        subscription.unsubscribe();
-      };
-    });
-    this.observations = this.observationSubject.asObservable();
+    this.advances = this.advanceMulticast.observable;
+    this.observations = this.observationMulticast.observable;
   }
 
   /** The current watermark; `-Infinity` until the first advance. */
@@ -103,7 +97,7 @@ export class WatermarkClock {
 
   /** How many subscribers {@link advances} has (operators currently listening): for diagnostics and tests. */
   get listeners(): number {
-    return this.subscribed;
+    return this.advanceMulticast.size;
   }
 
   /**
@@ -115,7 +109,7 @@ export class WatermarkClock {
       throw new RangeError(`WatermarkClock.observe: event time must be a finite number, got ${String(eventTime)}`);
     }
     if (eventTime > this.maxSeen) this.maxSeen = eventTime;
-    if (this.observationSubject.observed) this.observationSubject.next(eventTime);
+    if (this.observationMulticast.observed) this.observationMulticast.next(eventTime);
     this.advanceTo(this.maxSeen - this.outOfOrderness);
   }
 
@@ -130,17 +124,19 @@ export class WatermarkClock {
       this.queued = true;
       return;
     }
+    // Nobody listens (a pipeline without event-time operators): nothing to deliver but the end.
+    if (!this.advanceMulticast.observed && watermark !== Infinity) return;
     this.delivering = true;
     try {
       let delivered: number;
       do {
         this.queued = false;
         delivered = this.watermark;
-        this.advanceSubject.next(delivered);
+        this.advanceMulticast.next(delivered);
       } while (this.queued);
       if (delivered === Infinity) {
-        this.advanceSubject.complete();
-        this.observationSubject.complete();
+        this.advanceMulticast.complete();
+        this.observationMulticast.complete();
       }
     } finally {
       this.delivering = false;
