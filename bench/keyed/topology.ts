@@ -8,6 +8,9 @@
  *
  * - `windows`:   tumbling(size) count per record key → toFunction (counts the results);
  * - `tumbling`:  the same → toTopic(output), key `<key>@<windowStart>`, value the count as text;
+ * - `tumbling-updates`: `tumbling` with `emit: 'every-record'`, writing only the updates (no final
+ *                results, none for the flush key): one result per data record, what @kafkats/flow
+ *                writes (it cannot suppress; bench/keyed/kafkats-flow.ts);
  * - `session`:   session(gap) count → toTopic(output), the same format;
  * - `stateless`: filter (the key's next-to-last character is an even digit) → map to
  *                `{ key, bytes }` → toTopic(output, key: the key) with the default json() serde;
@@ -16,10 +19,11 @@
  *                gets each record's timestamp (how long it took to reach the pipeline).
  */
 import { filter, map, tap } from 'rxjs';
+import { FLUSH_KEY } from '../lib/dataset.js';
 import { bytes, counting, defineProcessor, session, toFunction, toTopic, tumbling, type PipelineContext, type ProcessorDefinition, type Serde, type Sink, type StreamRecord } from '../../src/index.js';
 
-export type Job = 'windows' | 'tumbling' | 'session' | 'stateless' | 'latency';
-export const JOBS: readonly Job[] = ['windows', 'tumbling', 'session', 'stateless', 'latency'];
+export type Job = 'windows' | 'tumbling' | 'tumbling-updates' | 'session' | 'stateless' | 'latency';
+export const JOBS: readonly Job[] = ['windows', 'tumbling', 'tumbling-updates', 'session', 'stateless', 'latency'];
 
 export interface KeyedOptions {
   readonly id: string;
@@ -74,6 +78,18 @@ export function keyedProcessor(job: Job, o: KeyedOptions): ProcessorDefinition<s
       return defineProcessor({
         ...base,
         pipeline: (records, ctx) => windowed(records, ctx).pipe(map((w) => ({ id: `${w.key}@${w.windowStart}`, count: w.value }))),
+        sinks: acked(toTopic(o.output!, { key: (v: { id: string }) => v.id, value: countText }), o.onOutput),
+      });
+    case 'tumbling-updates':
+      return defineProcessor({
+        ...base,
+        pipeline: (records, ctx) =>
+          records.pipe(
+            tap(() => o.onInput()),
+            tumbling({ key: (r: In) => r.key, aggregate: counting<In>(), clock: ctx.clock, holds: ctx.holds, late: ctx.late, size: o.windowMs, emit: 'every-record' }),
+            filter((w) => !w.final && w.key !== FLUSH_KEY),
+            map((w) => ({ id: `${w.key}@${w.windowStart}`, count: w.value })),
+          ),
         sinks: acked(toTopic(o.output!, { key: (v: { id: string }) => v.id, value: countText }), o.onOutput),
       });
     case 'stateless':

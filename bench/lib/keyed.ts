@@ -3,6 +3,7 @@
  * set (bench/lib/dataset.ts) by the anchors' Java loader, plus one flush record per partition.
  */
 import type { Anchors } from './anchors.js';
+import type { Job } from '../keyed/topology.js';
 import { ensureAnchors, loadTopic, measureKafkaStreams } from './anchors.js';
 import { connectBroker, type Broker } from './broker.js';
 import { dataSet, type DataSetSpec } from './dataset.js';
@@ -43,6 +44,28 @@ export async function preloadKeyed(args: {
   return { topic, inputs, spread };
 }
 
+/**
+ * A Node anchor of a keyed scenario other than the raw kafkajs loop: a child script taking the
+ * same arguments as bench/keyed/tributary-kafka.ts (e.g. bench/keyed/kafkats-flow.ts).
+ */
+export interface NodeAnchor {
+  /** Shown in the tables; may contain spaces (group ids and profile names use a slug of it). */
+  readonly name: string;
+  readonly script: string;
+  /** Extra arguments for the child. */
+  readonly args?: readonly string[];
+  /** The tributary variant it is compared with (default `tributary`). */
+  readonly comparedWith?: string;
+}
+
+/** A tributary variant besides `tributary` (bench/keyed/tributary-kafka.ts with another job). */
+export interface TributaryVariant {
+  readonly name: string;
+  readonly job: Job;
+  /** Extra arguments for the child (e.g. another `--outputs`). */
+  readonly args?: readonly string[];
+}
+
 /** One Kafka Streams anchor of a keyed scenario. */
 export interface StreamsVariant {
   readonly name: string;
@@ -68,6 +91,10 @@ export async function keyedScenario(args: {
   expected: (data: DataSetSpec) => number;
   rawAnchor: boolean;
   streams: readonly StreamsVariant[];
+  /** Other tributary variants, each run right after `tributary` in each round. */
+  tributaryVariants?: readonly TributaryVariant[];
+  /** Other Node anchors, run after tributary's variants in each round, before Kafka Streams. */
+  nodeAnchors?: readonly NodeAnchor[];
   notes: (ctx: { data: DataSetSpec; partitions: number; outputs: number; spread: number[] }) => string[];
 }): Promise<ScenarioResult> {
   const { options } = args;
@@ -87,23 +114,26 @@ export async function keyedScenario(args: {
     const output = `${topic}-out`;
     const timeoutMs = 120_000 + records / 2;
     const jobArgs = ['--output', output, '--outputs', String(outputs), '--window-ms', String(args.windowMs ?? 10_000), '--gap-ms', String(args.gapMs ?? 5_000), '--partitions', String(partitions)];
-    const node = (name: string, script: string, job: string, round: number): Promise<Measurement> => {
-      const group = `${topic}-${name}-${round}`;
+    const node = (name: string, script: string, job: string, round: number, extra: readonly string[] = []): Promise<Measurement> => {
+      const slug = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-+$/, '');
+      const group = `${topic}-${slug}-${round}`;
       groups.push(group);
       return measureNode({
-        name,
+        name: slug,
         round,
         script,
         broker,
         profileDir,
         timeoutMs,
         log,
-        args: ['--brokers', broker.brokers.join(','), '--topic', topic, '--group', group, '--records', String(inputs), '--label', name, '--job', job, ...jobArgs],
+        args: ['--brokers', broker.brokers.join(','), '--topic', topic, '--group', group, '--records', String(inputs), '--label', name, '--job', job, ...jobArgs, ...extra],
       });
     };
     const specs: RunSpec[] = [];
     if (args.rawAnchor) specs.push({ name: 'kafkajs-raw', kind: 'anchor', run: (r) => node('kafkajs-raw', 'bench/keyed/kafkajs-raw.ts', args.job, r) });
     specs.push({ name: 'tributary', kind: 'tributary', run: (r) => node('tributary', 'bench/keyed/tributary-kafka.ts', args.job, r) });
+    for (const v of args.tributaryVariants ?? []) specs.push({ name: v.name, kind: 'tributary', run: (r) => node(v.name, 'bench/keyed/tributary-kafka.ts', v.job, r, v.args) });
+    for (const a of args.nodeAnchors ?? []) specs.push({ name: a.name, kind: 'anchor', run: (r) => node(a.name, a.script, args.job, r, a.args) });
     for (const v of args.streams) {
       specs.push({
         name: v.name,
@@ -136,7 +166,8 @@ export async function keyedScenario(args: {
     const { anchors: anchorRuns, tributary } = await interleaved(selected, rounds, log, () => intact(broker, topic, inputs));
     const rate = tributary.tributary?.recordsPerSec;
     if (rate) keyedScenarioRates.set(args.name, rate);
-    const comparedWith = Object.fromEntries(selected.filter((s) => s.kind === 'anchor').map((s) => [s.name, 'tributary']));
+    const pairedWith = new Map((args.nodeAnchors ?? []).map((a) => [a.name, a.comparedWith ?? 'tributary']));
+    const comparedWith = Object.fromEntries(selected.filter((s) => s.kind === 'anchor').map((s) => [s.name, pairedWith.get(s.name) ?? 'tributary']));
     const { ratios, cpuRatios } = compare(tributary, anchorRuns, comparedWith);
     return {
       ...secondHalfColumns(tributary, anchorRuns, comparedWith),
