@@ -14,7 +14,7 @@ import { InputGenerator } from './input.js';
 import type { RunServices } from './run-services.js';
 import type { Profile } from './profiles.js';
 import { InputProducer } from './producer.js';
-import { readTopics } from './read-topics.js';
+import { readTopics } from '../../examples/shared/read-topics.js';
 import { describeFault, planSchedule, type Fault, type FaultKind } from './schedule.js';
 import { verify, type Verification } from './verifier.js';
 import { FraudInput } from './fraud-input.js';
@@ -309,7 +309,7 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
     // 6. Verify.
     say('reading the outputs');
     const fraudTopics = fraud ? [FraudTopics.input, FraudTopics.alerts, FraudTopics.late, FraudTopics.dlq] : [];
-    const topics = await readTopics(log, [Topics.input, Topics.counts, Topics.late, Topics.dlq, Topics.stageDlq, Topics.repartition, ...fraudTopics]);
+    const topics = await readTopics(log, [Topics.input, Topics.counts, Topics.late, Topics.dlq, Topics.stageDlq, Topics.repartition, ...fraudTopics], { timeoutMs: 180_000 });
     verification = verify({
       windowMs: profile.windowMs,
       boundMs: profile.boundMs,
