@@ -24,11 +24,12 @@ interface PendingWrite<T> {
  *
  * While a request is in flight, later writes gather into the next one (group commit): a busy
  * sink sends few large requests, an idle one each write at once. Requests are bounded in items
- * and bytes. `write` resolves when every request holding its items has been acknowledged, and
- * rejects with the first error among them.
+ * and bytes. `write` resolves as soon as every request holding its items has been acknowledged
+ * (not the rest of its round), and rejects with the first error among them.
  *
  * **Order per origin survives a failure.** A write names its origin (a partition pipeline).
- * When a request fails, the writes of every origin in it fail, and so does every later write of
+ * When a request fails, every write of it or after it fails (those acknowledged before stay
+ * delivered), their origins are failed, and so does every later write of
  * those origins, queued or yet to come: nothing a partition wrote after a lost write is ever
  * applied. (A downstream stage that saw a partition's later records and watermarks, but not the
  * lost ones, would fire windows without them and then drop their replay as duplicates.) The
@@ -73,24 +74,24 @@ export class OrderedWriter<T> {
       while (this.queue.length > 0) {
         const writes = this.queue.filter((w) => this.admit(w));
         this.queue = [];
-        let failure: { error: unknown } | undefined;
+        // A write resolves as soon as the request holding its last item is acknowledged, not when
+        // the whole round is: under load a round is several requests, and the first writes of it
+        // would otherwise wait for the last (end-to-end latency).
+        let done = 0;
         for (const request of this.requests(writes)) {
           try {
-            await this.send(request);
+            await this.send(request.items);
           } catch (error) {
-            failure = { error };
+            for (const w of writes.slice(done)) {
+              if (w.origin !== undefined) this.failedOrigins.set(w.origin, error);
+              // Origins are per pipeline instance: forget the oldest failures beyond 10,000.
+              if (this.failedOrigins.size > 10_000) this.failedOrigins.delete(this.failedOrigins.keys().next().value as string);
+              w.reject(error);
+            }
+            done = writes.length;
             break;
           }
-        }
-        if (failure) {
-          for (const w of writes) {
-            if (w.origin !== undefined) this.failedOrigins.set(w.origin, failure.error);
-            // Origins are per pipeline instance: forget the oldest failures beyond 10,000.
-            if (this.failedOrigins.size > 10_000) this.failedOrigins.delete(this.failedOrigins.keys().next().value as string);
-            w.reject(failure.error);
-          }
-        } else {
-          for (const w of writes) w.resolve();
+          for (; done < request.completes; done++) writes[done].resolve();
         }
       }
     } finally {
@@ -105,15 +106,18 @@ export class OrderedWriter<T> {
     return false;
   }
 
-  /** The items of `writes`, in order, cut into requests within the item and byte bounds. */
-  private *requests(writes: readonly PendingWrite<T>[]): Generator<T[]> {
+  /**
+   * The items of `writes`, in order, cut into requests within the item and byte bounds; with each
+   * request, how many of `writes` have all their items sent once it is acknowledged.
+   */
+  private *requests(writes: readonly PendingWrite<T>[]): Generator<{ items: T[]; completes: number }> {
     let request: T[] = [];
     let bytes = 0;
-    for (const write of writes) {
-      for (const item of write.items) {
+    for (let w = 0; w < writes.length; w++) {
+      for (const item of writes[w].items) {
         const size = this.sizeOf ? this.sizeOf(item) : 0;
         if (request.length > 0 && (request.length >= this.maxItems || bytes + size > this.maxBytes)) {
-          yield request;
+          yield { items: request, completes: w };
           request = [];
           bytes = 0;
         }
@@ -121,6 +125,6 @@ export class OrderedWriter<T> {
         bytes += size;
       }
     }
-    if (request.length > 0) yield request;
+    if (request.length > 0) yield { items: request, completes: writes.length };
   }
 }
