@@ -23,19 +23,31 @@ export interface SeededRandom {
 
 export function seededRandom(seed: number): SeededRandom {
   // Mix the seed so that nearby seeds give unrelated sequences.
-  let state = (Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ (Math.floor(seed / 2 ** 32) | 0)) >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const next = mulberry32(Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ (Math.floor(seed / 2 ** 32) | 0));
   return {
     next,
     int: (min, max) => min + Math.floor(next() * (max - min + 1)),
     chance: (p) => next() < p,
     pick: (items) => items[Math.floor(next() * items.length)],
     exponential: (mean) => -Math.log(1 - next()) * mean,
+  };
+}
+
+/**
+ * The mulberry32 generator from a 32-bit initial state: uniform numbers in [0, 1). The seeded
+ * sources here and in the chaos suite differ only in how they mix their seed into that state.
+ *
+ * @example
+ * const next = mulberry32(42);
+ * next(); // [0, 1)
+ */
+export function mulberry32(initial: number): () => number {
+  let state = initial >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }

@@ -3,6 +3,8 @@
  * operator throws at all derive from the run's seed, so `--seed N` replays the same run plan.
  */
 
+import { mulberry32 } from '../../examples/shared/seeded-random.js';
+
 /** A seeded pseudo-random source (mulberry32). */
 export interface Random {
   /** Uniform in [0, 1). */
@@ -19,14 +21,7 @@ export interface Random {
 
 /** A mulberry32 generator; nearby seeds give unrelated sequences. */
 export function seededRandom(seed: number): Random {
-  let state = mix32(seed) >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const next = mulberry32(mix32(seed));
   const int = (min: number, max: number): number => min + Math.floor(next() * (max - min + 1));
   return {
     next,
