@@ -215,26 +215,28 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
         await sleep(100);
       }
     };
+    /** A fault's row as it starts: injected now, at the producer's current frontier, nothing counted yet. */
+    const newFaultRecord = (index: number, kind: FaultRecord['kind'], detail: string, fault: Fault | undefined): FaultRecord => ({
+      index,
+      kind,
+      detail,
+      fault,
+      injectedAt: Date.now() - startedAt,
+      durationMs: 0,
+      recoveredAfterMs: null,
+      stableAfterMs: null,
+      frontierAtInjection: producer!.frontier,
+      partitionFailures: 0,
+      peakRssMb: 0,
+      lost: 0,
+      duplicates: 0,
+      duplicateAlerts: 0,
+      orderViolations: 0,
+      violations: 0,
+      workerExits: [],
+    });
     const runOne = async (index: number, kind: FaultRecord['kind'], fault: Fault | undefined): Promise<void> => {
-      const record: FaultRecord = {
-        index,
-        kind,
-        detail: fault ? describeFault(fault) : kind === 'baseline' ? 'no fault: the pipeline as it runs' : '',
-        fault,
-        injectedAt: Date.now() - startedAt,
-        durationMs: 0,
-        recoveredAfterMs: null,
-        stableAfterMs: null,
-        frontierAtInjection: producer!.frontier,
-        partitionFailures: 0,
-        peakRssMb: 0,
-        lost: 0,
-        duplicates: 0,
-        duplicateAlerts: 0,
-        orderViolations: 0,
-        violations: 0,
-        workerExits: [],
-      };
+      const record = newFaultRecord(index, kind, fault ? describeFault(fault) : kind === 'baseline' ? 'no fault: the pipeline as it runs' : '', fault);
       faults.push(record);
       const injected = Date.now();
       const threshold = windowAfter(producer!.frontier);
@@ -272,25 +274,7 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
     }
 
     // 5. Drain: every worker up, the input ended by a flush record per partition, outputs caught up.
-    const drain: FaultRecord = {
-      index: faults.length,
-      kind: 'drain',
-      detail: 'end of input: flush, wait for every window',
-      fault: undefined,
-      injectedAt: Date.now() - startedAt,
-      durationMs: 0,
-      recoveredAfterMs: null,
-      stableAfterMs: null,
-      frontierAtInjection: producer.frontier,
-      partitionFailures: 0,
-      peakRssMb: 0,
-      lost: 0,
-      duplicates: 0,
-      duplicateAlerts: 0,
-      orderViolations: 0,
-      violations: 0,
-      workerExits: [],
-    };
+    const drain = newFaultRecord(faults.length, 'drain', 'end of input: flush, wait for every window', undefined);
     faults.push(drain);
     say('draining: all workers up, end of input');
     const drainStart = Date.now();
