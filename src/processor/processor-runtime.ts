@@ -354,7 +354,7 @@ export class ProcessorRuntime {
       const pipeline = entry.pipeline;
       if (!pipeline) continue;
       const point = pipeline.resumePoint();
-      if (point.offset > entry.lastCommitted || point.replayUntil > entry.resume.replayUntil) {
+      if (movedSinceCommit(entry, point)) {
         offsets.push(this.offsetToCommit(entry, point));
         entries.push([entry, pipeline, point]);
       }
@@ -368,7 +368,7 @@ export class ProcessorRuntime {
   private async commitEntry(entry: PartitionEntry, pipeline: PartitionPipeline): Promise<void> {
     await this.committing;
     const point = pipeline.resumePoint();
-    if ((point.offset > entry.lastCommitted || point.replayUntil > entry.resume.replayUntil) && this.consumer) {
+    if (movedSinceCommit(entry, point) && this.consumer) {
       await this.consumer.commit([this.offsetToCommit(entry, point)]);
       this.committed(entry, pipeline, point);
       this.options.metrics.commits.inc({ processor: this.processor.id });
@@ -574,6 +574,14 @@ export interface QueryAnswer {
   readonly value: unknown;
   /** The partition is still replaying: the value may lag behind its last run. */
   readonly stale: boolean;
+}
+
+/**
+ * Whether a partition's resume point is worth committing: its offset moved, or only its
+ * `replayUntil` did (an operator's hold pins the offset while results past it are delivered).
+ */
+function movedSinceCommit(entry: PartitionEntry, point: ResumePoint): boolean {
+  return point.offset > entry.lastCommitted || point.replayUntil > entry.resume.replayUntil;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
