@@ -9,6 +9,7 @@
  * Offsets are plain numbers (safe up to 2^53, i.e. ~9 quadrillion records a partition).
  * A committed offset is, as in Kafka, the offset of the *next* record to read.
  */
+import { TributaryError } from '../errors.js';
 
 /** A topic and one of its partitions. */
 export interface TopicPartition {
@@ -100,9 +101,12 @@ export interface GroupConsumer {
   seek(partition: TopicPartition, offset: number): void;
   /**
    * Commit offsets for partitions this member owns. Offsets for partitions it does not own (any
-   * longer) are dropped, never committed (kafkajs#1046).
+   * longer) are dropped, never committed (kafkajs#1046); with `strict`, such an offset rejects
+   * the whole commit with a {@link NotAssignedError} instead (a new owner's claim on a
+   * partition's state must fail loudly when it is not the owner). The log itself refuses a
+   * commit from a member of an older generation (Kafka: ILLEGAL_GENERATION), which rejects too.
    */
-  commit(offsets: readonly PartitionOffset[]): Promise<void>;
+  commit(offsets: readonly PartitionOffset[], options?: { readonly strict?: boolean }): Promise<void>;
   /** The group's committed offsets (with their metadata), -1 where none. */
   committed(partitions: readonly TopicPartition[]): Promise<PartitionOffset[]>;
   /** Partitions currently assigned to this member. */
@@ -114,7 +118,40 @@ export interface GroupConsumer {
 /** Appends records to topics. `send` resolves when the log has acknowledged every record. */
 export interface LogProducer {
   send(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
+  /**
+   * Appends `records` to one partition in one request, in order, and resolves with the offset
+   * the log gave the first of them (the others follow it, one apart). A changelog writer needs
+   * the offsets: they are the positions a commit records, and a gap between two of its appends
+   * is someone else's write.
+   */
+  append(topic: string, partition: number, records: readonly OutgoingRecord[]): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * Reads ranges of partitions without joining a group (Kafka: `Fetch` requests to the leader, as
+ * Kafka Streams' restore consumer does with `assign()`): how stores restore from changelogs.
+ */
+export interface PartitionReader {
+  /**
+   * Calls `onRecords` with the records of `[from, until)` in offset order, batch by batch, and
+   * resolves when the partition has no record left before `until` (offsets may have gaps:
+   * compaction). `until` may be `Infinity`: up to the end as it is when the read reaches it.
+   */
+  read(partition: TopicPartition, from: number, until: number, onRecords: (records: readonly LogRecord[]) => void): Promise<void>;
+  /** Offset of the next record the partition will append. */
+  endOffset(partition: TopicPartition): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A commit with `strict` named a partition this member does not own. */
+export class NotAssignedError extends TributaryError {
+  constructor(
+    readonly groupId: string,
+    readonly partitions: readonly TopicPartition[],
+  ) {
+    super(`group ${groupId}: ${partitions.map((p) => `${p.topic}-${p.partition}`).join(', ')} not assigned to this member: commit refused`);
+  }
 }
 
 /** The description of a topic a processor needs. */
@@ -133,6 +170,11 @@ export interface LogAdmin {
   partitionCount(topic: string): Promise<number | undefined>;
   /** Offset of the next record each partition will append. */
   endOffsets(topic: string): Promise<PartitionOffset[]>;
+  /**
+   * The topic's configuration (Kafka: `DescribeConfigs`, e.g. `cleanup.policy`), undefined when
+   * it does not exist. MemoryLog keeps what the topic was created with.
+   */
+  topicConfig(topic: string): Promise<Readonly<Record<string, string>> | undefined>;
   close(): Promise<void>;
 }
 
@@ -143,4 +185,6 @@ export interface LogConnector {
   groupConsumer(options: GroupConsumerOptions): GroupConsumer;
   producer(): LogProducer;
   admin(): LogAdmin;
+  /** A reader of partition ranges, for restoring stores from their changelogs. */
+  reader(): PartitionReader;
 }

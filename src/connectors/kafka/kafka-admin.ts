@@ -88,6 +88,19 @@ export class KafkaAdmin implements LogAdmin {
     return offsets.map((o) => ({ topic, partition: o.partition, offset: Number(o.high) }));
   }
 
+  async topicConfig(topic: string): Promise<Readonly<Record<string, string>> | undefined> {
+    if ((await this.partitionCount(topic)) === undefined) return undefined;
+    const admin = await this.client();
+    try {
+      const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2 /* TOPIC */, name: topic }] });
+      const config: Record<string, string> = {};
+      for (const entry of described.resources[0]?.configEntries ?? []) config[entry.configName] = entry.configValue;
+      return config;
+    } catch (err) {
+      throw kafkaError(`reading the configuration of ${topic}`, err);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.connected) await this.admin.disconnect();
     this.connected = undefined;

@@ -1,10 +1,11 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createLogger } from '../../observability/logger.js';
-import type { GroupConsumer, GroupConsumerOptions, LogAdmin, LogConnector, LogProducer } from '../log.js';
+import type { GroupConsumer, GroupConsumerOptions, LogAdmin, LogConnector, LogProducer, PartitionReader } from '../log.js';
 import { KafkaAdmin } from './kafka-admin.js';
 import { KafkaGroupConsumer } from './kafka-group-consumer.js';
 import { validateKafkaOptions, type KafkaOptions } from './kafka-options.js';
+import { KafkaPartitionReader } from './kafka-partition-reader.js';
 import { KafkaProducer } from './kafka-producer.js';
 
 /**
@@ -60,5 +61,9 @@ export class KafkaConnector implements LogConnector {
 
   admin(): LogAdmin {
     return new KafkaAdmin(this.kafka, this.options.replicationFactor);
+  }
+
+  reader(): PartitionReader {
+    return new KafkaPartitionReader(this.kafka);
   }
 }

@@ -1,15 +1,16 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import type {
-  GroupConsumer,
-  GroupConsumerHandlers,
-  GroupConsumerOptions,
-  LogHeaders,
-  LogRecord,
-  PartitionOffset,
-  TopicPartition,
+import {
+  NotAssignedError,
+  type GroupConsumer,
+  type GroupConsumerHandlers,
+  type GroupConsumerOptions,
+  type LogRecord,
+  type PartitionOffset,
+  type TopicPartition,
 } from '../log.js';
 import type { KafkaAdmin } from './kafka-admin.js';
 import { kafkaError } from './kafka-errors.js';
+import { toHeaders } from './kafka-records.js';
 
 /** Consumer tuning passed down from the connector's options. */
 export interface KafkaConsumerTuning {
@@ -146,8 +147,11 @@ export class KafkaGroupConsumer implements GroupConsumer {
     }
   }
 
-  async commit(offsets: readonly PartitionOffset[]): Promise<void> {
+  async commit(offsets: readonly PartitionOffset[], options: { readonly strict?: boolean } = {}): Promise<void> {
     const owned = offsets.filter((o) => this.assigned.has(tpKey(o.topic, o.partition)));
+    if (options.strict && owned.length < offsets.length) {
+      throw new NotAssignedError(this.options.groupId, offsets.filter((o) => !this.assigned.has(tpKey(o.topic, o.partition))));
+    }
     if (owned.length === 0) return;
     try {
       await this.consumer.commitOffsets(
@@ -188,20 +192,6 @@ export class KafkaGroupConsumer implements GroupConsumer {
     await this.consumer.disconnect();
     await this.admin.close();
   }
-}
-
-// Most records have no headers: they all share this one (frozen) object instead of a new one each.
-const NO_HEADERS: LogHeaders = Object.freeze({});
-
-function toHeaders(headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): LogHeaders {
-  if (!headers) return NO_HEADERS;
-  let result: LogHeaders | undefined;
-  for (const name in headers) {
-    const value = headers[name];
-    result ??= {};
-    result[name] = Array.isArray(value) ? value[value.length - 1] : value;
-  }
-  return result ?? NO_HEADERS;
 }
 
 /**

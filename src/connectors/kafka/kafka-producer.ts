@@ -1,6 +1,6 @@
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { LogProducer, OutgoingRecord } from '../log.js';
-import { kafkaError } from './kafka-errors.js';
+import { KafkaError, kafkaError } from './kafka-errors.js';
 
 /**
  * An idempotent kafkajs producer (acks=all, one request in flight, so retries neither duplicate
@@ -25,11 +25,7 @@ export class KafkaProducer implements LogProducer {
 
   async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return;
-    this.connected ??= this.producer.connect().catch((err: unknown) => {
-      this.connected = undefined;
-      throw kafkaError('connecting the producer', err);
-    });
-    await this.connected;
+    await this.connect();
     try {
       await this.producer.send({
         topic,
@@ -45,6 +41,37 @@ export class KafkaProducer implements LogProducer {
     } catch (err) {
       throw kafkaError(`producing ${records.length} records to ${topic}`, err);
     }
+  }
+
+  async append(topic: string, partition: number, records: readonly OutgoingRecord[]): Promise<number> {
+    await this.connect();
+    let metadata;
+    try {
+      metadata = await this.producer.send({
+        topic,
+        acks: -1,
+        messages: records.map((r) => ({
+          key: r.key ?? null,
+          value: r.value,
+          headers: r.headers,
+          partition,
+          timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
+        })),
+      });
+    } catch (err) {
+      throw kafkaError(`appending ${records.length} records to ${topic}-${partition}`, err);
+    }
+    const written = metadata.find((m) => m.topicName === topic && m.partition === partition);
+    if (written?.baseOffset === undefined) throw new KafkaError(`kafka: appending to ${topic}-${partition}: the broker returned no offset`);
+    return Number(written.baseOffset);
+  }
+
+  private async connect(): Promise<void> {
+    this.connected ??= this.producer.connect().catch((err: unknown) => {
+      this.connected = undefined;
+      throw kafkaError('connecting the producer', err);
+    });
+    await this.connected;
   }
 
   async close(): Promise<void> {

@@ -3,8 +3,9 @@ import { ClientStateError, UnknownTopicError } from './errors.js';
 import type { TopicRegistry } from './memory-topic.js';
 
 /**
- * Topic administration on a MemoryLog. `replicationFactor` and `config` of a {@link TopicSpec}
- * are accepted and ignored: one process has one replica.
+ * Topic administration on a MemoryLog. `replicationFactor` of a {@link TopicSpec} is accepted
+ * and ignored (one process has one replica); `config` is kept and read back by `topicConfig`
+ * (MemoryLog itself never deletes or compacts: every record stays for the log's lifetime).
  *
  * @example
  * const admin = log.admin();
@@ -23,7 +24,7 @@ export class MemoryAdmin implements LogAdmin {
   async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
     this.checkOpen('ensureTopics');
     for (const spec of topics) this.topics.check(spec.name, spec.partitions);
-    for (const spec of topics) this.topics.ensure(spec.name, spec.partitions);
+    for (const spec of topics) this.topics.ensure(spec.name, spec.partitions, spec.config);
   }
 
   async partitionCount(topic: string): Promise<number | undefined> {
@@ -37,6 +38,11 @@ export class MemoryAdmin implements LogAdmin {
     const target = this.topics.get(topic);
     if (target === undefined) throw new UnknownTopicError(topic);
     return target.partitions.map((p) => ({ topic, partition: p.partition, offset: p.highWatermark }));
+  }
+
+  async topicConfig(topic: string): Promise<Readonly<Record<string, string>> | undefined> {
+    this.checkOpen('topicConfig');
+    return this.topics.get(topic)?.config;
   }
 
   async close(): Promise<void> {

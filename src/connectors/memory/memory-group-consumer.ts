@@ -1,9 +1,10 @@
-import type {
-  GroupConsumer,
-  GroupConsumerHandlers,
-  GroupConsumerOptions,
-  PartitionOffset,
-  TopicPartition,
+import {
+  NotAssignedError,
+  type GroupConsumer,
+  type GroupConsumerHandlers,
+  type GroupConsumerOptions,
+  type PartitionOffset,
+  type TopicPartition,
 } from '../log.js';
 import { ClientStateError, InvalidOptionError } from './errors.js';
 import type { GroupMember, MemoryGroup } from './memory-group.js';
@@ -131,11 +132,15 @@ export class MemoryGroupConsumer implements GroupConsumer, GroupMember {
     else fetcher.seek(target);
   }
 
-  async commit(offsets: readonly PartitionOffset[]): Promise<void> {
+  async commit(offsets: readonly PartitionOffset[], options: { readonly strict?: boolean } = {}): Promise<void> {
     for (const { offset } of offsets) {
       if (!Number.isSafeInteger(offset) || offset < 0) {
         throw new InvalidOptionError('offset', `expected a non-negative integer to commit, got ${String(offset)}`);
       }
+    }
+    if (options.strict) {
+      const notOwned = offsets.filter((o) => !this.ownedKeys.has(tpKey(o)));
+      if (notOwned.length > 0) throw new NotAssignedError(this.group.groupId, notOwned);
     }
     for (const o of offsets) {
       if (this.ownedKeys.has(tpKey(o))) this.group.commit(o, o.offset, o.metadata);

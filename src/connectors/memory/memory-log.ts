@@ -3,6 +3,7 @@ import { InvalidOptionError, UnknownPartitionError, UnknownTopicError } from './
 import { MemoryAdmin } from './memory-admin.js';
 import { MemoryGroup } from './memory-group.js';
 import { MemoryGroupConsumer } from './memory-group-consumer.js';
+import { MemoryPartitionReader } from './memory-partition-reader.js';
 import { MemoryProducer } from './memory-producer.js';
 import { checkPartitionCount, TopicRegistry } from './memory-topic.js';
 
@@ -87,6 +88,10 @@ export class MemoryLog implements LogConnector {
 
   admin(): MemoryAdmin {
     return new MemoryAdmin(this.topics);
+  }
+
+  reader(): MemoryPartitionReader {
+    return new MemoryPartitionReader(this.topics);
   }
 
   /**

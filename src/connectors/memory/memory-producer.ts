@@ -71,6 +71,21 @@ export class MemoryProducer implements LogProducer {
     for (const [partition, appended] of perPartition) target.partitions[partition].append(appended);
   }
 
+  async append(topic: string, partition: number, records: readonly OutgoingRecord[]): Promise<number> {
+    if (this.closed) throw new ClientStateError(`Cannot append to "${topic}": the producer is closed`);
+    const target = this.topics.require(topic);
+    const partitionCount = target.partitions.length;
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
+      throw new UnknownPartitionError(topic, partition, partitionCount);
+    }
+    const now = this.options.clock();
+    const staged = records.map((record) => this.stage(topic, partitionCount, { ...record, partition }, now));
+    const log = target.partitions[partition];
+    const base = log.highWatermark;
+    log.append(staged.map((r, i) => ({ topic, partition, offset: base + i, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })));
+    return base;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -8,6 +8,8 @@ export class MemoryTopic {
   constructor(
     readonly name: string,
     partitionCount: number,
+    /** The configuration it was created with (Kafka's topic configs, e.g. `cleanup.policy`). */
+    readonly config: Readonly<Record<string, string>> = {},
   ) {
     this.partitions = Array.from({ length: partitionCount }, (_, p) => new MemoryPartition(name, p));
   }
@@ -60,11 +62,11 @@ export class TopicRegistry {
   }
 
   /** Creates the topic, or checks that the existing one has `partitions` partitions. */
-  ensure(name: string, partitions: number): MemoryTopic {
+  ensure(name: string, partitions: number, config?: Readonly<Record<string, string>>): MemoryTopic {
     this.check(name, partitions);
     let topic = this.topics.get(name);
     if (topic === undefined) {
-      topic = new MemoryTopic(name, partitions);
+      topic = new MemoryTopic(name, partitions, { ...config });
       this.topics.set(name, topic);
     }
     return topic;

@@ -22,6 +22,7 @@ function withConsumerStart(log: MemoryLog, start: (inner: GroupConsumer, handler
     kind: 'memory',
     producer: () => log.producer(),
     admin: () => log.admin(),
+    reader: () => log.reader(),
     groupConsumer(options: GroupConsumerOptions): GroupConsumer {
       const inner = log.groupConsumer(options);
       const n = consumers++;
