@@ -17,6 +17,8 @@ import { toDeadLetterRecord, type DeadLetter, type DeadLetterKind } from '../sup
 import { OffsetTracker } from './offset-tracker.js';
 import type { ResumePoint, TimeState } from './resume-point.js';
 import { Turn } from './turn.js';
+import type { PartitionState, RestoreSummary, StateMark } from '../state/partition-state.js';
+import { withPipelineScope, type PipelineScope } from '../streams/pipeline-scope.js';
 
 /** Failed attempts at one offset, kept by whoever restarts the pipeline so they survive restarts. */
 export interface FailedAttempt {
@@ -41,6 +43,15 @@ export interface PartitionPipelineOptions {
   readonly onFailure: (error: Error, offset: number | undefined) => void;
   /** Fetch should pause (`true`) or resume (`false`) for backpressure. */
   readonly onBackpressure: (paused: boolean) => void;
+  /** The partition's stores and their changelogs (it may have none). */
+  readonly state: PartitionState;
+}
+
+/** A checkpoint written: the state at input `offset` is in the changelogs up to `mark`'s positions. */
+interface Checkpoint {
+  readonly offset: number;
+  readonly time: TimeState;
+  readonly mark: StateMark;
 }
 
 // Numbers pipeline instances, so each names itself uniquely to the sinks.
@@ -91,6 +102,10 @@ export class PartitionPipeline {
   private seq = 0;
   private readonly forwardedWatermark = new Map<string, number>();
   private readonly queryables = new Map<string, (key: string) => unknown>();
+  // With stores: checkpoints written, ascending by offset (the first is where the restore left the state).
+  private checkpoints: Checkpoint[] = [];
+  private readonly checkpointListeners = new Set<() => void>();
+  private readonly storeNames = new Map<string, number>();
 
   constructor(private readonly options: PartitionPipelineOptions) {
     this.tracker = new OffsetTracker<number | TimeState>(options.resume.offset);
@@ -122,9 +137,12 @@ export class PartitionPipeline {
    * up to where its last run had got (its state is being rebuilt).
    */
   query(name: string, key: string): { found: boolean; value: unknown; stale: boolean } {
+    const stale = this.tracker.nextOffset < this.options.resume.replayUntil;
     const lookup = this.queryables.get(name);
-    if (!lookup) return { found: false, value: undefined, stale: false };
-    return { found: true, value: lookup(key), stale: this.tracker.nextOffset < this.options.resume.replayUntil };
+    if (lookup) return { found: true, value: lookup(key), stale };
+    const store = this.options.state.stores.get(name) as { get?: (key: unknown) => unknown } | undefined;
+    if (store?.get) return { found: true, value: store.get(key), stale };
+    return { found: false, value: undefined, stale: false };
   }
 
   /** Records from a repartition topic dropped as duplicates an upstream partition wrote again. */
@@ -137,16 +155,104 @@ export class PartitionPipeline {
    * just before it, and the offset up to which every record was complete.
    */
   resumePoint(): ResumePoint {
+    if (this.options.state.hasStores) return this.checkpointedResumePoint();
     const offset = this.tracker.commitPoint();
     const before = offset >= this.tracker.nextOffset ? undefined : this.tracker.stateBefore(offset);
     const time = before === undefined ? this.time.snapshot() : typeof before === 'number' ? { watermark: before } : before;
     return { offset, time, replayUntil: Math.max(offset, this.tracker.firstIncomplete(), this.options.resume.replayUntil) };
   }
 
+  /**
+   * With stores: the latest checkpoint whose records are all complete and that no hold keeps
+   * back (a restore reads the changelogs up to its positions, and yields the state at its
+   * offset exactly), with the offset up to which results are delivered.
+   */
+  private checkpointedResumePoint(): ResumePoint {
+    const limit = Math.min(this.tracker.commitPoint(), this.tracker.firstIncomplete());
+    let chosen = 0;
+    for (let i = this.checkpoints.length - 1; i > 0; i--) {
+      if (this.checkpoints[i].offset <= limit) {
+        chosen = i;
+        break;
+      }
+    }
+    // Older checkpoints can never be chosen again.
+    if (chosen > 0) this.checkpoints = this.checkpoints.slice(chosen);
+    const checkpoint = this.checkpoints[0];
+    return {
+      offset: checkpoint.offset,
+      time: checkpoint.time,
+      replayUntil: Math.max(checkpoint.offset, this.tracker.firstIncomplete(), this.options.resume.replayUntil),
+      state: checkpoint.mark,
+    };
+  }
+
+  /**
+   * Restores the stores the pipeline declared to the state at the resume point, claiming the
+   * partition for a new epoch first (`claim` commits the resume point with it, strictly).
+   * Undefined when the pipeline has no stores.
+   */
+  async restore(claim: (point: ResumePoint) => Promise<void>): Promise<RestoreSummary | undefined> {
+    const { state, resume } = this.options;
+    if (!state.hasStores) return undefined;
+    const summary = await state.restore(resume.state, (epoch) =>
+      claim({ ...resume, state: { epoch, positions: { ...resume.state?.positions, ...state.mark().positions } } }),
+    );
+    this.checkpoints = [{ offset: resume.offset, time: resume.time, mark: state.mark() }];
+    return summary;
+  }
+
+  /**
+   * Writes a checkpoint of the stores: lets `on-commit` operators emit, writes what they
+   * emitted, takes every store's changes at the current input offset and appends them to the
+   * changelogs. Resolves when the changes and every result written before them are
+   * acknowledged; {@link resumePoint} may then name it. Nothing to do without stores.
+   */
+  async checkpoint(): Promise<void> {
+    const { state } = this.options;
+    if (!state.hasStores || this.failed || this.inBatch) return;
+    for (const listener of this.checkpointListeners) listener();
+    this.closeTurn();
+    const offset = this.tracker.nextOffset;
+    const time = this.time.snapshot();
+    const results = [...this.inFlight];
+    let mark: StateMark;
+    try {
+      mark = await state.checkpoint();
+    } catch (err) {
+      // A changelog write failed for good: the state past the last checkpoint is not durable. Fail; the restart restores and replays.
+      this.fail(err);
+      return;
+    }
+    await Promise.allSettled(results);
+    const last = this.checkpoints[this.checkpoints.length - 1];
+    if (last && last.offset === offset) this.checkpoints[this.checkpoints.length - 1] = { offset, time, mark };
+    else this.checkpoints.push({ offset, time, mark });
+  }
+
   /** Subscribes the user's pipeline. Throws a {@link ConfigError} when its outputs do not match the sinks. */
   start(): void {
-    const { processor, topicPartition, logger } = this.options;
     const holds: OffsetHolds = { hold: (offset) => this.hold(offset) };
+    const scope: PipelineScope = {
+      clock: this.clock,
+      holds,
+      late: (element, info) => this.late(element, info),
+      stores: this.options.state,
+      onCheckpoint: (listener) => {
+        this.checkpointListeners.add(listener);
+        return () => this.checkpointListeners.delete(listener);
+      },
+      storeName: (operator) => {
+        const n = (this.storeNames.get(operator) ?? 0) + 1;
+        this.storeNames.set(operator, n);
+        return `${operator}-${n}`;
+      },
+    };
+    withPipelineScope(scope, () => this.build(holds));
+  }
+
+  private build(holds: OffsetHolds): void {
+    const { processor, topicPartition, logger } = this.options;
     const context: PipelineContext = {
       processorId: processor.id,
       topic: topicPartition.topic,

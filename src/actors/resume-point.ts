@@ -1,3 +1,5 @@
+import type { StateMark } from '../state/partition-state.js';
+
 /**
  * Where a partition pipeline starts, and in which state: what a commit records in the offset's
  * metadata, and what a restart or a new owner of the partition reads back.
@@ -19,6 +21,11 @@ export interface ResumePoint {
   readonly offset: number;
   readonly time: TimeState;
   readonly replayUntil: number;
+  /**
+   * With stores: the owner's epoch and each store's changelog position for the state at
+   * `offset` (a restore reads each changelog up to its position, and no further).
+   */
+  readonly state?: StateMark;
 }
 
 /** What an upstream partition of a repartition has told a downstream partition so far. */
@@ -60,6 +67,7 @@ export function encodeResumePoint(point: ResumePoint): string {
     wm: encodeNumber(point.time.watermark),
     until: point.replayUntil,
     ...(point.time.upstreams ? { up } : {}),
+    ...(point.state ? { st: { e: point.state.epoch, p: point.state.positions } } : {}),
   });
 }
 
@@ -71,7 +79,7 @@ export function decodeResumePoint(offset: number, metadata: string | undefined |
   const plain: ResumePoint = { offset, time: { watermark: -Infinity }, replayUntil: offset };
   if (!metadata) return plain;
   try {
-    const parsed = JSON.parse(metadata) as { v?: unknown; wm?: unknown; until?: unknown; up?: unknown };
+    const parsed = JSON.parse(metadata) as { v?: unknown; wm?: unknown; until?: unknown; up?: unknown; st?: unknown };
     if (parsed.v !== VERSION) return plain;
     const watermark = decodeNumber(parsed.wm, -Infinity);
     const until = typeof parsed.until === 'number' && Number.isSafeInteger(parsed.until) && parsed.until >= offset ? parsed.until : offset;
@@ -83,8 +91,20 @@ export function decodeResumePoint(offset: number, metadata: string | undefined |
         upstreams[id] = { watermark: decodeNumber(value[0], -Infinity), offset: Number(value[1]), seq: Number(value[2]) };
       }
     }
-    return { offset, time: upstreams ? { watermark, upstreams } : { watermark }, replayUntil: until };
+    const state = decodeStateMark(parsed.st);
+    return { offset, time: upstreams ? { watermark, upstreams } : { watermark }, replayUntil: until, ...(state ? { state } : {}) };
   } catch {
     return plain;
   }
+}
+
+function decodeStateMark(value: unknown): StateMark | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const { e, p } = value as { e?: unknown; p?: unknown };
+  if (typeof e !== 'number' || !Number.isSafeInteger(e) || !p || typeof p !== 'object') return undefined;
+  const positions: Record<string, number> = {};
+  for (const [name, position] of Object.entries(p as Record<string, unknown>)) {
+    if (typeof position === 'number' && Number.isSafeInteger(position) && position >= 0) positions[name] = position;
+  }
+  return { epoch: e, positions };
 }

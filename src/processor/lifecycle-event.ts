@@ -1,3 +1,5 @@
+import type { RestoreSummary } from '../state/partition-state.js';
+
 /**
  * Something that happened to a processor or one of its partition actors. The app's
  * `lifecycle` observable carries them; each is also a log line and a metric.
@@ -23,4 +25,5 @@ export type PartitionLifecycleEvent = {
   | { readonly type: 'partition.resumed' }
   | { readonly type: 'partition.failed'; readonly error: Error; readonly offset: number | undefined }
   | { readonly type: 'partition.restarting'; readonly delayMs: number; readonly attempt: number }
+  | ({ readonly type: 'partition.restored' } & RestoreSummary)
 );

@@ -8,8 +8,12 @@ import type {
   OutgoingRecord,
   PartitionBatch,
   PartitionOffset,
+  PartitionReader,
   TopicPartition,
 } from '../connectors/log.js';
+import { CHANGELOG_CONFIG } from '../state/changelog.js';
+import { ChangelogTopicError } from '../state/errors.js';
+import { PartitionState } from '../state/partition-state.js';
 import { partitionActorMachine } from '../actors/partition-actor.js';
 import { PartitionPipeline, type FailedAttempt } from '../actors/partition-pipeline.js';
 import { decodeResumePoint, encodeResumePoint, type ResumePoint } from '../actors/resume-point.js';
@@ -91,6 +95,8 @@ export class ProcessorRuntime {
   private upstreams: string[] | undefined;
   private readonly partitionCounts = new Map<string, number>();
   private paused = false;
+  private changelogReader: PartitionReader | undefined;
+  private readonly changelogs = new Map<string, Promise<void>>();
 
   constructor(
     definition: ProcessorDefinition<any, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -291,6 +297,7 @@ export class ProcessorRuntime {
     await this.committing;
     for (const sink of Object.values(this.processor.sinks)) await sink.stop?.();
     await this.deadLetters?.stop?.();
+    await this.changelogReader?.close();
     this.emit({ type: 'processor.stopped', processor: this.processor.id, at: Date.now() });
     this.events.complete();
   }
@@ -348,6 +355,8 @@ export class ProcessorRuntime {
   }
 
   private async commitOnce(): Promise<void> {
+    // Stores first: their changes up to now are written, so the offsets below can pass them.
+    await Promise.all([...this.partitions.values()].map((entry) => entry.pipeline?.checkpoint()));
     const offsets: PartitionOffset[] = [];
     const entries: Array<[PartitionEntry, PartitionPipeline, ResumePoint]> = [];
     for (const entry of this.partitions.values()) {
@@ -367,6 +376,7 @@ export class ProcessorRuntime {
 
   private async commitEntry(entry: PartitionEntry, pipeline: PartitionPipeline): Promise<void> {
     await this.committing;
+    await pipeline.checkpoint();
     const point = pipeline.resumePoint();
     if (movedSinceCommit(entry, point) && this.consumer) {
       await this.consumer.commit([this.offsetToCommit(entry, point)]);
@@ -379,8 +389,59 @@ export class ProcessorRuntime {
     return { ...entry.topicPartition, offset: point.offset, metadata: encodeResumePoint(point) };
   }
 
+  /**
+   * A new owner's claim on a partition's state (see {@link PartitionState.restore}): the resume
+   * point committed again, with the new epoch, strictly — it fails when this member does not
+   * own the partition (any more), and the owner then writes nothing to the changelogs.
+   */
+  private async claim(entry: PartitionEntry, point: ResumePoint): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer) throw new Error(`${this.processor.id}: no group member to claim ${entry.key} with`);
+    await consumer.commit([this.offsetToCommit(entry, point)], { strict: true });
+    entry.lastCommitted = point.offset;
+    entry.resume = point;
+  }
+
+  /** One reader of changelog ranges for this processor's restores, opened on first use. */
+  private reader(): PartitionReader {
+    this.changelogReader ??= this.options.log.reader();
+    return this.changelogReader;
+  }
+
+  /**
+   * Creates a store's changelog topic when it does not exist (compacted, as many partitions as
+   * the input topic), and checks one that does: another partition count, or no compaction, is
+   * a {@link ChangelogTopicError} naming it. Once per topic.
+   */
+  private ensureChangelog(topic: string, inputTopic: string): Promise<void> {
+    let ensured = this.changelogs.get(topic);
+    if (!ensured) {
+      ensured = (async () => {
+        const partitions = this.partitionCounts.get(inputTopic);
+        if (partitions === undefined) throw new ChangelogTopicError(topic, `the partition count of its input topic ${inputTopic} is unknown`);
+        const admin = this.options.log.admin();
+        try {
+          await admin.ensureTopics([{ name: topic, partitions, config: CHANGELOG_CONFIG }]);
+          const count = await admin.partitionCount(topic);
+          if (count !== partitions) {
+            throw new ChangelogTopicError(topic, `has ${String(count)} partitions, but its input topic ${inputTopic} has ${partitions}: a store's changelog must have as many as its input`);
+          }
+          const policy = (await admin.topicConfig(topic))?.['cleanup.policy'] ?? '';
+          if (!policy.split(',').includes('compact')) {
+            throw new ChangelogTopicError(topic, `cleanup.policy is '${policy || 'delete'}': a changelog must be compacted (cleanup.policy=compact), or its state is lost to retention`);
+          }
+        } finally {
+          await admin.close();
+        }
+      })();
+      ensured.catch(() => this.changelogs.delete(topic));
+      this.changelogs.set(topic, ensured);
+    }
+    return ensured;
+  }
+
   private committed(entry: PartitionEntry, pipeline: PartitionPipeline, point: ResumePoint): void {
-    if (point.offset > entry.lastCommitted || (point.offset === entry.lastCommitted && point.replayUntil > entry.resume.replayUntil)) {
+    if (point.offset > entry.lastCommitted || (point.offset === entry.lastCommitted && point.replayUntil > entry.resume.replayUntil) || stateMoved(entry.resume, point)) {
       entry.lastCommitted = point.offset;
       entry.resume = point;
     }
@@ -469,6 +530,15 @@ export class ProcessorRuntime {
             failedAttempts: entry.failedAttempts,
             metrics: this.options.metrics,
             logger,
+            state: new PartitionState({
+              processorId: processor.id,
+              topicPartition,
+              multiTopic: processor.topics.length > 1,
+              reader: this.reader(),
+              producer: this.options.producer,
+              ensureChangelog: (topic) => this.ensureChangelog(topic, topicPartition.topic),
+              logger,
+            }),
             onFailure: (error, failedOffset) => actor.send({ type: 'partition.failed', error, offset: failedOffset }),
             onBackpressure: (paused) => {
               if (paused) this.consumer?.pause(topicPartition);
@@ -478,6 +548,11 @@ export class ProcessorRuntime {
             },
           });
           pipeline.start();
+          const restored = await pipeline.restore((point) => this.claim(entry, point));
+          if (restored) {
+            logger.info({ ...restored }, 'partition state restored');
+            this.emitPartition(topicPartition, { type: 'partition.restored', ...restored });
+          }
           return pipeline;
         },
         drainPipeline: async (pipeline) => {
@@ -581,7 +656,15 @@ export interface QueryAnswer {
  * `replayUntil` did (an operator's hold pins the offset while results past it are delivered).
  */
 function movedSinceCommit(entry: PartitionEntry, point: ResumePoint): boolean {
-  return point.offset > entry.lastCommitted || point.replayUntil > entry.resume.replayUntil;
+  return point.offset > entry.lastCommitted || point.replayUntil > entry.resume.replayUntil || stateMoved(entry.resume, point);
+}
+
+/** Whether the state positions (or the epoch) of `point` differ from those last committed. */
+function stateMoved(committed: ResumePoint, point: ResumePoint): boolean {
+  if (!point.state) return false;
+  if (!committed.state || committed.state.epoch !== point.state.epoch) return true;
+  for (const [name, position] of Object.entries(point.state.positions)) if (committed.state.positions[name] !== position) return true;
+  return false;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import { resolveEventTime, resolveHolds, resolveKey, resolveLateSink } from './event-time-options.js';
+import { resolveEventTime, resolveHolds, resolveKey, resolveLate } from './event-time-options.js';
 import { reportLate } from './late-output.js';
 import { MinHeap } from './min-heap.js';
 import { nonNegativeInteger, requiredObject } from './validate.js';
@@ -46,11 +46,11 @@ export function alignedWindows<T, K, A>(
 ): OperatorFunction<T, WindowResult<K, A>> {
   requiredObject(operator, options);
   checkAggregator(operator, options.aggregate);
-  const { aggregate, late } = options;
+  const { aggregate } = options;
+  const late = resolveLate(operator, options.late);
   const eventTime = resolveEventTime(operator, options);
   const keyOf = resolveKey(operator, options);
   const { holds, offset: offsetOf } = resolveHolds(operator, options);
-  resolveLateSink(operator, late);
   const lateness = nonNegativeInteger(operator, 'allowedLateness', options.allowedLateness, 0);
   const emitMode = resolveEmit(operator, options.emit);
 

@@ -1,6 +1,8 @@
 import { ConfigError } from '../errors.js';
 import { EventTimeError } from './errors.js';
 import { noOffsetHolds, type OffsetHolds } from './offset-holds.js';
+import { currentPipelineScope } from './pipeline-scope.js';
+import type { LateInfo, LateSink } from './late-output.js';
 import { WatermarkClock } from './watermark-clock.js';
 import { nonNegativeInteger, optionalFunction } from './validate.js';
 
@@ -26,9 +28,10 @@ export interface EventTimeOptions<T> {
   /** The element's event time, epoch ms. Default: its `timestamp` field. A non-finite value fails the stream with an {@link EventTimeError}. */
   readonly timestamp?: (element: T) => number;
   /**
-   * The partition's event-time clock (the runtime passes it in the pipeline context). Without
-   * one, the operator keeps a private clock that observes each element's event time after
-   * processing it, with the `outOfOrderness` bound.
+   * The event-time clock. Default, for an operator created inside a processor's pipeline: the
+   * partition's clock. Elsewhere (plain RxJS), or with `outOfOrderness` set, the operator keeps
+   * a private clock that observes each element's event time after processing it, with the
+   * `outOfOrderness` bound.
    */
   readonly clock?: WatermarkClock;
   /** The bound of the private clock, ms; only without `clock` (the clock has its own). Default 0. */
@@ -56,7 +59,7 @@ export interface KeyOptions<T, K> {
  * tumbling({ size: 60_000, aggregate: counting(), holds: ctx.holds }); // offsets from r.offset
  */
 export interface HoldOptions<T> {
-  /** The partition's offset holds (the runtime passes them in the pipeline context). Default {@link noOffsetHolds}. */
+  /** The offset holds. Default: the partition's, inside a processor's pipeline; else {@link noOffsetHolds}. */
   readonly holds?: OffsetHolds;
   /**
    * The input offset to hold for an element. Default: its `offset` field when that is a number
@@ -83,7 +86,8 @@ const fieldOffset = (element: unknown): number | undefined => {
 
 export function resolveEventTime<T>(operator: string, options: EventTimeOptions<T>): ResolvedEventTime<T> {
   const extract = (optionalFunction(operator, 'timestamp', options.timestamp) ?? fieldTimestamp) as (element: T) => unknown;
-  const { clock } = options;
+  // Created inside a processor's pipeline: the partition's clock, unless the caller set one up.
+  const clock = options.clock ?? (options.outOfOrderness === undefined ? currentPipelineScope()?.clock : undefined);
   if (clock !== undefined && !(clock instanceof WatermarkClock)) {
     throw new ConfigError(`${operator}.clock`, 'must be a WatermarkClock');
   }
@@ -107,11 +111,23 @@ export function resolveKey<T, K>(operator: string, options: KeyOptions<T, K>): (
 }
 
 export function resolveHolds<T>(operator: string, options: HoldOptions<T>): { holds: OffsetHolds; offset: (element: T) => number | undefined } {
-  const { holds = noOffsetHolds } = options;
+  const holds = options.holds ?? currentPipelineScope()?.holds ?? noOffsetHolds;
   if (typeof holds !== 'object' || holds === null || typeof holds.hold !== 'function') {
     throw new ConfigError(`${operator}.holds`, 'must be an OffsetHolds ({ hold(offset) => release })');
   }
   return { holds, offset: optionalFunction(operator, 'offset', options.offset) ?? fieldOffset };
+}
+
+/**
+ * The late output of an operator: the one it was given, else (created inside a processor's
+ * pipeline) the partition's, which counts and routes late records; else none, and a late
+ * record fails the stream.
+ */
+export function resolveLate<T>(operator: string, late: LateSink<T> | undefined): LateSink<T> | undefined {
+  resolveLateSink(operator, late);
+  if (late !== undefined) return late;
+  const scope = currentPipelineScope();
+  return scope ? (element: T, info: LateInfo) => scope.late(element, info) : undefined;
 }
 
 export function resolveLateSink(operator: string, late: unknown): void {

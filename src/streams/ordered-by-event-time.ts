@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { EventTimeOptions, HoldOptions, KeyOf, KeyOptions } from './event-time-options.js';
-import { resolveHolds, resolveLateSink } from './event-time-options.js';
+import { resolveHolds, resolveLate } from './event-time-options.js';
 import { keyedProcessAs } from './keyed-process.js';
 import { reportLate, type LateOptions } from './late-output.js';
 import { optionalFunction, requiredObject } from './validate.js';
@@ -50,8 +50,7 @@ export function orderedByEventTime<T, K = KeyOf<T>>(options: OrderedByEventTimeO
   const operator = 'orderedByEventTime';
   requiredObject(operator, options);
   const tieBreak = optionalFunction(operator, 'tieBreak', options.tieBreak);
-  const { late } = options;
-  resolveLateSink(operator, late);
+  const late = resolveLate(operator, options.late);
   const offsetOf = resolveHolds(operator, options).offset;
   const before = (a: Buffered<T>, b: Buffered<T>): boolean =>
     a.time < b.time || (a.time === b.time && tieBreak !== undefined && tieBreak(a.element, b.element) < 0);

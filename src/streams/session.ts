@@ -4,7 +4,7 @@ import {
   resolveEventTime,
   resolveHolds,
   resolveKey,
-  resolveLateSink,
+  resolveLate,
   type KeyOf,
 } from './event-time-options.js';
 import { reportLate } from './late-output.js';
@@ -103,12 +103,12 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
   requiredObject(operator, options);
   const gap = positiveInteger(operator, 'gap', options.gap);
   checkAggregator(operator, options.aggregate, true);
-  const { aggregate, late } = options;
+  const { aggregate } = options;
+  const late = resolveLate(operator, options.late);
   const merge = aggregate.merge as (earlier: A, later: A) => A;
   const eventTime = resolveEventTime(operator, options);
   const keyOf = resolveKey(operator, options);
   const { holds, offset: offsetOf } = resolveHolds(operator, options);
-  resolveLateSink(operator, late);
   const lateness = nonNegativeInteger(operator, 'allowedLateness', options.allowedLateness, 0);
   const emitMode = resolveEmit(operator, options.emit);
 

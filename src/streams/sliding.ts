@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { checkAggregator, type WindowOptions } from './window-options.js';
-import { resolveEventTime, resolveHolds, resolveKey, resolveLateSink, type KeyOf } from './event-time-options.js';
+import { resolveEventTime, resolveHolds, resolveKey, resolveLate, type KeyOf } from './event-time-options.js';
 import { reportLate } from './late-output.js';
 import { MinHeap } from './min-heap.js';
 import { nonNegativeInteger, positiveInteger, requiredObject } from './validate.js';
@@ -99,11 +99,11 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): O
   requiredObject(operator, options);
   const d = positiveInteger(operator, 'timeDifference', options.timeDifference);
   checkAggregator(operator, options.aggregate);
-  const { aggregate, late } = options;
+  const { aggregate } = options;
+  const late = resolveLate(operator, options.late);
   const eventTime = resolveEventTime(operator, options);
   const keyOf = resolveKey(operator, options);
   const { holds, offset: offsetOf } = resolveHolds(operator, options);
-  resolveLateSink(operator, late);
   const lateness = nonNegativeInteger(operator, 'allowedLateness', options.allowedLateness, 0);
 
   return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, closed }) => {

@@ -1,0 +1,308 @@
+import type { Logger } from 'pino';
+import type { LogProducer, LogRecord, OutgoingRecord, PartitionReader, TopicPartition } from '../connectors/log.js';
+import { isRetriable } from '../errors.js';
+import type { Serde } from '../serdes/serde.js';
+import { changelogTopic, ChangelogHeaders, epochMarker, isEpochMarker, recordEpoch } from './changelog.js';
+import { StoreError } from './errors.js';
+import type { LoggedStore } from './logged-store.js';
+import { MemoryKeyValueStore } from './memory-key-value-store.js';
+import { jsonKeys, structuredValues } from './store-serdes.js';
+
+/**
+ * What a commit records of a partition's state, next to the input offset: the owner's epoch,
+ * and for each store the changelog position (the offset after the last record the owner had
+ * written, and had acknowledged, for the state at that input offset).
+ */
+export interface StateMark {
+  readonly epoch: number;
+  readonly positions: Readonly<Record<string, number>>;
+}
+
+/** Options of a store declared in a pipeline. */
+export interface StoreOptions<K, V> {
+  /** Serde of the keys in the changelog. Default: JSON. */
+  readonly key?: Serde<K>;
+  /** Serde of the values in the changelog. Default: V8's structured clone (`Map`, `Set`, `BigInt`... survive). */
+  readonly value?: Serde<V>;
+}
+
+/** How a restore went, for logs, metrics and `/health`. */
+export interface RestoreSummary {
+  readonly stores: number;
+  /** Changelog records read (applied, ignored and past the committed position). */
+  readonly records: number;
+  /** Records ignored: written by an older epoch after a newer one began (a zombie's), or past the committed position. */
+  readonly ignored: number;
+  readonly keys: number;
+  readonly durationMs: number;
+  readonly epoch: number;
+}
+
+/** Restore progress, reported once per batch of changelog records. */
+export interface RestoreProgress {
+  readonly store: string;
+  readonly records: number;
+  readonly until: number;
+  readonly position: number;
+}
+
+/** What a {@link PartitionState} needs around it. */
+export interface PartitionStateOptions {
+  readonly processorId: string;
+  readonly topicPartition: TopicPartition;
+  /** The processor reads several topics: changelogs are per store and topic. */
+  readonly multiTopic: boolean;
+  readonly reader: PartitionReader;
+  readonly producer: LogProducer;
+  /** Creates the changelog topic if need be, and checks it (partitions, compaction). */
+  readonly ensureChangelog: (topic: string) => Promise<void>;
+  readonly logger: Logger;
+  readonly onProgress?: (progress: RestoreProgress) => void;
+}
+
+interface Entry {
+  readonly store: LoggedStore;
+  readonly changelog: TopicPartition;
+  /** The position a commit may record: the offset after our last acknowledged changelog write. */
+  position: number;
+  /** Where our next append should land; a gap before it is someone else's write. */
+  expected: number;
+}
+
+/** Most records and bytes in one changelog append (under Kafka's 1 MiB default `max.message.bytes`). */
+const MAX_RECORDS = 1_000;
+const MAX_BYTES = 900_000;
+
+/**
+ * The state of one partition: its stores, their changelog partitions, the owner's epoch, and
+ * the two moments state meets the log — restore (at start) and checkpoint (at every commit).
+ * Kafka Streams' `ProcessorStateManager` and `StoreChangelogReader` in one, for one partition.
+ *
+ * **Restore yields exactly the state at the committed input offset.** Each store's changelog is
+ * read up to the position the commit recorded; a record written by an older epoch after a
+ * newer epoch's marker is a zombie's and is ignored; everything past the position (written
+ * after the commit by an owner that then died, or by a zombie) is ignored too, and the keys it
+ * touched are written again at the first checkpoint, so that neither a later restore nor
+ * compaction (which keeps a key's *last* record) can take those records for the state.
+ *
+ * **An owner's epoch** is one more than any before it (the committed one, and any seen in the
+ * changelog). Before writing anything the owner *claims* it: a strict commit of the unchanged
+ * offset with the new epoch, which the log refuses to a member that no longer owns the
+ * partition (Kafka: generation fencing). Only then does it append its epoch marker, and every
+ * record it writes carries its epoch in a header.
+ *
+ * **A checkpoint** takes every store's changes at one moment (between two batches) and appends
+ * them; the positions it resolves with belong to the input offset the caller read at that same
+ * moment. See docs/runtime.md, "Durable state".
+ *
+ * @example
+ * const state = new PartitionState({ processorId: 'totals', topicPartition, multiTopic: false, reader, producer, ensureChangelog, logger });
+ * const totals = state.keyValueStore<string, number>('totals');
+ * await state.restore(committedMark, (epoch) => claim(epoch));
+ * totals.put('c-1', 10);
+ * const mark = await state.checkpoint(); // { epoch, positions: { totals: 2 } }
+ */
+export class PartitionState {
+  private readonly entries = new Map<string, Entry>();
+  private sealed = false;
+  private epochValue = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: PartitionStateOptions) {}
+
+  /** Whether any store was declared. */
+  get hasStores(): boolean {
+    return this.entries.size > 0;
+  }
+
+  /** The owner's epoch (0 until restored). */
+  get epoch(): number {
+    return this.epochValue;
+  }
+
+  /** The stores, by name. */
+  get stores(): ReadonlyMap<string, LoggedStore> {
+    return new Map([...this.entries].map(([name, e]) => [name, e.store]));
+  }
+
+  /**
+   * The key-value store `name` of this partition, created on first call. Stores must be
+   * declared while the pipeline is built, before it is restored.
+   */
+  keyValueStore<K, V>(name: string, options: StoreOptions<K, V> = {}): MemoryKeyValueStore<K, V> {
+    const existing = this.entries.get(name);
+    if (existing) {
+      if (!(existing.store instanceof MemoryKeyValueStore)) throw new StoreError(`store ${name} is declared twice, as different kinds of store`);
+      return existing.store as MemoryKeyValueStore<K, V>;
+    }
+    if (this.sealed) {
+      throw new StoreError(`store ${name} was declared after the pipeline was built: declare stores while pipeline() runs (call the operator there)`);
+    }
+    if (!/^[A-Za-z0-9._-]{1,100}$/.test(name)) throw new StoreError(`store name ${JSON.stringify(name)} must be 1-100 of [A-Za-z0-9._-]`);
+    const store = new MemoryKeyValueStore<K, V>(name, {
+      key: options.key ?? (jsonKeys as Serde<K>),
+      value: options.value ?? (structuredValues as Serde<V>),
+    });
+    const { processorId, topicPartition, multiTopic } = this.options;
+    const changelog = { topic: changelogTopic(processorId, name, multiTopic ? topicPartition.topic : undefined), partition: topicPartition.partition };
+    this.entries.set(name, { store, changelog, position: 0, expected: 0 });
+    return store;
+  }
+
+  /**
+   * Restores every store to the state at the committed input offset (`mark`: what the commit
+   * recorded; undefined when nothing was committed with state), claims the partition for a new
+   * epoch through `claim` (a strict commit: it rejects when this member is not the owner), and
+   * writes the epoch markers. No store may be declared afterwards.
+   */
+  async restore(mark: StateMark | undefined, claim: (epoch: number) => Promise<void>): Promise<RestoreSummary> {
+    this.sealed = true;
+    const started = performance.now();
+    let records = 0;
+    let ignored = 0;
+    let maxEpoch = mark?.epoch ?? 0;
+    const junk = new Map<Entry, Buffer[]>();
+    const ends = new Map<Entry, number>();
+    const { reader, onProgress } = this.options;
+    for (const [name, entry] of this.entries) {
+      await this.options.ensureChangelog(entry.changelog.topic);
+      const until = mark?.positions[name] ?? 0;
+      const stale: Buffer[] = [];
+      let epochInForce = 0;
+      await reader.read(entry.changelog, 0, until, (batch) => {
+        for (const record of batch) {
+          records++;
+          const epoch = recordEpoch(record);
+          if (isEpochMarker(record)) {
+            if (epoch > epochInForce) epochInForce = epoch;
+            continue;
+          }
+          if (epoch < epochInForce) {
+            ignored++;
+            if (record.key) stale.push(record.key);
+            continue;
+          }
+          epochInForce = epoch;
+          entry.store.restore(record);
+        }
+        onProgress?.({ store: name, records, until, position: batch.length > 0 ? batch[batch.length - 1].offset + 1 : until });
+      });
+      if (epochInForce > maxEpoch) maxEpoch = epochInForce;
+      // Past the committed position: records of an owner that did not get to commit them (or a zombie's).
+      const end = await reader.endOffset(entry.changelog);
+      await reader.read(entry.changelog, until, end, (batch) => {
+        for (const record of batch) {
+          records++;
+          const epoch = recordEpoch(record);
+          if (epoch > maxEpoch) maxEpoch = epoch;
+          if (isEpochMarker(record)) continue;
+          ignored++;
+          if (record.key) stale.push(record.key);
+        }
+      });
+      entry.position = until;
+      ends.set(entry, end);
+      junk.set(entry, stale);
+    }
+    const epoch = maxEpoch + 1;
+    if (this.entries.size > 0) await claim(epoch);
+    this.epochValue = epoch;
+    for (const [name, entry] of this.entries) {
+      const end = ends.get(entry)!;
+      const marker = await this.append(entry, [epochMarker(epoch, entry.position)]);
+      const stale = junk.get(entry)!;
+      // Written between our read of the end and our marker: someone else's, too late to be ours.
+      if (marker > end) await this.collectKeys(entry, end, marker, stale);
+      entry.expected = marker + 1;
+      // The position may pass the marker only once the stale keys are written again (the next checkpoint).
+      if (stale.length === 0) entry.position = marker + 1;
+      for (const key of stale) entry.store.rewrite(key);
+      entry.store.restored();
+      this.options.logger.debug({ store: name, changelog: entry.changelog, position: entry.position, rewrites: stale.length }, 'store restored');
+    }
+    let keys = 0;
+    for (const entry of this.entries.values()) keys += entry.store.size;
+    return { stores: this.entries.size, records, ignored, keys, durationMs: performance.now() - started, epoch };
+  }
+
+  /** The positions of the state as it was last checkpointed (or restored). */
+  mark(): StateMark {
+    const positions: Record<string, number> = {};
+    for (const [name, entry] of this.entries) positions[name] = entry.position;
+    return { epoch: this.epochValue, positions };
+  }
+
+  /**
+   * Takes every store's changes now (synchronously: they are the state at the caller's current
+   * input offset) and appends them to the changelogs; resolves with the mark of that state once
+   * every append is acknowledged. Checkpoints are written one after another, in order.
+   */
+  checkpoint(): Promise<StateMark> {
+    const changes: Array<[Entry, OutgoingRecord[]]> = [];
+    for (const entry of this.entries.values()) {
+      const taken = entry.store.takeChanges();
+      if (taken.length > 0) changes.push([entry, taken]);
+    }
+    const written = this.chain.then(async () => {
+      for (const [entry, records] of changes) {
+        for (const chunk of chunks(records)) entry.position = (await this.append(entry, chunk)) + chunk.length;
+      }
+      return this.mark();
+    });
+    this.chain = written.catch(() => undefined);
+    return written;
+  }
+
+  /** Appends to a store's changelog partition with our epoch, retrying what may succeed later; returns the first offset. */
+  private async append(entry: Entry, records: readonly OutgoingRecord[]): Promise<number> {
+    const epoch = String(this.epochValue);
+    const stamped = records.map((r) => (r.headers ? r : { ...r, headers: { [ChangelogHeaders.epoch]: epoch } }));
+    const { topic, partition } = entry.changelog;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const base = await this.options.producer.append(topic, partition, stamped);
+        if (entry.expected > 0 && base > entry.expected) {
+          // Someone else wrote between our appends (a zombie owner): ours must stay the last word on those keys.
+          const foreign: Buffer[] = [];
+          await this.collectKeys(entry, entry.expected, base, foreign);
+          for (const key of foreign) entry.store.rewrite(key);
+          this.options.logger.warn({ changelog: entry.changelog, from: entry.expected, until: base, keys: foreign.length }, 'foreign writes in the changelog: their keys are written again');
+        }
+        entry.expected = base + stamped.length;
+        return base;
+      } catch (err) {
+        if (!isRetriable(err)) throw err;
+        const delayMs = Math.min(5_000, 100 * 2 ** Math.min(attempt, 6));
+        this.options.logger.warn({ err, changelog: entry.changelog, attempt: attempt + 1, delayMs }, 'changelog write failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
+  private async collectKeys(entry: Entry, from: number, until: number, into: Buffer[]): Promise<void> {
+    await this.options.reader.read(entry.changelog, from, until, (batch: readonly LogRecord[]) => {
+      for (const record of batch) if (record.key && !isEpochMarker(record)) into.push(record.key);
+    });
+  }
+}
+
+function* chunks(records: readonly OutgoingRecord[]): Generator<OutgoingRecord[]> {
+  let chunk: OutgoingRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = sizeOf(record.key) + sizeOf(record.value) + 64;
+    if (chunk.length > 0 && (chunk.length >= MAX_RECORDS || bytes + size > MAX_BYTES)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(record);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+function sizeOf(data: Buffer | string | null | undefined): number {
+  if (data === null || data === undefined) return 0;
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+}

@@ -1,0 +1,141 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { Serde } from '../serdes/serde.js';
+import { unloggedStores } from '../state/store-provider.js';
+import type { Aggregator } from './aggregator.js';
+import { resolveKey, type KeyOf, type KeyOptions } from './event-time-options.js';
+import { currentPipelineScope } from './pipeline-scope.js';
+import { checkAggregator } from './window-options.js';
+import { optionalFunction, requiredObject } from './validate.js';
+import { ConfigError } from '../errors.js';
+
+/** One update of a table: the key's new value, and the event time of the element that made it. */
+export interface TableUpdate<K, V> {
+  readonly key: K;
+  readonly value: V;
+  readonly timestamp: number;
+}
+
+/**
+ * When a table operator emits:
+ * - `'every-record'` (default): an update for every element;
+ * - `'on-commit'`: at most one update per changed key per commit interval, at the commit (as
+ *   Kafka Streams' record cache does), so a hot key costs one output per interval;
+ * - `'final'`: only when the input ends (a finite input), one update per key.
+ */
+export type TableEmit = 'every-record' | 'on-commit' | 'final';
+
+/**
+ * Options of {@link aggregateByKey}.
+ *
+ * @example
+ * const options: AggregateByKeyOptions<StreamRecord<string, Order>, string, number> = {
+ *   store: 'totals', aggregate: summing((r) => r.value.amount), emit: 'on-commit',
+ * };
+ */
+export interface AggregateByKeyOptions<T, K, A> extends KeyOptions<T, K> {
+  /** How elements fold into the key's value. */
+  readonly aggregate: Aggregator<T, A>;
+  /**
+   * The store's name: its changelog is `<processor>-<store>-changelog`, and queries name it.
+   * Default `aggregateByKey-<n>` in declaration order: name it so that it survives changes to
+   * the topology.
+   */
+  readonly store?: string;
+  /** When to emit; see {@link TableEmit}. */
+  readonly emit?: TableEmit;
+  /** Serde of the values in the changelog. Default: V8's structured clone. */
+  readonly valueSerde?: Serde<A>;
+  /** Serde of the keys in the changelog. Default: JSON. */
+  readonly keySerde?: Serde<K>;
+  /** The update's timestamp. Default: the element's `timestamp` field (0 without one). */
+  readonly timestamp?: (element: T) => number;
+}
+
+/** {@link aggregateByKey} under another operator's name, for the operators built on it. Internal. */
+export function aggregateByKeyAs<T, K, A>(operator: string, options: AggregateByKeyOptions<T, K, A>): OperatorFunction<T, TableUpdate<K, A>> {
+  requiredObject(operator, options);
+  checkAggregator(operator, options.aggregate);
+  const { aggregate } = options;
+  const emit = options.emit ?? 'every-record';
+  if (emit !== 'every-record' && emit !== 'on-commit' && emit !== 'final') {
+    throw new ConfigError(`${operator}.emit`, `must be 'every-record', 'on-commit' or 'final', got ${String(emit)}`);
+  }
+  if (options.store !== undefined && (typeof options.store !== 'string' || options.store.length === 0)) {
+    throw new ConfigError(`${operator}.store`, 'must be a non-empty string');
+  }
+  const keyOf = resolveKey(operator, options);
+  const timeOf =
+    optionalFunction(operator, 'timestamp', options.timestamp) ??
+    ((element: T) => {
+      const ts = (element as { timestamp?: unknown } | null)?.timestamp;
+      return typeof ts === 'number' ? ts : 0;
+    });
+  const scope = currentPipelineScope();
+  const name = options.store ?? scope?.storeName(operator) ?? operator;
+  const storeOptions = { key: options.keySerde, value: options.valueSerde };
+  // Declared now, while the pipeline is built: the runtime restores it before any record arrives.
+  const logged = scope?.stores.keyValueStore<K, A>(name, storeOptions);
+
+  return (source) =>
+    new Observable<TableUpdate<K, A>>((subscriber) => {
+      const store = logged ?? unloggedStores().keyValueStore<K, A>(name, storeOptions);
+      // 'on-commit': keys changed since the last emission, with their last update's timestamp.
+      const changed = new Map<K, number>();
+      const flush = (): void => {
+        for (const [key, timestamp] of changed) {
+          const value = store.get(key);
+          if (value !== undefined) subscriber.next({ key, value, timestamp });
+        }
+        changed.clear();
+      };
+      const stopCheckpoints = emit === 'on-commit' ? scope?.onCheckpoint(flush) : undefined;
+      const subscription = source.subscribe({
+        next: (element) => {
+          let update: TableUpdate<K, A>;
+          try {
+            const key = keyOf(element);
+            const previous = store.get(key);
+            const value = aggregate.add(previous === undefined ? aggregate.init() : previous, element);
+            store.put(key, value);
+            update = { key, value, timestamp: timeOf(element) };
+          } catch (err) {
+            subscriber.error(err);
+            return;
+          }
+          if (emit === 'every-record') subscriber.next(update);
+          else if (emit === 'on-commit') {
+            changed.delete(update.key); // re-inserted: keys emit in the order of their last change
+            changed.set(update.key, update.timestamp);
+          }
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          if (emit === 'on-commit') flush();
+          if (emit === 'final') for (const [key, value] of store.all()) subscriber.next({ key, value, timestamp: 0 });
+          subscriber.complete();
+        },
+      });
+      return () => {
+        stopCheckpoints?.();
+        subscription.unsubscribe();
+      };
+    });
+}
+
+/**
+ * An unwindowed aggregate per key: a table, as Kafka Streams' `groupByKey().aggregate()`. Each
+ * key's value is kept in a store for as long as the processor runs (logged to the store's
+ * changelog, restored after a crash or on a new owner, queryable by key), and updated by every
+ * element; what is emitted is chosen by `emit`. The commit never waits for this state: it is
+ * in the changelog.
+ *
+ * @example
+ * // a running total per customer, one update per customer per commit interval
+ * orders.pipe(
+ *   keyBy((r) => r.value.customerId),
+ *   aggregateByKey({ store: 'totals', aggregate: summing((r) => r.value.amount), emit: 'on-commit' }),
+ * );
+ */
+export function aggregateByKey<T, K = KeyOf<T>, A = unknown>(options: AggregateByKeyOptions<T, K, A>): OperatorFunction<T, TableUpdate<K, A>> {
+  return aggregateByKeyAs('aggregateByKey', options);
+}
