@@ -125,6 +125,20 @@ export interface CardRulesOptions {
  * for (const tx of transactionsInOrder) alerts.push(...card.evaluate(tx, DEFAULT_FRAUD_CONFIG, retention));
  * card.close();
  */
+/**
+ * A {@link CardRules} as plain data: what a store keeps of a card (its changelog record), and
+ * {@link CardRules.fromSnapshot} turns back into the same rules, card-testing actor included.
+ */
+export interface CardSnapshot {
+  readonly earlier: number;
+  readonly amounts: readonly number[];
+  readonly times: readonly number[];
+  readonly previous: { readonly ts: number; readonly country: string } | undefined;
+  readonly last: number;
+  /** The card-testing actor's persisted snapshot (xstate `getPersistedSnapshot()`), without tokens. */
+  readonly machine: unknown;
+}
+
 export class CardRules {
   private earlier = 0;
   // Amount-spike: the most recent amounts, oldest first.
@@ -143,6 +157,49 @@ export class CardRules {
     readonly cardId: string,
     private readonly options: CardRulesOptions = {},
   ) {}
+
+  /**
+   * The card's state as plain data (see {@link CardSnapshot}). Only for rules without holds:
+   * what a hold protects is not in a snapshot.
+   */
+  snapshot(): CardSnapshot {
+    let machine: unknown;
+    if (this.actor) {
+      const persisted = this.actor.getPersistedSnapshot() as unknown as { context: CardTestingContext };
+      const strip = (small: SmallTransaction | undefined) => (small === undefined ? undefined : { txId: small.txId, ts: small.ts, merchant: small.merchant });
+      machine = { ...persisted, context: { latest: strip(persisted.context.latest), other: strip(persisted.context.other) } };
+    }
+    return {
+      earlier: this.earlier,
+      amounts: [...this.amounts],
+      times: [...this.times],
+      previous: this.previous === undefined ? undefined : { ts: this.previous.ts, country: this.previous.country },
+      last: this.last,
+      machine,
+    };
+  }
+
+  /** The rules of `cardId` in the state of `snapshot` (from {@link snapshot}); the card-testing actor runs again. */
+  static fromSnapshot(cardId: string, snapshot: CardSnapshot, options: Omit<CardRulesOptions, 'hold'> = {}): CardRules {
+    const card = new CardRules(cardId, options);
+    card.earlier = snapshot.earlier;
+    for (const amount of snapshot.amounts) {
+      card.amounts.push(amount);
+      card.amountsRetained.push(new Retained(undefined).ref());
+    }
+    for (const time of snapshot.times) {
+      card.times.push(time);
+      card.timesRetained.push(new Retained(undefined).ref());
+    }
+    if (snapshot.previous) card.previous = { ...snapshot.previous, retained: new Retained(undefined).ref() };
+    card.last = snapshot.last;
+    if (snapshot.machine !== undefined) {
+      const machine = snapshot.machine as { context: CardTestingContext };
+      const token = (small: SmallTransaction | undefined) => (small === undefined ? undefined : { ...small, token: new Retained(undefined).ref() });
+      card.startActor({ ...machine, context: { latest: token(machine.context.latest), other: token(machine.context.other) } });
+    }
+    return card;
+  }
 
   /** The timestamp of the last transaction evaluated. */
   get lastTs(): number {
@@ -230,16 +287,7 @@ export class CardRules {
   }
 
   private testCard(tx: Transaction, config: FraudConfig, retention: Retention, retained: Retained): boolean {
-    if (this.actor === undefined) {
-      const actor = createActor(cardTestingMachine);
-      actor.on('card-testing.alert', (alert) => {
-        this.cardTest = alert;
-      });
-      actor.start();
-      this.actor = actor;
-      this.options.actors?.add(actor);
-    }
-    const actor = this.actor;
+    const actor = this.actor ?? this.startActor(undefined);
     const before = actor.getSnapshot().context;
     this.cardTest = undefined;
     actor.send({
@@ -261,6 +309,18 @@ export class CardRules {
     const fired = (this.cardTest as CardTestingAlert | undefined)?.txId === tx.txId;
     this.cardTest = undefined;
     return fired;
+  }
+
+  private startActor(snapshot: unknown): Actor<typeof cardTestingMachine> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const actor = createActor(cardTestingMachine, snapshot === undefined ? undefined : { snapshot: snapshot as any });
+    actor.on('card-testing.alert', (alert) => {
+      this.cardTest = alert;
+    });
+    actor.start();
+    this.actor = actor;
+    this.options.actors?.add(actor);
+    return actor;
   }
 
   private stopActor(context: CardTestingContext): void {

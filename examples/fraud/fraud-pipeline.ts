@@ -1,11 +1,12 @@
 import { Observable, map, type OperatorFunction } from 'rxjs';
 import type { Actor } from 'xstate';
 import { ConfigError } from '../../src/errors.js';
+import type { Serde } from '../../src/serdes/serde.js';
 import type { PipelineContext } from '../../src/processor/define-processor.js';
 import { keyedProcess } from '../../src/streams/keyed-process.js';
 import { orderedByEventTime } from '../../src/streams/ordered-by-event-time.js';
 import type { StreamRecord } from '../../src/streams/stream-record.js';
-import { CardRules, Retention, type FraudAlert } from './card-rules.js';
+import { CardRules, Retention, type CardSnapshot, type FraudAlert } from './card-rules.js';
 import type { cardTestingMachine } from './card-testing-machine.js';
 import type { FraudConfig } from './fraud-config.js';
 import { fixedFraudConfig, type AppliedFraudConfig, type FraudConfigSource } from './config-source.js';
@@ -35,8 +36,9 @@ export interface DetectFraudOptions {
   readonly config: FraudConfig | FraudConfigSource;
   /**
    * A card with no transaction for this long (event time) is forgotten entirely, its
-   * amount-spike history included, and the offsets it held are released. Default `Infinity`:
-   * exact as the spec says, but see the README on what that costs on an endless stream.
+   * amount-spike history included. Default `Infinity`: exact as the spec says. The cards live
+   * in a store (logged, restored), so this bounds the store's size, not the commit: the
+   * committed offset follows processing whatever the cards' age.
    */
   readonly historyTtlMs?: number;
   /** Called (synchronously) each time this partition starts applying a configuration. */
@@ -83,10 +85,12 @@ const byTxId = (a: CardTransaction, b: CardTransaction): number => compareTxIds(
  * configuration in force at the restart.
  *
  * **State and commits.** A card keeps at most `count − 1` timestamps, `history` amounts, its
- * previous transaction and two small ones; the offsets of the transactions it keeps are held,
- * so a restart replays exactly what the state needs. After the longest window without a
- * transaction, all but the amounts is dropped and the card-testing actor stopped; after
- * `historyTtlMs` (default never), the card is forgotten. Unsubscribing stops every actor.
+ * previous transaction and two small ones, in the `cards` store (a {@link CardSnapshot} per
+ * card in its changelog, the card-testing actor's persisted xstate snapshot included), so a
+ * restart or a new owner restores the cards as they were at the committed offset instead of
+ * replaying their history. After the longest window without a transaction, all but the
+ * amounts is dropped and the card-testing actor stopped; after `historyTtlMs` (default
+ * never), the card is forgotten. Unsubscribing stops every actor.
  *
  * @example
  * pipeline: (records, context) => ({
@@ -121,20 +125,28 @@ export function detectFraud(options: DetectFraudOptions): OperatorFunction<Strea
       }
 
       const actors = new Set<Actor<typeof cardTestingMachine>>();
-      const hold = (offset: number): (() => void) => context.holds.hold(offset);
       const found: FraudAlert[] = [];
+      // A card in the changelog: its rules as plain data, and its two timers' times.
+      const cardSerde: Serde<CardState> = {
+        name: 'fraud-card',
+        serialize: (card) => JSON.stringify({ rules: card.rules.snapshot(), cardId: card.rules.cardId, idleAt: card.idleAt ?? null, expiresAt: card.expiresAt ?? null }),
+        deserialize: (bytes) => {
+          const raw = JSON.parse((bytes ?? Buffer.alloc(0)).toString()) as { rules: CardSnapshot; cardId: string; idleAt: number | null; expiresAt: number | null };
+          return { rules: CardRules.fromSnapshot(raw.cardId, raw.rules, { actors }), idleAt: raw.idleAt ?? undefined, expiresAt: raw.expiresAt ?? undefined };
+        },
+      };
       const alerts = records
         .pipe(
           map((r): CardTransaction => ({ key: r.value.cardId, timestamp: r.value.ts, offset: r.offset, tx: r.value, config: current!, record: r })),
           orderedByEventTime<CardTransaction, string>({
+            store: 'card-order',
             tieBreak: byTxId,
-            clock: context.clock,
-            holds: context.holds,
             late: (element, info) => context.late(element.record, info),
           }),
           keyedProcess<CardTransaction, string, CardState, FraudAlert>({
-            clock: context.clock,
-            init: (cardId) => ({ rules: new CardRules(cardId, { hold, actors }), idleAt: undefined, expiresAt: undefined }),
+            store: 'cards',
+            stateSerde: cardSerde,
+            init: (cardId) => ({ rules: new CardRules(cardId, { actors }), idleAt: undefined, expiresAt: undefined }),
             onRecord: (ctx, element) => {
               const card = ctx.state;
               found.length = 0;

@@ -25,9 +25,11 @@ export class MemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, LoggedSto
   private dirty = new Set<K>();
   private readonly listeners: Array<() => void> = [];
 
+  /** @param logged false for a store without a changelog (plain RxJS): nothing is tracked. */
   constructor(
     readonly name: string,
     private readonly serdes: StoreSerdes<K, V>,
+    private readonly logged = true,
   ) {}
 
   get size(): number {
@@ -45,16 +47,16 @@ export class MemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, LoggedSto
   put(key: K, value: V): void {
     if (value === undefined) return this.delete(key);
     this.map.set(key, value);
-    this.dirty.add(key);
+    if (this.logged) this.dirty.add(key);
   }
 
   delete(key: K): void {
-    if (this.map.delete(key)) this.dirty.add(key);
+    if (this.map.delete(key) && this.logged) this.dirty.add(key);
   }
 
   /** Marks a key changed whose value was changed in place (the operator knows; the store cannot). */
   touch(key: K): void {
-    this.dirty.add(key);
+    if (this.logged) this.dirty.add(key);
   }
 
   all(): IterableIterator<[K, V]> {

@@ -26,7 +26,7 @@ export function unloggedStores(): StoreProvider {
     keyValueStore<K, V>(name: string, options: StoreOptions<K, V> = {}) {
       let store = stores.get(name) as MemoryKeyValueStore<K, V> | undefined;
       if (!store) {
-        store = new Store<K, V>(name, { key: options.key ?? (jsonKeys as Serde<K>), value: options.value ?? (structuredValues as Serde<V>) });
+        store = new Store<K, V>(name, { key: options.key ?? (jsonKeys as Serde<K>), value: options.value ?? (structuredValues as Serde<V>) }, false);
         stores.set(name, store as MemoryKeyValueStore<unknown, unknown>);
       }
       return store;

@@ -1,3 +1,4 @@
+import { deserialize, serialize } from 'node:v8';
 import type { OperatorFunction } from 'rxjs';
 import { TributaryError } from '../errors.js';
 import {
@@ -9,7 +10,11 @@ import {
   type KeyOf,
   type KeyOptions,
 } from './event-time-options.js';
+import { ConfigError } from '../errors.js';
+import type { Serde } from '../serdes/serde.js';
+import { unloggedStores } from '../state/store-provider.js';
 import { MinHeap } from './min-heap.js';
+import { currentPipelineScope } from './pipeline-scope.js';
 import { requiredFunction, optionalFunction, requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
 
@@ -51,7 +56,8 @@ export interface KeyedProcessContext<K, S, R> {
   emit(output: R): void;
   /**
    * Holds `offset` (default: the current element's) back from being committed until the
-   * returned release is called: do so for every record your state still needs on a replay.
+   * returned release is called. Not needed for the key's state and timers, which live in a
+   * store and are restored; only for state you keep outside them.
    */
   hold(offset?: number): () => void;
 }
@@ -72,14 +78,28 @@ export interface KeyedProcessOptions<T, K, S, R> extends EventTimeOptions<T>, Ke
   readonly onRecord: (context: KeyedProcessContext<K, S, R>, element: T) => void;
   /** Called for each due timer, in (time, registration) order. */
   readonly onTimer?: (context: KeyedProcessContext<K, S, R>, time: number) => void;
+  /**
+   * The store of the keys' state and timers (changelog `<processor>-<store>-changelog`).
+   * Default `<operator>-<n>` in declaration order.
+   */
+  readonly store?: string;
+  /**
+   * Serde of a key's state in the changelog, for state V8's structured clone cannot carry
+   * (class instances, functions, running actors). Default: the structured clone.
+   */
+  readonly stateSerde?: Serde<S>;
 }
 
-interface KeyEntry<K, S> {
-  readonly key: K;
+/** What {@link keyedProcess} keeps per key in its store: the state (when set) and the timers. */
+interface KeyState<S> {
   hasState: boolean;
   state: S | undefined;
-  /** Timer time → its sequence number (the live heap entry carries the same). */
+  /** Timer time → its registration number (which orders timers of the same time). */
   readonly timers: Map<number, number>;
+}
+
+interface KeyEntry<K, S> extends KeyState<S> {
+  readonly key: K;
 }
 
 interface Timer<K, S> {
@@ -95,9 +115,10 @@ interface Timer<K, S> {
  *
  * `onRecord(ctx, element)` runs for each element with its key's context; `onTimer(ctx, time)`
  * runs when the watermark passes a registered timer. Timers fire in (time, registration)
- * order across all keys. State lives in a `Map` by key; a key whose state is cleared and that
- * has no timers is removed. Unsubscribing drops all state and timers. A throw from a callback
- * fails the stream.
+ * order across all keys. Each key's state and timers live in a store (inside a processor:
+ * logged to its changelog and restored after a crash, so the commit never waits for them); a
+ * key whose state is cleared and that has no timers is removed. A throw from a callback fails
+ * the stream.
  *
  * @example
  * // alert when a card has no transaction for an hour after a large one
@@ -130,12 +151,29 @@ export function keyedProcessAs<T, K, S, R>(operator: string, options: KeyedProce
   const eventTime = resolveEventTime(operator, options);
   const keyOf = resolveKey(operator, options);
   const { holds, offset: offsetOf } = resolveHolds(operator, options);
+  if (options.store !== undefined && (typeof options.store !== 'string' || options.store.length === 0)) {
+    throw new ConfigError(`${operator}.store`, 'must be a non-empty string');
+  }
+  const scope = currentPipelineScope();
+  const storeName = options.store ?? scope?.storeName(operator) ?? operator;
+  const storeOptions = { value: options.stateSerde ? keyEntrySerde<K, S>(options.stateSerde) : undefined };
+  const logged = scope?.stores.keyValueStore<K, KeyEntry<K, S>>(storeName, storeOptions);
 
   return watermarkOperator<T, R>(eventTime, ({ emit, watermark, closed }) => {
-    const keys = new Map<K, KeyEntry<K, S>>();
+    const keys = logged ?? unloggedStores().keyValueStore<K, KeyEntry<K, S>>(storeName, storeOptions);
     const timers = new MinHeap<Timer<K, S>>((a, b) => a.time - b.time || a.seq - b.seq);
     let seq = 0;
     let liveTimers = 0;
+    // Restored entries: their timers go back on the heap, in their original registration order.
+    keys.onRestored(() => {
+      for (const [, e] of keys.all()) {
+        for (const [time, s] of e.timers) {
+          timers.push({ time, seq: s, entry: e });
+          liveTimers++;
+          if (s >= seq) seq = s + 1;
+        }
+      }
+    });
 
     // One context object, re-pointed for each callback: no allocation per record.
     let entry: KeyEntry<K, S> | undefined;
@@ -211,7 +249,9 @@ export function keyedProcessAs<T, K, S, R>(operator: string, options: KeyedProce
     const leave = (e: KeyEntry<K, S>): void => {
       entry = undefined;
       offset = undefined;
-      if (!e.hasState && e.timers.size === 0 && keys.get(e.key) === e) keys.delete(e.key);
+      if (keys.get(e.key) !== e) return;
+      if (!e.hasState && e.timers.size === 0) keys.delete(e.key);
+      else keys.touch(e.key); // changed in place: logged at the next checkpoint
     };
 
     const fireDue = (wm: number): void => {
@@ -238,7 +278,7 @@ export function keyedProcessAs<T, K, S, R>(operator: string, options: KeyedProce
         let e = keys.get(key);
         if (e === undefined) {
           e = { key, hasState: false, state: undefined, timers: new Map() };
-          keys.set(key, e);
+          keys.put(key, e);
         }
         enter(e, ts, offsetOf(element));
         try {
@@ -250,10 +290,25 @@ export function keyedProcessAs<T, K, S, R>(operator: string, options: KeyedProce
       },
       advance: fireDue,
       teardown() {
-        keys.clear();
+        // The store is the partition's (restored by the next pipeline), not this subscription's.
         timers.clear();
         liveTimers = 0;
       },
     };
   });
+}
+
+/** A key's entry in the changelog: key, state (through the user's serde) and timers, as one structured clone. */
+function keyEntrySerde<K, S>(stateSerde: Serde<S>): Serde<KeyEntry<K, S>> {
+  return {
+    name: `keyed-process(${stateSerde.name})`,
+    serialize: (e) =>
+      serialize({ key: e.key, hasState: e.hasState, state: e.hasState ? stateSerde.serialize(e.state as S) : undefined, timers: e.timers }),
+    deserialize: (bytes) => {
+      if (bytes === null) throw new Error('keyed-process entry: no bytes');
+      const raw = deserialize(bytes) as { key: K; hasState: boolean; state: Buffer | string | null | undefined; timers: Map<number, number> };
+      const state = raw.hasState ? stateSerde.deserialize(raw.state === undefined || raw.state === null ? null : Buffer.from(raw.state as Uint8Array)) : undefined;
+      return { key: raw.key, hasState: raw.hasState, state, timers: raw.timers };
+    },
+  };
 }

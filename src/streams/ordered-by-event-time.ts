@@ -14,6 +14,8 @@ import { optionalFunction, requiredObject } from './validate.js';
  * };
  */
 export interface OrderedByEventTimeOptions<T, K> extends EventTimeOptions<T>, KeyOptions<T, K>, HoldOptions<T>, LateOptions<T> {
+  /** The store of the buffered elements. Default `orderedByEventTime-<n>`. */
+  readonly store?: string;
   /**
    * Orders elements of one key with equal timestamps: negative when `a` comes first. Default:
    * arrival order. Make it total (e.g. by a unique id) for an order independent of arrival.
@@ -24,14 +26,15 @@ export interface OrderedByEventTimeOptions<T, K> extends EventTimeOptions<T>, Ke
 interface Buffered<T> {
   readonly element: T;
   readonly time: number;
-  readonly release: (() => void) | undefined;
 }
 
 /**
  * Re-orders each key's elements into event-time order: buffers them until the watermark passes
  * their timestamp (no record of that time can still come), then emits them in
  * (timestamp, `tieBreak`) order. Built on {@link keyedProcess}: one timer per key and
- * timestamp; each buffered element holds its offset until emitted.
+ * timestamp, and the buffered elements in its store (restored after a crash: a buffered element
+ * never keeps the commit back). Elements are stored with V8's structured clone (`store` names
+ * the store).
  *
  * An element whose timestamp the watermark has already passed (`timestamp < watermark`: its
  * turn is over) is late: it goes to the `late` output and is not emitted.
@@ -41,7 +44,7 @@ interface Buffered<T> {
  * transactions.pipe(
  *   orderedByEventTime({
  *     tieBreak: (a, b) => (a.value.txId < b.value.txId ? -1 : a.value.txId > b.value.txId ? 1 : 0),
- *     clock, holds, late,
+ *     store: 'card-order',
  *   }),
  *   // ...per-card rules see each card's transactions in order
  * );
@@ -64,8 +67,7 @@ export function orderedByEventTime<T, K = KeyOf<T>>(options: OrderedByEventTimeO
         reportLate(late, element, { operator, timestamp: time, watermark: ctx.watermark, offset: offsetOf(element) });
         return;
       }
-      const offset = offsetOf(element);
-      const item: Buffered<T> = { element, time, release: offset === undefined ? undefined : ctx.hold(offset) };
+      const item: Buffered<T> = { element, time };
       const buffer = ctx.state;
       let at = buffer.length;
       while (at > 0 && before(item, buffer[at - 1])) at--; // usually appends
@@ -76,10 +78,7 @@ export function orderedByEventTime<T, K = KeyOf<T>>(options: OrderedByEventTimeO
       const buffer = ctx.state;
       let n = 0;
       while (n < buffer.length && buffer[n].time <= time) n++;
-      for (const item of buffer.splice(0, n)) {
-        ctx.emit(item.element);
-        item.release?.();
-      }
+      for (const item of buffer.splice(0, n)) ctx.emit(item.element);
       if (buffer.length === 0) ctx.clearState();
     },
   });
