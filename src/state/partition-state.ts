@@ -6,6 +6,7 @@ import { changelogTopic, ChangelogHeaders, epochMarker, isEpochMarker, recordEpo
 import { StoreError } from './errors.js';
 import type { LoggedStore } from './logged-store.js';
 import { MemoryKeyValueStore } from './memory-key-value-store.js';
+import { MemoryWindowStore } from './memory-window-store.js';
 import { jsonKeys, structuredValues } from './store-serdes.js';
 
 /**
@@ -130,19 +131,25 @@ export class PartitionState {
    * declared while the pipeline is built, before it is restored.
    */
   keyValueStore<K, V>(name: string, options: StoreOptions<K, V> = {}): MemoryKeyValueStore<K, V> {
+    return this.register(name, MemoryKeyValueStore, () => new MemoryKeyValueStore<K, V>(name, serdesOf(options))) as MemoryKeyValueStore<K, V>;
+  }
+
+  /** The window store `name` of this partition (keys in JSON), created on first call; see {@link keyValueStore}. */
+  windowStore<K, V>(name: string, options: Omit<StoreOptions<K, V>, 'key'> = {}): MemoryWindowStore<K, V> {
+    return this.register(name, MemoryWindowStore, () => new MemoryWindowStore<K, V>(name, serdesOf<K, V>(options))) as MemoryWindowStore<K, V>;
+  }
+
+  private register<S extends LoggedStore>(name: string, kind: abstract new (...args: never[]) => S, create: () => S): S {
     const existing = this.entries.get(name);
     if (existing) {
-      if (!(existing.store instanceof MemoryKeyValueStore)) throw new StoreError(`store ${name} is declared twice, as different kinds of store`);
-      return existing.store as MemoryKeyValueStore<K, V>;
+      if (!(existing.store instanceof kind)) throw new StoreError(`store ${name} is declared twice, as different kinds of store`);
+      return existing.store;
     }
     if (this.sealed) {
       throw new StoreError(`store ${name} was declared after the pipeline was built: declare stores while pipeline() runs (call the operator there)`);
     }
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(name)) throw new StoreError(`store name ${JSON.stringify(name)} must be 1-100 of [A-Za-z0-9._-]`);
-    const store = new MemoryKeyValueStore<K, V>(name, {
-      key: options.key ?? (jsonKeys as Serde<K>),
-      value: options.value ?? (structuredValues as Serde<V>),
-    });
+    const store = create();
     const { processorId, topicPartition, multiTopic } = this.options;
     const changelog = { topic: changelogTopic(processorId, name, multiTopic ? topicPartition.topic : undefined), partition: topicPartition.partition };
     this.entries.set(name, { store, changelog, position: 0, expected: 0 });
@@ -284,6 +291,10 @@ export class PartitionState {
       for (const record of batch) if (record.key && !isEpochMarker(record)) into.push(record.key);
     });
   }
+}
+
+function serdesOf<K, V>(options: StoreOptions<K, V>): { key: Serde<K>; value: Serde<V> } {
+  return { key: options.key ?? (jsonKeys as Serde<K>), value: options.value ?? (structuredValues as Serde<V>) };
 }
 
 function* chunks(records: readonly OutgoingRecord[]): Generator<OutgoingRecord[]> {

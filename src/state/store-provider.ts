@@ -1,8 +1,8 @@
-import type { MemoryKeyValueStore } from './memory-key-value-store.js';
-import { MemoryKeyValueStore as Store } from './memory-key-value-store.js';
+import type { Serde } from '../serdes/serde.js';
+import { MemoryKeyValueStore } from './memory-key-value-store.js';
+import { MemoryWindowStore } from './memory-window-store.js';
 import type { StoreOptions } from './partition-state.js';
 import { jsonKeys, structuredValues } from './store-serdes.js';
-import type { Serde } from '../serdes/serde.js';
 
 /**
  * Where a stateful operator gets its stores: the partition's {@link PartitionState} inside a
@@ -10,26 +10,21 @@ import type { Serde } from '../serdes/serde.js';
  */
 export interface StoreProvider {
   keyValueStore<K, V>(name: string, options?: StoreOptions<K, V>): MemoryKeyValueStore<K, V>;
+  windowStore<K, V>(name: string, options?: Omit<StoreOptions<K, V>, 'key'>): MemoryWindowStore<K, V>;
 }
 
 /**
- * Stores that live only in memory, with no changelog: what an operator uses outside a
- * processor (plain RxJS, marble tests). A fresh provider per subscription.
+ * Stores that live only in memory, with no changelog and no change tracking: what an operator
+ * uses outside a processor (plain RxJS, marble tests). A fresh provider per subscription.
  *
  * @example
  * const stores = unloggedStores();
  * stores.keyValueStore<string, number>('counts').put('a', 1);
  */
 export function unloggedStores(): StoreProvider {
-  const stores = new Map<string, MemoryKeyValueStore<unknown, unknown>>();
+  const serdes = <K, V>(options: StoreOptions<K, V>) => ({ key: options.key ?? (jsonKeys as Serde<K>), value: options.value ?? (structuredValues as Serde<V>) });
   return {
-    keyValueStore<K, V>(name: string, options: StoreOptions<K, V> = {}) {
-      let store = stores.get(name) as MemoryKeyValueStore<K, V> | undefined;
-      if (!store) {
-        store = new Store<K, V>(name, { key: options.key ?? (jsonKeys as Serde<K>), value: options.value ?? (structuredValues as Serde<V>) }, false);
-        stores.set(name, store as MemoryKeyValueStore<unknown, unknown>);
-      }
-      return store;
-    },
+    keyValueStore: <K, V>(name: string, options: StoreOptions<K, V> = {}) => new MemoryKeyValueStore<K, V>(name, serdes(options), false),
+    windowStore: <K, V>(name: string, options: Omit<StoreOptions<K, V>, 'key'> = {}) => new MemoryWindowStore<K, V>(name, serdes<K, V>(options), false),
   };
 }

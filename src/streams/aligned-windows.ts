@@ -1,21 +1,16 @@
 import type { OperatorFunction } from 'rxjs';
 import { resolveEventTime, resolveHolds, resolveKey, resolveLate } from './event-time-options.js';
 import { reportLate } from './late-output.js';
+import { ConfigError } from '../errors.js';
+import { unloggedStores } from '../state/store-provider.js';
 import { MinHeap } from './min-heap.js';
+import { currentPipelineScope } from './pipeline-scope.js';
 import { nonNegativeInteger, requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
 import { checkAggregator, resolveEmit, type EmitOptions, type WindowOptions } from './window-options.js';
 import type { WindowResult } from './window-result.js';
 
-/** The open state of one window: its keys' accumulators, and one hold at its earliest offset. */
-interface OpenWindow<K, A> {
-  readonly start: number;
-  readonly end: number;
-  readonly entries: Map<K, Entry<A>>;
-  minOffset: number | undefined;
-  release: (() => void) | undefined;
-}
-
+/** What the window store keeps per window and key: the accumulator, and the earliest offset that contributed. */
 interface Entry<A> {
   acc: A;
   minOffset: number | undefined;
@@ -31,12 +26,12 @@ interface Entry<A> {
  * output and into no window, even if later windows it belongs to are still open. That keeps
  * the results equal to a batch computation over the records that were not late.
  *
- * Windows are kept in a `Map` by start, with a min-heap of starts for firing; each window
- * maps keys (in first-seen order) to accumulators, and holds one offset: the earliest of
- * its elements. Every key of a window fires at the same watermark, so one hold per window is
- * the same constraint as one per key and window, for fewer holds. When the watermark reaches
- * `end + allowedLateness`, the window emits one result per key, in first-seen order, then
- * releases its hold; windows fire in order of their start.
+ * Open windows live in a window store (inside a processor: logged to its changelog at each
+ * commit, one record per changed window and key, and restored after a crash, so an open
+ * window never keeps the commit back), with a min-heap of starts for firing; each window maps
+ * keys (in first-seen order, kept across restores) to accumulators. When the watermark reaches
+ * `end + allowedLateness`, the window emits one result per key, in first-seen order, and is
+ * deleted from the store (tombstones in the changelog); windows fire in order of their start.
  */
 export function alignedWindows<T, K, A>(
   operator: string,
@@ -50,19 +45,28 @@ export function alignedWindows<T, K, A>(
   const late = resolveLate(operator, options.late);
   const eventTime = resolveEventTime(operator, options);
   const keyOf = resolveKey(operator, options);
-  const { holds, offset: offsetOf } = resolveHolds(operator, options);
+  const { offset: offsetOf } = resolveHolds(operator, options);
+  if (options.store !== undefined && (typeof options.store !== 'string' || options.store.length === 0)) {
+    throw new ConfigError(`${operator}.store`, 'must be a non-empty string');
+  }
+  const scope = currentPipelineScope();
+  const storeName = options.store ?? scope?.storeName(operator) ?? operator;
+  const logged = scope?.stores.windowStore<K, Entry<A>>(storeName);
   const lateness = nonNegativeInteger(operator, 'allowedLateness', options.allowedLateness, 0);
   const emitMode = resolveEmit(operator, options.emit);
 
   return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, closed }) => {
-    const windows = new Map<number, OpenWindow<K, A>>();
+    const windows = logged ?? unloggedStores().windowStore<K, Entry<A>>(storeName);
     const starts = new MinHeap<number>((a, b) => a - b);
-    const result = (w: OpenWindow<K, A>, key: K, entry: Entry<A>, final: boolean): WindowResult<K, A> => ({
+    windows.onRestored(() => {
+      for (const start of windows.starts()) starts.push(start);
+    });
+    const result = (start: number, key: K, entry: Entry<A>, final: boolean): WindowResult<K, A> => ({
       key,
-      windowStart: w.start,
-      windowEnd: w.end,
+      windowStart: start,
+      windowEnd: start + size,
       value: entry.acc,
-      timestamp: w.end - 1,
+      timestamp: start + size - 1,
       offset: entry.minOffset,
       final,
     });
@@ -78,27 +82,18 @@ export function alignedWindows<T, K, A>(
         }
         const key = keyOf(element);
         for (let start = first; start <= ts; start += advance) {
-          let w = windows.get(start);
-          if (w === undefined) {
-            w = { start, end: start + size, entries: new Map(), minOffset: undefined, release: undefined };
-            windows.set(start, w);
-            starts.push(start);
-          }
-          let entry = w.entries.get(key);
+          const w = windows.window(start);
+          if (w === undefined) starts.push(start);
+          let entry = w?.get(key);
           if (entry === undefined) {
             entry = { acc: aggregate.add(aggregate.init(), element), minOffset: offset };
-            w.entries.set(key, entry);
+            windows.put(start, key, entry);
           } else {
             entry.acc = aggregate.add(entry.acc, element);
             if (offset !== undefined && (entry.minOffset === undefined || offset < entry.minOffset)) entry.minOffset = offset;
+            windows.touch(start, key);
           }
-          if (offset !== undefined && (w.minOffset === undefined || offset < w.minOffset)) {
-            const previous = w.release;
-            w.minOffset = offset;
-            w.release = holds.hold(offset);
-            previous?.();
-          }
-          if (emitMode === 'every-record') emit(result(w, key, entry, false));
+          if (emitMode === 'every-record') emit(result(start, key, entry, false));
         }
       },
 
@@ -107,19 +102,19 @@ export function alignedWindows<T, K, A>(
           const start = starts.peek();
           if (start === undefined || start + size + lateness > wm) return;
           starts.pop();
-          const w = windows.get(start) as OpenWindow<K, A>;
-          windows.delete(start);
-          for (const [key, entry] of w.entries) {
+          const w = windows.window(start);
+          if (w === undefined) continue;
+          const entries = [...w];
+          windows.deleteWindow(start);
+          for (const [key, entry] of entries) {
             if (closed()) return;
-            emit(result(w, key, entry, true));
+            emit(result(start, key, entry, true));
           }
-          // After the results: the hold passes to whoever holds the results' offsets downstream.
-          w.release?.();
         }
       },
 
       teardown() {
-        windows.clear();
+        // The store is the partition's (restored by the next pipeline), not this subscription's.
         starts.clear();
       },
     };

@@ -10,8 +10,7 @@ import type { EmitMode } from './window-result.js';
  *
  * @example
  * const common: WindowOptions<StreamRecord<string, Click>, string, number> = {
- *   key: (r) => r.value.page, aggregate: counting(), allowedLateness: 0,
- *   clock: ctx.clock, holds: ctx.holds, late: ctx.late,
+ *   key: (r) => r.value.page, aggregate: counting(), allowedLateness: 0, store: 'page-views',
  * };
  * clicks.pipe(tumbling({ ...common, size: 60_000 }));
  */
@@ -24,6 +23,13 @@ export interface WindowOptions<T, K, A> extends EventTimeOptions<T>, KeyOptions<
    * allow at least as much as the one upstream of it.
    */
   readonly allowedLateness?: number;
+  /**
+   * The name of the window's store (changelog `<processor>-<store>-changelog`), where the
+   * operator keeps its open windows. Default `<operator>-<n>` in declaration order: name it so
+   * that it survives changes to the topology. (Tumbling and hopping windows; sliding and
+   * session windows still hold offsets instead.)
+   */
+  readonly store?: string;
 }
 
 /**
