@@ -2,7 +2,7 @@
 // TRIBUTARY_KAFKA_BROKERS=127.0.0.1:9092 on Kafka. Page views per page per minute, re-keyed by page.
 import { map } from 'rxjs';
 import { z } from 'zod';
-import { counting, createTributary, defineProcessor, json, KafkaConnector, MemoryLog, repartition, toFunction, tumbling } from '../src/index.js';
+import { counting, countByKey, createTributary, defineProcessor, json, KafkaConnector, MemoryLog, repartition, toFunction, tumbling } from '../src/index.js';
 
 const Click = z.object({ userId: z.string(), page: z.string(), ts: z.number().int() });
 
@@ -15,14 +15,25 @@ const pageViews = defineProcessor<string | null, z.infer<typeof Click>>({
     name: 'by-page', // re-keyed by page through an internal topic, then a second stage
     key: (view) => view.page,
     partitions: 4,
-    pipeline: (views, ctx) =>
+    pipeline: (views) =>
       views.pipe(
-        tumbling({ size: 60_000, aggregate: counting(), clock: ctx.clock, holds: ctx.holds, late: ctx.late }),
+        tumbling({ size: 60_000, aggregate: counting(), store: 'views-per-minute' }),
         map((w) => ({ page: w.key, windowStart: w.windowStart, views: w.value })),
       ),
     sinks: toFunction('print', (rows: readonly { page: string; windowStart: number; views: number }[]) => {
       for (const row of rows) console.log(`${new Date(row.windowStart).toISOString()} ${row.page} ${row.views}`);
     }),
+  }),
+});
+
+// A table: clicks per user, kept forever in the store 'clicks-per-user' (logged to a compacted
+// changelog, restored on restart), one update per user per commit interval.
+const clicksPerUser = defineProcessor<string | null, z.infer<typeof Click>>({
+  id: 'clicks-per-user',
+  source: { topics: 'clicks', value: json({ schema: Click }), timestamp: (r) => r.value.ts },
+  pipeline: (clicks) => clicks.pipe(countByKey({ store: 'clicks-per-user', emit: 'on-commit' })),
+  sinks: toFunction('totals', (updates: readonly { key: string | null; value: number }[]) => {
+    for (const u of updates) if (u.value % 9 === 0) console.log(`${u.key} has ${u.value} clicks`);
   }),
 });
 
@@ -42,7 +53,7 @@ await producer.send(
 );
 await producer.close();
 
-const app = createTributary({ processors: [pageViews], log, shutdownOnSignals: true });
+const app = createTributary({ processors: [pageViews, clicksPerUser], log, shutdownOnSignals: true });
 await app.start();
 await app.finishInput(); // a finite input: the watermark goes to +∞ and every window fires
 await app.stop();

@@ -11,6 +11,7 @@ export {
 } from './processor/define-processor.js';
 export type { LifecycleEvent, PartitionLifecycleEvent } from './processor/lifecycle-event.js';
 export * from './streams/index.js';
+export * from './state/index.js';
 export { repartition, RepartitionHeaders, type RepartitionOptions } from './processor/repartition.js';
 export type { QueryAnswer } from './processor/processor-runtime.js';
 export type { NodeStatus } from './app/tributary.js';

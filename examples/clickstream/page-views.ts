@@ -30,7 +30,7 @@ export function pageViewsStage(
   ctx: PipelineContext,
 ): PageViewsOutputs {
   const counts = clicks.pipe(
-    tumbling<StreamRecord<string, Click>, number, string>({ size: MINUTE_MS, key: (r) => r.value.page, aggregate: counting(), clock: ctx.clock, holds: ctx.holds, late: ctx.late }),
+    tumbling<StreamRecord<string, Click>, number, string>({ size: MINUTE_MS, key: (r) => r.value.page, aggregate: counting(), store: 'page-views' }),
     map((w): PageView => ({ page: w.key, windowStart: w.windowStart, windowEnd: w.windowEnd, views: w.value })),
     share(),
   );

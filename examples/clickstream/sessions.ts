@@ -52,8 +52,6 @@ export function sessions(
             return a;
           },
         }),
-        clock: ctx.clock,
-        holds: ctx.holds,
         late,
       }),
       map(

@@ -83,7 +83,7 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/;
  *   pipeline: (clicks) => clicks.pipe(map((r) => ({ page: r.value.page, timestamp: r.timestamp }))),
  *   sinks: repartition({
  *     name: 'by-page', key: (v) => v.page, partitions: 4,
- *     pipeline: (views, ctx) => views.pipe(tumbling({ size: 60_000, aggregate: counting(), clock: ctx.clock, holds: ctx.holds, late: ctx.late })),
+ *     pipeline: (views, ctx) => views.pipe(tumbling({ size: 60_000, aggregate: counting(), store: 'views-per-minute' })),
  *     sinks: toTopic('page-views'),
  *   }),
  * });

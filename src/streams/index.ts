@@ -29,3 +29,8 @@ export { topN, type TopNOptions } from './top-n.js';
 
 export { keyedProcess, type KeyedProcessOptions, type KeyedProcessContext } from './keyed-process.js';
 export { orderedByEventTime, type OrderedByEventTimeOptions } from './ordered-by-event-time.js';
+
+export { aggregateByKey, type AggregateByKeyOptions, type TableUpdate, type TableEmit } from './aggregate-by-key.js';
+export { countByKey } from './count-by-key.js';
+export { reduceByKey, type ReduceByKeyOptions } from './reduce-by-key.js';
+export { withPipelineScope, currentPipelineScope, type PipelineScope } from './pipeline-scope.js';

@@ -109,6 +109,10 @@ export function stateContract(name: string, target: ContractTarget): void {
       await eventually(() => expect(second.length).toBe(300));
       // Only the new records were processed: the first 600 came back from the changelog.
       expect(lastPerKey(first, second)).toEqual(totals(900));
+      // Interactive queries answer from the store of the key's partition.
+      const answer = apps[apps.length - 1].processor(id).query('totals', 'k5');
+      expect(answer).toMatchObject({ owned: true, found: true, value: totals(900).get('k5') });
+      expect(apps[apps.length - 1].processor(id).query('totals', 'nobody')).toMatchObject({ found: true, value: undefined });
       const restored = events.filter((e) => e.type === 'partition.restored');
       expect(restored).toHaveLength(PARTITIONS);
       expect(restored.reduce((sum, e) => sum + (e.type === 'partition.restored' ? e.keys : 0), 0)).toBe(KEYS);
