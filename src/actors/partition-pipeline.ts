@@ -215,6 +215,10 @@ export class PartitionPipeline {
     this.closeTurn();
     const offset = this.tracker.nextOffset;
     const time = this.time.snapshot();
+    // An operator not on stores (sliding, session windows) holds an earlier record: its state is
+    // not in the changelogs, so the stores' state at this offset cannot be resumed from.
+    const hold = this.tracker.lowestHold();
+    const usable = hold === undefined || hold >= offset;
     const results = [...this.inFlight];
     let mark: StateMark;
     try {
@@ -225,6 +229,7 @@ export class PartitionPipeline {
       return;
     }
     await Promise.allSettled(results);
+    if (!usable) return;
     const last = this.checkpoints[this.checkpoints.length - 1];
     if (last && last.offset === offset) this.checkpoints[this.checkpoints.length - 1] = { offset, time, mark };
     else this.checkpoints.push({ offset, time, mark });
