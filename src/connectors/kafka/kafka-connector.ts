@@ -1,9 +1,10 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createLogger } from '../../observability/logger.js';
-import type { GroupConsumer, GroupConsumerOptions, LogAdmin, LogConnector, LogProducer, PartitionReader } from '../log.js';
+import type { GroupConsumer, GroupConsumerOptions, GroupEviction, LogAdmin, LogConnector, LogProducer, PartitionReader } from '../log.js';
 import { KafkaAdmin } from './kafka-admin.js';
 import { KafkaGroupConsumer } from './kafka-group-consumer.js';
+import { KafkaGroupEviction } from './kafka-group-eviction.js';
 import { validateKafkaOptions, type KafkaOptions } from './kafka-options.js';
 import { KafkaPartitionReader } from './kafka-partition-reader.js';
 import { KafkaProducer } from './kafka-producer.js';
@@ -65,5 +66,10 @@ export class KafkaConnector implements LogConnector {
 
   reader(): PartitionReader {
     return new KafkaPartitionReader(this.kafka);
+  }
+
+  /** LeaveGroup on behalf of other members (see {@link KafkaGroupEviction}). */
+  groupEviction(): GroupEviction {
+    return new KafkaGroupEviction(this.kafka);
   }
 }

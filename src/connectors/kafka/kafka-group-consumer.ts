@@ -50,7 +50,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
   private reconciling: Promise<void> = Promise.resolve();
   private handlers: GroupConsumerHandlers | undefined;
   private stopped = false;
-  private memberId: string | undefined;
+  private currentMemberId: string | undefined;
 
   constructor(
     kafka: Kafka,
@@ -80,8 +80,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
       // crash) and joined again. Others may have owned its partitions meanwhile and moved their
       // committed offsets: every partition it had is lost, even one assigned to it again.
       const memberId = event.payload.memberId;
-      const lost = this.memberId !== undefined && memberId !== this.memberId;
-      this.memberId = memberId;
+      const lost = this.currentMemberId !== undefined && memberId !== this.currentMemberId;
+      this.currentMemberId = memberId;
       this.reconciling = this.reconciling.then(() => this.reconcile(assignment, lost)).catch((err: unknown) => {
         handlers.onCrash?.(err instanceof Error ? err : new Error(String(err)));
       });
@@ -176,6 +176,11 @@ export class KafkaGroupConsumer implements GroupConsumer {
 
   assignment(): TopicPartition[] {
     return [...this.assigned.values()];
+  }
+
+  /** The member id of the last join (kafkajs' `GROUP_JOIN`); undefined before it and after `stop()`. */
+  memberId(): string | undefined {
+    return this.stopped ? undefined : this.currentMemberId;
   }
 
   async stop(): Promise<void> {
