@@ -50,6 +50,23 @@ export interface MemberReport {
     readonly topics: readonly string[];
     readonly partitions: readonly PartitionClaim[];
   }>;
+  /**
+   * The node's members of log consumer groups now (Kafka member ids): when the node is declared
+   * down, a survivor removes them from their groups so that its partitions move at once (see
+   * {@link MemberEviction}). Absent from nodes that run no group consumer (or predate eviction).
+   */
+  readonly groups?: readonly GroupMembership[];
+}
+
+/**
+ * One consumer-group member a node holds, as its heartbeat reports it.
+ *
+ * @example
+ * const mine: GroupMembership = { group: 'clickstream', member: 'tributary-3b1f0c2e-...' };
+ */
+export interface GroupMembership {
+  readonly group: string;
+  readonly member: string;
 }
 
 /**
@@ -519,7 +536,7 @@ function toMember(m: MutableMember): Member {
 }
 
 function fingerprintOf(report: MemberReport): string {
-  return JSON.stringify([report.state, report.healthy, report.handlers, report.processors]);
+  return JSON.stringify([report.state, report.healthy, report.handlers, report.processors, report.groups ?? []]);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -39,6 +39,10 @@ export const heartbeatBody: ZodType<MemberReport> = z
         }),
       )
       .max(1_000),
+    groups: z
+      .array(z.object({ group: shortString, member: shortString }).strict())
+      .max(1_000)
+      .optional(),
   })
   .strict();
 

@@ -204,6 +204,8 @@ export type MemberRemoval =
  * - removing a member that is not in the group is `already-gone`, not an error (idempotent).
  */
 export interface GroupEviction {
+  /** Connects ahead of need, so that the first removal does not wait for it (optional). */
+  connect?(): Promise<void>;
   removeMembers(groupId: string, memberIds: readonly string[]): Promise<MemberRemoval[]>;
   close(): Promise<void>;
 }
