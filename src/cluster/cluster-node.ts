@@ -70,11 +70,11 @@ export interface ClusterNodeOptions {
   readonly tls?: NatsTlsOptions;
   /** Anything else for `connect` (`name`, `reconnectTimeWait`, `pingInterval`, ...). `maxReconnectAttempts` is always -1. */
   readonly connectionOptions?: Omit<NodeConnectionOptions, 'servers' | 'maxReconnectAttempts' | 'tls'>;
-  /** Default 500 ms. */
+  /** Default 250 ms. */
   readonly heartbeatIntervalMs?: number;
-  /** Default 1,500 ms. */
+  /** Default 1,000 ms. */
   readonly suspectAfterMs?: number;
-  /** Default 3,000 ms. */
+  /** Default 2,000 ms: then the node is declared down and its consumer-group members evicted (see docs/runtime.md "Failover"). */
   readonly downAfterMs?: number;
   /** Default 60,000 ms. */
   readonly forgetAfterMs?: number;

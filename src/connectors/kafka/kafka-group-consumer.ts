@@ -20,6 +20,18 @@ export interface KafkaConsumerTuning {
   readonly fetchMaxWaitMs?: number;
 }
 
+/**
+ * Kafka session timeout by default: 10 s. With a cluster, a dead node's members are evicted as
+ * soon as it is declared down (2 s), so the session is the fallback (no cluster, NATS down); a
+ * node whose event loop stalls longer than this loses its partitions even without a cluster.
+ */
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+/**
+ * Heartbeat to the group coordinator by default: every 500 ms. A member learns that the group is
+ * rebalancing at its next heartbeat, so after an eviction the survivors rejoin within 500 ms.
+ */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 500;
+
 const tpKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
 /**
@@ -60,8 +72,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
   ) {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: tuning.heartbeatIntervalMs ?? 3_000,
+      sessionTimeout: tuning.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+      heartbeatInterval: tuning.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1_048_576,
       // kafkajs sleeps this long when every partition is paused: keep it short so that a
       // partition resumed by backpressure is fetched again promptly.
