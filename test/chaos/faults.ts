@@ -31,6 +31,8 @@ export async function inject(fault: Fault, { broker, nats, pool, producer, say, 
       return;
     case 'worker-sigstop':
     case 'worker-sigstop-short':
+      // A false suspicion needs a member to suspect: a worker still starting (after a kill) has none yet.
+      if (fault.kind === 'worker-sigstop-short') await pool.waitReady(fault.worker, 60_000);
       pool.pause(fault.worker);
       await sleep(fault.stopMs);
       pool.resume(fault.worker);
@@ -38,6 +40,7 @@ export async function inject(fault: Fault, { broker, nats, pool, producer, say, 
     case 'worker-nats-cut': {
       const relay = natsCuts.get(fault.worker);
       if (!relay) throw new Error(`no NATS relay for ${fault.worker}`);
+      await pool.waitReady(fault.worker, 60_000);
       relay.cut();
       await sleep(fault.cutMs);
       relay.heal();
