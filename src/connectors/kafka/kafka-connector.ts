@@ -44,6 +44,9 @@ export class KafkaConnector implements LogConnector {
         // kafkajs reports every ordinary rebalance as an error ("The group is rebalancing,
         // re-joining" from its consumer runner): an info line, not an alarm.
         if (typeof rest.error === 'string' && rest.error.startsWith('The group is rebalancing')) log.info(fields, message);
+        // Evicting a member that is already gone (its session expired, another node removed it
+        // first) is reported as `already-gone` by KafkaGroupEviction: not an error.
+        else if (message.includes('Response LeaveGroup') && rest.error === 'The coordinator is not aware of this member') log.debug(fields, message);
         else if (entry.level <= logLevel.ERROR) log.error(fields, message);
         else if (entry.level === logLevel.WARN) log.warn(fields, message);
         else log.debug(fields, message);
