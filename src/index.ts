@@ -51,4 +51,5 @@ export {
   type MembershipSnapshot,
   type MembershipEvent,
   type MemberStatus,
+  type EvictionEvent,
 } from './cluster/index.js';

@@ -3,7 +3,11 @@
  * the same consumer group, and one is killed with SIGKILL.
  *
  * `node --import tsx bench/recovery/tributary-worker.ts --brokers B --topic T --output O --group G
- *  --worker W [--session-timeout-ms 6000] [--heartbeat-ms 500]`
+ *  --worker W [--session-timeout-ms 6000] [--heartbeat-ms 500] [--nats URL --cluster C]`
+ *
+ * With `--nats`, the worker is also a node of cluster `C` on that NATS (node id = its name), with
+ * the default membership timings and eviction: when one worker is killed, the other declares it
+ * down and removes its consumer-group member, so its partitions move before its session expires.
  *
  * The stateless scenario's pipeline (filter: the key's next-to-last character is an even digit),
  * each kept record written keyed by its key as `{ key, bytes, ts, p, o, w }`: the input's
@@ -29,6 +33,8 @@ const { values } = parseArgs({
     worker: { type: 'string' },
     'session-timeout-ms': { type: 'string', default: '6000' },
     'heartbeat-ms': { type: 'string', default: '500' },
+    nats: { type: 'string' },
+    cluster: { type: 'string' },
   },
 });
 const need = (name: 'brokers' | 'topic' | 'output' | 'group' | 'worker'): string => {
@@ -72,6 +78,7 @@ const app = createTributary({
     logger,
   ),
   logger,
+  ...(values.nats ? { cluster: { cluster: values.cluster ?? 'bench-recovery', nodeId: worker, servers: values.nats } } : {}),
 });
 
 const running = new Set<number>();

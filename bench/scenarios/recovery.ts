@@ -16,6 +16,10 @@
  *    even ones): no leave-group request, so the broker notices only when its session expires;
  * 5. the run ends when the loader is done and every kept input record has a result.
  *
+ * A third run, `tributary-eviction`, is tributary with its workers in a NATS cluster that evicts
+ * the killed worker from the group once it is declared down (2 s), instead of waiting for its
+ * session.
+ *
  * Both sides use the broker's minimum session timeout (`group.min.session.timeout.ms`, 6 s) and
  * heartbeats every 500 ms; both commit every second. Figures: bench/recovery/analysis.ts.
  */
@@ -48,7 +52,10 @@ const LAG_FACTOR = 1.5;
 const STAY_MS = 1_000;
 const KEYS = 10_000;
 
-type System = 'tributary' | 'kafka-streams';
+/** `tributary-eviction`: the tributary workers are also a cluster on NATS (default timings), which evicts the killed one. */
+type System = 'tributary' | 'tributary-eviction' | 'kafka-streams';
+
+const NATS_URL = process.env.TRIBUTARY_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 interface Context {
   readonly broker: Broker;
@@ -85,6 +92,7 @@ export const recovery: Scenario = {
       const specs: RunSpec[] = [
         { name: 'kafka-streams', kind: 'anchor', run: (round) => measured(ctx, 'kafka-streams', round) },
         { name: 'tributary', kind: 'tributary', run: (round) => measured(ctx, 'tributary', round) },
+        { name: 'tributary-eviction', kind: 'tributary', run: (round) => measured(ctx, 'tributary-eviction', round) },
       ];
       const selected = options.onlyTributary ? specs.filter((s) => s.kind === 'tributary') : specs;
       const { anchors: anchorRuns, tributary } = await interleaved(selected, rounds, log, async () => broker.checkSame());
@@ -96,6 +104,8 @@ export const recovery: Scenario = {
         const t = figure(tributary.tributary, key);
         const a = figure(anchorRuns['kafka-streams'], key);
         if (t !== undefined && a) extra[key] = t / a;
+        const e = figure(tributary['tributary-eviction'], key);
+        if (e !== undefined && a) extra[`${key}.eviction`] = e / a;
       }
       const extraRatios: Record<string, Record<string, number>> = Object.keys(extra).length > 0 ? { 'kafka-streams': extra } : {};
       return {
@@ -121,7 +131,8 @@ export const recovery: Scenario = {
           `two workers in one group (tributary: one consumer group; Kafka Streams: one application.id, one stream thread each, at_least_once), session timeout ${SESSION_TIMEOUT_MS} ms (the broker's group.min.session.timeout.ms) and heartbeats every ${HEARTBEAT_MS} ms on both sides, commits every 1 s on both sides; worker a starts first, b joins; ${WARMUP_MS / 1000} s after the first result one is killed with SIGKILL (b in odd rounds, a in even ones): no leave-group, so the group coordinator notices only when the session expires`,
           `reassigned = kill → the survivor reports the killed worker's partitions as running (tributary: partition.started; Kafka Streams: active tasks, polled every 20 ms); resume = kill → the broker appended the survivor's first result for one of them; lag = t − the newest input timestamp among a partition's results appended by t, of the killed worker's partition furthest behind (sampled every 10 ms); "lag p99 before" = its 99th percentile from ${BASELINE_SKIP_MS / 1000} s after the first result to the kill; lag back = kill → the lag is within ${LAG_FACTOR} × that p99 and stays there ${STAY_MS / 1000} s; replayed = results written again for an input record that had one (the survivor replays from the last commit)`,
           `records/s is the offered rate; CPU-s = both workers' CPU (/proc/<pid>/stat) from the loader's start to the kill (the killed one) or to the last result (the survivor); ${rounds} round(s), each figure the median over the rounds`,
-          `neither system can resume much sooner than the session timeout (${SESSION_TIMEOUT_MS / 1000} s, less up to one heartbeat interval: it runs from the dead member's last heartbeat): the group coordinator notices the dead member only when its session expires; the goal (< 5 s) would need a broker with a lower group.min.session.timeout.ms. resume − reassigned is what each system adds once it has the partitions`,
+          `tributary-eviction: the same tributary workers, also a cluster on NATS (${NATS_URL}) with the default membership timings (heartbeat 250 ms, down after 2 s) and eviction: the survivor declares the killed worker down and removes its group member (LeaveGroup), so the rebalance starts then, not when the session expires`,
+          `without eviction neither system can resume much sooner than the session timeout (${SESSION_TIMEOUT_MS / 1000} s, less up to one heartbeat interval: it runs from the dead member's last heartbeat): the group coordinator notices the dead member only when its session expires; the goal (< 5 s) would need a broker with a lower group.min.session.timeout.ms. resume − reassigned is what each system adds once it has the partitions`,
         ],
       };
     } finally {
@@ -173,8 +184,9 @@ async function recoveryRun(ctx: Context, system: System, round: number): Promise
   const workerLog = (line: string): void => void (line.includes('The group is rebalancing') || log(line));
   const spawnWorker = (name: string): WorkerProcess => {
     const common = ['--worker', name, '--session-timeout-ms', String(SESSION_TIMEOUT_MS), '--heartbeat-ms', String(HEARTBEAT_MS)];
-    if (system === 'tributary') {
-      return new WorkerProcess(name, process.execPath, ['--import', 'tsx', 'bench/recovery/tributary-worker.ts', '--brokers', broker.brokers.join(','), '--topic', topic, '--output', output, '--group', group, ...common], workerLog);
+    if (system === 'tributary' || system === 'tributary-eviction') {
+      const cluster = system === 'tributary-eviction' ? ['--nats', NATS_URL, '--cluster', group] : [];
+      return new WorkerProcess(name, process.execPath, ['--import', 'tsx', 'bench/recovery/tributary-worker.ts', '--brokers', broker.brokers.join(','), '--topic', topic, '--output', output, '--group', group, ...common, ...cluster], workerLog);
     }
     const stateDir = mkdtempSync(join(tmpdir(), 'tributary-bench-recovery-'));
     stateDirs.push(stateDir);

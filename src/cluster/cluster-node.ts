@@ -8,7 +8,7 @@ import {
   type NodeConnectionOptions,
 } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { filter, type Observable, type Subscription as RxSubscription } from 'rxjs';
+import { EMPTY, filter, type Observable, type Subscription as RxSubscription } from 'rxjs';
 import type { Tributary } from '../app/tributary.js';
 import { ConfigError, TributaryError } from '../errors.js';
 import type { ChildExit, ChildSpecOptions } from '../supervision/child-spec.js';
@@ -17,7 +17,8 @@ import { handlerMatches, parsePartitionPath, partitionPattern, type ActorAddress
 import { ClusterControl, type ClusterStatus, type ControlCommand, type ControlOptions, type ControlOutcome } from './control.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES } from './envelope.js';
 import { ClusterError, UnknownActorError } from './errors.js';
-import { MemberTracker, type MembershipEvent, type MembershipSnapshot, type MembershipTimings } from './member-tracker.js';
+import { MemberEviction, type EvictionEvent } from './member-eviction.js';
+import { MemberTracker, type GroupMembership, type MembershipEvent, type MembershipSnapshot, type MembershipTimings } from './member-tracker.js';
 import { Membership, type ReportSource } from './membership.js';
 import { ClusterQueries, QUERY_PATH, type ClusterQueryAnswer, type QueryOptions } from './queries.js';
 import { ClusterRejections } from './rejections.js';
@@ -69,14 +70,21 @@ export interface ClusterNodeOptions {
   readonly tls?: NatsTlsOptions;
   /** Anything else for `connect` (`name`, `reconnectTimeWait`, `pingInterval`, ...). `maxReconnectAttempts` is always -1. */
   readonly connectionOptions?: Omit<NodeConnectionOptions, 'servers' | 'maxReconnectAttempts' | 'tls'>;
-  /** Default 500 ms. */
+  /** Default 250 ms. */
   readonly heartbeatIntervalMs?: number;
-  /** Default 1,500 ms. */
+  /** Default 1,000 ms. */
   readonly suspectAfterMs?: number;
-  /** Default 3,000 ms. */
+  /** Default 2,000 ms: then the node is declared down and its consumer-group members evicted (see docs/runtime.md "Failover"). */
   readonly downAfterMs?: number;
   /** Default 60,000 ms. */
   readonly forgetAfterMs?: number;
+  /**
+   * When another node is declared down, remove its consumer-group members from their groups (if
+   * this node is the evictor: see {@link MemberEviction}), so that its partitions move at once
+   * rather than when its session expires. Default true where the app's log supports it (Kafka,
+   * MemoryLog).
+   */
+  readonly evictDeadMembers?: boolean;
   /** Default timeout of `ask`. Default 2,000 ms. */
   readonly askTimeoutMs?: number;
   /** Default time to gather control replies. Default 2,000 ms (`drain`: 35,000 ms). */
@@ -146,6 +154,7 @@ export class ClusterNode {
   private statusWatch: Promise<void> | undefined;
   private stopStatusWatch: (() => void) | undefined;
   private assignmentWatch: RxSubscription | undefined;
+  private readonly eviction: MemberEviction | undefined;
 
   constructor(private readonly options: ClusterNodeOptions) {
     if (!options || typeof options !== 'object') throw new ConfigError('cluster', 'options must be an object');
@@ -184,6 +193,15 @@ export class ClusterNode {
     });
     this.queries = new ClusterQueries({ app: this.app, nodeId, tracker: this.tracker, remote: this.remote, logger: this.logger });
     this.remote.register(QUERY_PATH, this.queries.handler);
+    const groupEviction = options.evictDeadMembers === false ? undefined : options.app.log.groupEviction?.();
+    if (groupEviction) {
+      this.eviction = new MemberEviction({ tracker: this.tracker, self: nodeId, eviction: groupEviction, logger: this.logger, registry: options.app.metrics.registry });
+    }
+  }
+
+  /** What the eviction of nodes gone decided and did (nothing when `evictDeadMembers` is off or the log has no eviction). */
+  get evictions(): Observable<EvictionEvent> {
+    return this.eviction?.events ?? EMPTY;
   }
 
   /** The live view: the current snapshot first, then each change (status, partitions, handlers). */
@@ -217,6 +235,11 @@ export class ClusterNode {
     if (this.state !== 'created') throw new TributaryError(`cannot start the cluster node: it is ${this.state}`);
     this.state = 'starting';
     this.subscriptions.push(this.tracker.events.subscribe((event) => this.logEvent(event)));
+    if (this.eviction) {
+      this.eviction.start();
+      // Connect ahead of need: a removal is then one coordinator look-up and one request.
+      void this.eviction.connect().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'eviction client could not connect yet; it retries when needed'));
+    }
     try {
       await this.attach(this.options.connection ?? (await this.connectOrExplain()));
     } catch (err) {
@@ -344,6 +367,7 @@ export class ClusterNode {
     this.state = 'stopping';
     if (attached) await this.detach();
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+    await this.eviction?.stop();
     this.tracker.close();
     if (!this.options.connection && this.nc && !this.nc.isClosed()) await this.nc.close().catch(() => undefined);
     this.state = 'stopped';
@@ -450,8 +474,22 @@ export class ClusterNode {
         topics: this.topicsOf(p.id),
         partitions: p.partitions.map(({ topic, partition, state }) => ({ topic, partition, state })),
       })),
+      groups: this.groupsOf(status.processors.map((p) => p.id)),
     };
   };
+
+  private groupsOf(processors: readonly string[]): GroupMembership[] {
+    const groups: GroupMembership[] = [];
+    for (const id of processors) {
+      try {
+        const member = this.app.processor(id).groupMember;
+        if (member) groups.push({ group: member.groupId, member: member.memberId });
+      } catch {
+        // Not a processor runtime of this app (yet): nothing to report.
+      }
+    }
+    return groups;
+  }
 
   private topicsOf(processor: string): string[] {
     try {
@@ -522,7 +560,9 @@ export class ClusterNode {
       case 'member.down':
         this.logger.warn(
           { member: event.node, silentForMs: event.silentForMs, partitions: event.partitions.map((p) => `${p.processor}:${p.topic}-${p.partition}`) },
-          'member declared down; Kafka reassigns its partitions when its consumer session expires',
+          this.eviction
+            ? 'member declared down; its consumer-group members are removed by the evictor, so its partitions move now'
+            : 'member declared down; Kafka reassigns its partitions when its consumer session expires',
         );
         break;
       case 'member.suspected':

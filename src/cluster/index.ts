@@ -24,7 +24,9 @@ export {
   type MemberReport,
   type PartitionClaim,
   type PartitionOwner,
+  type GroupMembership,
 } from './member-tracker.js';
+export { MemberEviction, type MemberEvictionOptions, type EvictionEvent, type EvictionReason } from './member-eviction.js';
 export { Membership, heartbeatBody, leaveBody, type MembershipOptions, type ReportSource } from './membership.js';
 export { RemoteActors, type RemoteActorsOptions, type ActorHandler, type ActorContext, type AskOptions } from './remote.js';
 export {

@@ -4,8 +4,8 @@ import { systemClock, type SupervisorClock } from '../supervision/clock.js';
 
 /**
  * Where a member stands, as this node sees it: `alive` (heard within `suspectAfterMs`),
- * `suspected` (silent for `suspectAfterMs`, 1.5 s by default), `down` (silent for `downAfterMs`,
- * 3 s by default), `left` (announced a graceful leave). A heartbeat brings a suspected or down
+ * `suspected` (silent for `suspectAfterMs`, 1 s by default), `down` (silent for `downAfterMs`,
+ * 2 s by default), `left` (announced a graceful leave). A heartbeat brings a suspected or down
  * member back to alive.
  *
  * @example
@@ -50,6 +50,23 @@ export interface MemberReport {
     readonly topics: readonly string[];
     readonly partitions: readonly PartitionClaim[];
   }>;
+  /**
+   * The node's members of log consumer groups now (Kafka member ids): when the node is declared
+   * down, a survivor removes them from their groups so that its partitions move at once (see
+   * {@link MemberEviction}). Absent from nodes that run no group consumer (or predate eviction).
+   */
+  readonly groups?: readonly GroupMembership[];
+}
+
+/**
+ * One consumer-group member a node holds, as its heartbeat reports it.
+ *
+ * @example
+ * const mine: GroupMembership = { group: 'clickstream', member: 'tributary-3b1f0c2e-...' };
+ */
+export interface GroupMembership {
+  readonly group: string;
+  readonly member: string;
 }
 
 /**
@@ -121,26 +138,31 @@ export type MembershipEvent =
  * new ClusterNode({ app, cluster: 'c', servers, heartbeatIntervalMs: 250, suspectAfterMs: 750, downAfterMs: 1_500 });
  */
 export interface MembershipTimings {
-  /** How often a node heartbeats. Default 500 ms. */
+  /** How often a node heartbeats. Default 250 ms. */
   readonly heartbeatIntervalMs: number;
-  /** Silence after which a member is suspected. Default 1,500 ms (3 missed heartbeats). */
+  /** Silence after which a member is suspected. Default 1,000 ms (4 missed heartbeats). */
   readonly suspectAfterMs: number;
-  /** Silence after which a member is declared down. Default 3,000 ms (6 missed heartbeats). */
+  /** Silence after which a member is declared down (and its group members evicted). Default 2,000 ms (8 missed heartbeats). */
   readonly downAfterMs: number;
   /** How long a down or left member stays in the view before it is forgotten. Default 60,000 ms. */
   readonly forgetAfterMs: number;
 }
 
 /**
- * The defaults: heartbeat 500 ms, suspected after 1.5 s, down after 3 s, forgotten after 60 s.
+ * The defaults: heartbeat 250 ms, suspected after 1 s, down after 2 s, forgotten after 60 s.
+ * Tuned for failover (a dead node's partitions move about 2.5 s after it dies, see
+ * docs/runtime.md "Failover"): a node silent for 2 s is evicted from its consumer groups, so a
+ * node that stalls for longer than that (a long GC pause, a blocked event loop, a NATS-only
+ * network cut) loses its partitions and joins again; raise `downAfterMs` where such stalls are
+ * normal.
  *
  * @example
- * const silentFor = DEFAULT_MEMBERSHIP_TIMINGS.downAfterMs; // 3,000 ms
+ * const silentFor = DEFAULT_MEMBERSHIP_TIMINGS.downAfterMs; // 2,000 ms
  */
 export const DEFAULT_MEMBERSHIP_TIMINGS: MembershipTimings = Object.freeze({
-  heartbeatIntervalMs: 500,
-  suspectAfterMs: 1_500,
-  downAfterMs: 3_000,
+  heartbeatIntervalMs: 250,
+  suspectAfterMs: 1_000,
+  downAfterMs: 2_000,
   forgetAfterMs: 60_000,
 });
 
@@ -197,7 +219,7 @@ interface MutableMember {
  * keeps each member's status on a clock and publishes the view and its changes.
  *
  * ```
- *            heartbeat                 silent 1.5 s               silent 3 s
+ *            heartbeat                 silent 1 s                 silent 2 s  
  *  (new) ───────────────► alive ─────────────────► suspected ─────────────────► down ──► forgotten (60 s)
  *                          ▲  ▲      heartbeat         │                          │
  *                          │  └────────────────────────┘          heartbeat       │
@@ -215,8 +237,8 @@ interface MutableMember {
  * @example
  * const tracker = new MemberTracker({ self: 'a', clock });
  * tracker.heartbeat('b', report);
- * await clock.advance(1_500); // b: suspected
- * await clock.advance(1_500); // b: down
+ * await clock.advance(1_000); // b: suspected
+ * await clock.advance(1_000); // b: down
  * tracker.events.subscribe((e) => console.log(e.type, e.node));
  */
 export class MemberTracker {
@@ -471,7 +493,7 @@ export class MemberTracker {
 
   /**
    * False when this node has heard its own heartbeat before but not within two heartbeat
-   * intervals (1 s by default): its connection, or its event loop, is not delivering, so the
+   * intervals (500 ms by default): its connection, or its event loop, is not delivering, so the
    * silence of others may be its own.
    */
   private canHear(now: number): boolean {
@@ -519,7 +541,7 @@ function toMember(m: MutableMember): Member {
 }
 
 function fingerprintOf(report: MemberReport): string {
-  return JSON.stringify([report.state, report.healthy, report.handlers, report.processors]);
+  return JSON.stringify([report.state, report.healthy, report.handlers, report.processors, report.groups ?? []]);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -39,6 +39,10 @@ export const heartbeatBody: ZodType<MemberReport> = z
         }),
       )
       .max(1_000),
+    groups: z
+      .array(z.object({ group: shortString, member: shortString }).strict())
+      .max(1_000)
+      .optional(),
   })
   .strict();
 
@@ -84,7 +88,7 @@ export interface MembershipOptions {
 const PROMPT_HEARTBEAT_MS = 20;
 
 /**
- * The networking half of membership: heartbeats this node every `heartbeatIntervalMs` (500 ms)
+ * The networking half of membership: heartbeats this node every `heartbeatIntervalMs` (250 ms)
  * on `tributary.<cluster>.heartbeat.<node>` with what it runs, feeds every valid heartbeat and
  * leave notice it receives to the {@link MemberTracker}, and announces a graceful leave on stop.
  *

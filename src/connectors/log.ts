@@ -111,6 +111,13 @@ export interface GroupConsumer {
   committed(partitions: readonly TopicPartition[]): Promise<PartitionOffset[]>;
   /** Partitions currently assigned to this member. */
   assignment(): TopicPartition[];
+  /**
+   * This member's id in the group now (Kafka's member id), undefined before it joined or after
+   * it left. A member that is evicted and joins again gets a new one. Reported in the cluster
+   * heartbeat so that, when this node is declared down, a survivor can remove it (see
+   * {@link GroupEviction}).
+   */
+  memberId?(): string | undefined;
   /** Leave the group. `onRevoked` is called for every partition still assigned. */
   stop(): Promise<void>;
 }
@@ -178,6 +185,31 @@ export interface LogAdmin {
   close(): Promise<void>;
 }
 
+/**
+ * What became of one member a {@link GroupEviction} was asked to remove: `removed`, or
+ * `already-gone` (not in the group: it left, its session expired, or another node removed it
+ * first), or `failed` (the group could not be reached; its session timeout still applies).
+ */
+export type MemberRemoval =
+  | { readonly memberId: string; readonly outcome: 'removed' | 'already-gone' }
+  | { readonly memberId: string; readonly outcome: 'failed'; readonly error: Error };
+
+/**
+ * Removes other clients' members from a consumer group, so that the group rebalances now
+ * rather than when their sessions expire. The contract, for Kafka and MemoryLog alike:
+ * - the group rebalances at once: the remaining members get the removed members' partitions;
+ * - a removed member's commits are refused (it is fenced); when it next contacts the group it
+ *   learns it was removed, loses every partition it had (`onRevoked`) and joins again under a
+ *   new member id;
+ * - removing a member that is not in the group is `already-gone`, not an error (idempotent).
+ */
+export interface GroupEviction {
+  /** Connects ahead of need, so that the first removal does not wait for it (optional). */
+  connect?(): Promise<void>;
+  removeMembers(groupId: string, memberIds: readonly string[]): Promise<MemberRemoval[]>;
+  close(): Promise<void>;
+}
+
 /** A partitioned log tributary can run on. */
 export interface LogConnector {
   /** A short name for logs and metrics: `'memory'` or `'kafka'`. */
@@ -187,4 +219,6 @@ export interface LogConnector {
   admin(): LogAdmin;
   /** A reader of partition ranges, for restoring stores from their changelogs. */
   reader(): PartitionReader;
+  /** Removal of other members from consumer groups, where the log supports it. */
+  groupEviction?(): GroupEviction;
 }

@@ -201,6 +201,16 @@ export class ProcessorRuntime {
     this.emit({ type: 'processor.started', processor: processor.id, at: Date.now() });
   }
 
+  /**
+   * This processor's member of its consumer group now (the log's member id), undefined while it
+   * is not in the group. The cluster heartbeat reports it, so that when this node is declared
+   * down a survivor removes it from the group at once (see `MemberEviction`).
+   */
+  get groupMember(): { readonly groupId: string; readonly memberId: string } | undefined {
+    const memberId = this.consumer?.memberId?.();
+    return memberId === undefined ? undefined : { groupId: this.processor.groupId, memberId };
+  }
+
   /** The id of this processor's group member under the connectors supervisor. */
   get consumerChildId(): string {
     return `consumer:${this.processor.id}`;

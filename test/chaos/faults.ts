@@ -1,5 +1,6 @@
 // Injecting one fault of the schedule, and waiting until it is over.
 import type { KafkaBrokerHandle, NatsServerHandle } from '../../scripts/services/index.js';
+import type { NatsCut } from './nats-cut.js';
 import type { InputProducer } from './producer.js';
 import type { Fault } from './schedule.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -11,10 +12,12 @@ export interface FaultContext {
   readonly pool: WorkerPool;
   readonly producer: InputProducer;
   readonly say: (line: string) => void;
+  /** Each base worker's relay to NATS for its cluster connection (the `worker-nats-cut` fault). */
+  readonly natsCuts: ReadonlyMap<string, NatsCut>;
 }
 
 /** Injects `fault` and resolves when it is over (the broker back, the worker resumed, ...). */
-export async function inject(fault: Fault, { broker, nats, pool, producer, say }: FaultContext): Promise<void> {
+export async function inject(fault: Fault, { broker, nats, pool, producer, say, natsCuts }: FaultContext): Promise<void> {
   switch (fault.kind) {
     case 'operator-throw': {
       pool.broadcast({ type: 'throw', count: fault.count, stage: fault.stage });
@@ -27,10 +30,22 @@ export async function inject(fault: Fault, { broker, nats, pool, producer, say }
       await pool.kill(fault.worker);
       return;
     case 'worker-sigstop':
+    case 'worker-sigstop-short':
+      // A false suspicion needs a member to suspect: a worker still starting (after a kill) has none yet.
+      if (fault.kind === 'worker-sigstop-short') await pool.waitReady(fault.worker, 60_000);
       pool.pause(fault.worker);
       await sleep(fault.stopMs);
       pool.resume(fault.worker);
       return;
+    case 'worker-nats-cut': {
+      const relay = natsCuts.get(fault.worker);
+      if (!relay) throw new Error(`no NATS relay for ${fault.worker}`);
+      await pool.waitReady(fault.worker, 60_000);
+      relay.cut();
+      await sleep(fault.cutMs);
+      relay.heal();
+      return;
+    }
     case 'rebalance-storm': {
       const pending: Promise<void>[] = [];
       for (const step of fault.steps) {

@@ -3,6 +3,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { NatsCut } from './nats-cut.js';
 import { startKafkaBroker, startNatsServer, runDir as servicesRunDir, type KafkaBrokerHandle, type NatsServerHandle } from '../../scripts/services/index.js';
 import { KafkaConnector } from '../../src/connectors/kafka/index.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -105,6 +106,7 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
   let pool: WorkerPool | undefined;
   let producer: InputProducer | undefined;
   let watcher: NatsConnection | undefined;
+  const natsCuts = new Map<string, NatsCut>();
   let verification: Verification | undefined;
   let liveResults = 0;
   const outs: Array<{ at: number; maxWs: number }> = [];
@@ -158,10 +160,14 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
       maxRecordBytes: profile.maxRecordBytes,
     };
     const natsUrl = nats.url;
+    const base = Array.from({ length: profile.workers }, (_, i) => `w${i + 1}`);
+    // The base workers' cluster connections go through relays that `worker-nats-cut` cuts.
+    for (const id of base) natsCuts.set(id, await NatsCut.open(natsUrl));
     const workerConfig = (id: string): WorkerConfig => ({
       id,
       brokers,
       natsUrl,
+      clusterNatsUrl: natsCuts.get(id)?.url ?? natsUrl,
       seed,
       settings,
       fraud,
@@ -176,7 +182,6 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
     };
     pool = new WorkerPool({ runDir, config: workerConfig, onMessage, livenessMs: profile.livenessMs, log: say });
     pool.startSampling();
-    const base = Array.from({ length: profile.workers }, (_, i) => `w${i + 1}`);
     await Promise.all(base.map((id) => pool!.add(id)));
     say(`${base.length} workers ready`);
 
@@ -204,7 +209,7 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
     const schedule = planSchedule({ seed, workers: base, mode: profile.mode, kafkaDownMs: profile.kafkaDownMs }).filter(
       (f) => options.only === undefined || options.only.includes(f.kind),
     );
-    const context: FaultContext = { broker, nats, pool, producer, say };
+    const context: FaultContext = { broker, nats, pool, producer, say, natsCuts };
     const windowAfter = (frontier: number): number => Math.floor(frontier / profile.windowMs) * profile.windowMs + profile.windowMs;
     const firstOutput = (since: number, threshold: number): number | undefined => outs.find((o) => o.at >= since && o.maxWs >= threshold)?.at;
     const waitForOutput = async (since: number, threshold: number, boundMs: number): Promise<number | undefined> => {
@@ -331,6 +336,7 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
     await producer?.close().catch(() => undefined);
     await fraudProducer?.close().catch(() => undefined);
     await pool?.close().catch(() => undefined);
+    for (const relay of natsCuts.values()) await relay.close().catch(() => undefined);
     await watcher?.close().catch(() => undefined);
     await nats?.stop().catch(() => undefined);
     await broker?.stop().catch(() => undefined);

@@ -7,6 +7,8 @@ export const FAULT_KINDS = [
   'operator-throw',
   'worker-sigkill',
   'worker-sigstop',
+  'worker-sigstop-short',
+  'worker-nats-cut',
   'rebalance-storm',
   'kafka-sigterm-bounce',
   'kafka-sigkill-bounce',
@@ -33,6 +35,8 @@ export type Fault =
   | { readonly kind: 'operator-throw'; readonly count: number; readonly stage: 'up' | 'down' | 'both' }
   | { readonly kind: 'worker-sigkill'; readonly worker: string; readonly delayMs: number }
   | { readonly kind: 'worker-sigstop'; readonly worker: string; readonly stopMs: number }
+  | { readonly kind: 'worker-sigstop-short'; readonly worker: string; readonly stopMs: number }
+  | { readonly kind: 'worker-nats-cut'; readonly worker: string; readonly cutMs: number }
   | { readonly kind: 'rebalance-storm'; readonly steps: readonly StormStep[]; readonly intervalMs: number }
   | { readonly kind: 'kafka-sigterm-bounce'; readonly downMs: number }
   | { readonly kind: 'kafka-sigkill-bounce'; readonly downMs: number }
@@ -90,6 +94,14 @@ function makeFault(kind: FaultKind, r: Random, options: ScheduleOptions, newWork
     case 'worker-sigstop':
       // Beyond the 6 s session timeout: the group moves its partitions, then it wakes up as a zombie.
       return { kind, worker: worker(), stopMs: r.int(9_000, 13_000) };
+    case 'worker-sigstop-short':
+      // A false suspicion: beyond the cluster's down timeout (2 s), so the worker is evicted, but
+      // short of the 6 s session: without eviction Kafka would have waited for it.
+      return { kind, worker: worker(), stopMs: r.int(3_000, 5_000) };
+    case 'worker-nats-cut':
+      // Cut from NATS only (its Kafka connections stay up) for longer than the down timeout: the
+      // others declare it down and evict it while it goes on working; it must rejoin and lose nothing.
+      return { kind, worker: worker(), cutMs: r.int(4_000, 8_000) };
     case 'rebalance-storm': {
       const steps: StormStep[] = [];
       const added: string[] = [];
@@ -140,7 +152,10 @@ export function describeFault(fault: Fault): string {
     case 'worker-sigkill':
       return `SIGKILL ${fault.worker}`;
     case 'worker-sigstop':
+    case 'worker-sigstop-short':
       return `SIGSTOP ${fault.worker} ${fault.stopMs} ms`;
+    case 'worker-nats-cut':
+      return `${fault.worker} cut from NATS ${fault.cutMs} ms`;
     case 'rebalance-storm':
       return `${fault.steps.map((s) => `${s.op === 'add' ? '+' : '-'}${s.worker}`).join(' ')} every ${fault.intervalMs} ms`;
     case 'kafka-sigterm-bounce':

@@ -26,6 +26,11 @@ export interface WorkerConfig {
   readonly id: string;
   readonly brokers: readonly string[];
   readonly natsUrl: string;
+  /**
+   * The NATS URL of its cluster membership (`cluster: 'chaos'`, node id = worker id, eviction on):
+   * a relay the harness can cut for base workers, the server itself for the others.
+   */
+  readonly clusterNatsUrl: string;
   readonly seed: number;
   readonly settings: CountSettings;
   readonly fraud: boolean;
@@ -148,6 +153,9 @@ const app = createTributary({
   },
   shutdownOnSignals: true,
   shutdownTimeoutMs: 20_000,
+  // Membership with the default timings and eviction: a worker declared down is removed from its
+  // consumer groups by the lowest live worker, so its partitions move before its session expires.
+  cluster: { cluster: 'chaos', nodeId: config.id, servers: config.clusterNatsUrl, logger: logger.child({ component: 'cluster' }) },
 });
 app.lifecycle.subscribe((event) => {
   if (event.type === 'partition.failed') {

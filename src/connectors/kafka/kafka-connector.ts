@@ -1,9 +1,10 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createLogger } from '../../observability/logger.js';
-import type { GroupConsumer, GroupConsumerOptions, LogAdmin, LogConnector, LogProducer, PartitionReader } from '../log.js';
+import type { GroupConsumer, GroupConsumerOptions, GroupEviction, LogAdmin, LogConnector, LogProducer, PartitionReader } from '../log.js';
 import { KafkaAdmin } from './kafka-admin.js';
 import { KafkaGroupConsumer } from './kafka-group-consumer.js';
+import { KafkaGroupEviction } from './kafka-group-eviction.js';
 import { validateKafkaOptions, type KafkaOptions } from './kafka-options.js';
 import { KafkaPartitionReader } from './kafka-partition-reader.js';
 import { KafkaProducer } from './kafka-producer.js';
@@ -43,6 +44,9 @@ export class KafkaConnector implements LogConnector {
         // kafkajs reports every ordinary rebalance as an error ("The group is rebalancing,
         // re-joining" from its consumer runner): an info line, not an alarm.
         if (typeof rest.error === 'string' && rest.error.startsWith('The group is rebalancing')) log.info(fields, message);
+        // Evicting a member that is already gone (its session expired, another node removed it
+        // first) is reported as `already-gone` by KafkaGroupEviction: not an error.
+        else if (message.includes('Response LeaveGroup') && rest.error === 'The coordinator is not aware of this member') log.debug(fields, message);
         else if (entry.level <= logLevel.ERROR) log.error(fields, message);
         else if (entry.level === logLevel.WARN) log.warn(fields, message);
         else log.debug(fields, message);
@@ -65,5 +69,10 @@ export class KafkaConnector implements LogConnector {
 
   reader(): PartitionReader {
     return new KafkaPartitionReader(this.kafka);
+  }
+
+  /** LeaveGroup on behalf of other members (see {@link KafkaGroupEviction}). */
+  groupEviction(): GroupEviction {
+    return new KafkaGroupEviction(this.kafka);
   }
 }

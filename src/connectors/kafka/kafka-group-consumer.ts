@@ -20,6 +20,18 @@ export interface KafkaConsumerTuning {
   readonly fetchMaxWaitMs?: number;
 }
 
+/**
+ * Kafka session timeout by default: 10 s. With a cluster, a dead node's members are evicted as
+ * soon as it is declared down (2 s), so the session is the fallback (no cluster, NATS down); a
+ * node whose event loop stalls longer than this loses its partitions even without a cluster.
+ */
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+/**
+ * Heartbeat to the group coordinator by default: every 500 ms. A member learns that the group is
+ * rebalancing at its next heartbeat, so after an eviction the survivors rejoin within 500 ms.
+ */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 500;
+
 const tpKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
 /**
@@ -50,7 +62,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
   private reconciling: Promise<void> = Promise.resolve();
   private handlers: GroupConsumerHandlers | undefined;
   private stopped = false;
-  private memberId: string | undefined;
+  private currentMemberId: string | undefined;
 
   constructor(
     kafka: Kafka,
@@ -60,8 +72,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
   ) {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: tuning.heartbeatIntervalMs ?? 3_000,
+      sessionTimeout: tuning.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+      heartbeatInterval: tuning.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1_048_576,
       // kafkajs sleeps this long when every partition is paused: keep it short so that a
       // partition resumed by backpressure is fetched again promptly.
@@ -80,8 +92,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
       // crash) and joined again. Others may have owned its partitions meanwhile and moved their
       // committed offsets: every partition it had is lost, even one assigned to it again.
       const memberId = event.payload.memberId;
-      const lost = this.memberId !== undefined && memberId !== this.memberId;
-      this.memberId = memberId;
+      const lost = this.currentMemberId !== undefined && memberId !== this.currentMemberId;
+      this.currentMemberId = memberId;
       this.reconciling = this.reconciling.then(() => this.reconcile(assignment, lost)).catch((err: unknown) => {
         handlers.onCrash?.(err instanceof Error ? err : new Error(String(err)));
       });
@@ -176,6 +188,11 @@ export class KafkaGroupConsumer implements GroupConsumer {
 
   assignment(): TopicPartition[] {
     return [...this.assigned.values()];
+  }
+
+  /** The member id of the last join (kafkajs' `GROUP_JOIN`); undefined before it and after `stop()`. */
+  memberId(): string | undefined {
+    return this.stopped ? undefined : this.currentMemberId;
   }
 
   async stop(): Promise<void> {

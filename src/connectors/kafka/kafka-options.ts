@@ -22,8 +22,13 @@ export interface KafkaOptions {
   readonly connectionTimeoutMs?: number;
   /** Default 30,000 ms. */
   readonly requestTimeoutMs?: number;
-  /** Consumer group session timeout. Default 30,000 ms (heartbeats every 3,000 ms). */
+  /**
+   * Consumer group session timeout. Default 10,000 ms: the fallback when the cluster does not
+   * evict a dead node's members first (see docs/runtime.md "Failover"). The broker accepts
+   * `group.min.session.timeout.ms` (6 s) to `group.max.session.timeout.ms` (30 min).
+   */
   readonly sessionTimeoutMs?: number;
+  /** Heartbeats to the group coordinator. Default 500 ms: survivors rejoin a rebalance within one. At most a third of the session timeout. */
   readonly heartbeatIntervalMs?: number;
   /** Replication factor of the topics tributary creates. Default -1: the broker's default. */
   readonly replicationFactor?: number;
@@ -63,5 +68,10 @@ export function validateKafkaOptions(options: KafkaOptions): void {
   for (const key of ['connectionTimeoutMs', 'requestTimeoutMs', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'maxBytesPerPartition', 'fetchMaxWaitMs'] as const) {
     const v = options[key];
     if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0)) throw new ConfigError(`kafka.${key}`, `must be a positive integer, got ${v}`);
+  }
+  const session = options.sessionTimeoutMs ?? 10_000;
+  const heartbeat = options.heartbeatIntervalMs ?? 500;
+  if (heartbeat * 3 > session) {
+    throw new ConfigError('kafka.heartbeatIntervalMs', `must be at most a third of sessionTimeoutMs (${session} ms), got ${heartbeat}`);
   }
 }

@@ -98,3 +98,23 @@ export class InvalidOptionError extends MemoryLogError {
 export class ClientStateError extends MemoryLogError {
   readonly retriable = false;
 }
+
+/**
+ * A member removed from its group by another (a {@link GroupEviction}) tried to commit before it
+ * learnt it was removed: the commit is refused, as Kafka refuses it (`UNKNOWN_MEMBER_ID`), since
+ * its partitions may already be another member's.
+ *
+ * @example
+ * try { await consumer.commit(offsets); }
+ * catch (err) { if (err instanceof MemberEvictedError) logger.warn(err.memberId, 'evicted'); }
+ */
+export class MemberEvictedError extends MemoryLogError {
+  readonly retriable = false;
+
+  constructor(
+    readonly groupId: string,
+    readonly memberId: string,
+  ) {
+    super(`Member ${memberId} was removed from group "${groupId}": its commit is refused`);
+  }
+}

@@ -13,4 +13,5 @@ export {
   PartitionCountMismatchError,
   InvalidOptionError,
   ClientStateError,
+  MemberEvictedError,
 } from './errors.js';

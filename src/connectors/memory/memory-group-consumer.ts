@@ -6,7 +6,8 @@ import {
   type PartitionOffset,
   type TopicPartition,
 } from '../log.js';
-import { ClientStateError, InvalidOptionError } from './errors.js';
+import { randomUUID } from 'node:crypto';
+import { ClientStateError, InvalidOptionError, MemberEvictedError } from './errors.js';
 import type { GroupMember, MemoryGroup } from './memory-group.js';
 import type { TopicRegistry } from './memory-topic.js';
 import { PartitionFetcher } from './partition-fetcher.js';
@@ -67,6 +68,10 @@ export class MemoryGroupConsumer implements GroupConsumer, GroupMember {
   /** Seeks made before the partition's fetcher started (in `onAssigned`). */
   private readonly seeks = new Map<string, number>();
   private readonly fetchers = new Map<string, PartitionFetcher>();
+  private currentMemberId: string | undefined;
+  /** Removed by another member's eviction and not yet told (commits are refused meanwhile). */
+  private fenced = false;
+  private fencing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly group: MemoryGroup,
@@ -99,6 +104,7 @@ export class MemoryGroupConsumer implements GroupConsumer, GroupMember {
     for (const topic of this.topics) this.registry.require(topic);
     this.handlers = handlers;
     this.phase = 'joining';
+    this.currentMemberId = newMemberId(this.group.groupId);
     await this.group.join(this);
     if (this.phase === 'joining') this.phase = 'running';
     if (this.startError !== undefined) {
@@ -142,6 +148,9 @@ export class MemoryGroupConsumer implements GroupConsumer, GroupMember {
       const notOwned = offsets.filter((o) => !this.ownedKeys.has(tpKey(o)));
       if (notOwned.length > 0) throw new NotAssignedError(this.group.groupId, notOwned);
     }
+    if (this.fenced && offsets.some((o) => this.ownedKeys.has(tpKey(o)))) {
+      throw new MemberEvictedError(this.group.groupId, this.currentMemberId ?? '');
+    }
     for (const o of offsets) {
       if (this.ownedKeys.has(tpKey(o))) this.group.commit(o, o.offset, o.metadata);
     }
@@ -158,6 +167,40 @@ export class MemoryGroupConsumer implements GroupConsumer, GroupMember {
 
   assignment(): TopicPartition[] {
     return this.owned.map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  memberId(): string | undefined {
+    return this.phase === 'new' || this.phase === 'stopped' ? undefined : this.currentMemberId;
+  }
+
+  /** @internal Called by the group: see {@link GroupMember.fence}. */
+  fence(): void {
+    this.fenced = true;
+    this.fencing = this.stopFetchers();
+  }
+
+  /**
+   * @internal Called by the group: see {@link GroupMember.evicted}. Loses every partition (they
+   * are disowned before `onRevoked`, so commits made there are dropped, as on Kafka, where the
+   * member learns with a new member id), then joins again, unless it is leaving or crashed.
+   */
+  evicted(): void {
+    void (async () => {
+      await this.fencing;
+      const revoked = this.owned;
+      this.disown();
+      this.fenced = false;
+      if (revoked.length > 0 && !this.failed) {
+        try {
+          await this.handlers?.onRevoked(revoked.map(({ topic, partition }) => ({ topic, partition })));
+        } catch (error) {
+          this.fail(error);
+        }
+      }
+      if (this.failed || this.phase !== 'running') return;
+      this.currentMemberId = newMemberId(this.group.groupId);
+      await this.group.join(this);
+    })();
   }
 
   stop(): Promise<void> {
@@ -271,6 +314,10 @@ export class MemoryGroupConsumer implements GroupConsumer, GroupMember {
       throw error;
     });
   }
+}
+
+function newMemberId(groupId: string): string {
+  return `${groupId}-${randomUUID()}`;
 }
 
 function tpKey(tp: TopicPartition): string {

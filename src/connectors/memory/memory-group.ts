@@ -1,4 +1,4 @@
-import type { TopicPartition } from '../log.js';
+import type { MemberRemoval, TopicPartition } from '../log.js';
 import type { TopicRegistry } from './memory-topic.js';
 import { assignRange } from './range-assignment.js';
 
@@ -11,6 +11,12 @@ export interface GroupMember {
   revokeAll(): Promise<void>;
   /** Takes the partitions: `onAssigned`, then one fetch loop per partition. */
   assign(partitions: TopicPartition[]): Promise<void>;
+  /** Its member id in the group (a new one at every join). */
+  memberId(): string | undefined;
+  /** Removed by another: stop fetching and refuse commits now, without awaiting any callback. */
+  fence(): void;
+  /** Called once the others have its partitions: it learns it was removed and joins again. */
+  evicted(): void;
 }
 
 /**
@@ -74,6 +80,36 @@ export class MemoryGroup {
     });
   }
 
+  /**
+   * Removes members by id on behalf of another client (see `GroupEviction`): each is fenced at
+   * once (no more batches, commits refused), the others rebalance without waiting for it (its
+   * `onRevoked` is not awaited: it is presumed dead), then it is told, loses its partitions and
+   * joins again under a new member id, as a Kafka member does at its next heartbeat. An id not in
+   * the group is `already-gone`.
+   */
+  evict(memberIds: readonly string[]): Promise<MemberRemoval[]> {
+    return this.serialize(async () => {
+      const results: MemberRemoval[] = [];
+      const removed: GroupMember[] = [];
+      for (const memberId of memberIds) {
+        const index = this.members.findIndex((m) => m.memberId() === memberId);
+        if (index < 0) {
+          results.push({ memberId, outcome: 'already-gone' });
+          continue;
+        }
+        const [member] = this.members.splice(index, 1);
+        member.fence();
+        removed.push(member);
+        results.push({ memberId, outcome: 'removed' });
+      }
+      if (removed.length > 0) {
+        await this.rebalance([]);
+        for (const member of removed) member.evicted();
+      }
+      return results;
+    });
+  }
+
   private async rebalance(leaving: readonly GroupMember[]): Promise<void> {
     await Promise.all([...leaving, ...this.members].map((m) => m.revokeAll()));
     const live = this.members.filter((m) => !m.crashed);
@@ -82,9 +118,12 @@ export class MemoryGroup {
   }
 
   /** Runs `op` after every operation queued before it; a failure does not block the queue. */
-  private serialize(op: () => Promise<void>): Promise<void> {
+  private serialize<T>(op: () => Promise<T>): Promise<T> {
     const run = this.tail.then(op);
-    this.tail = run.catch(() => undefined);
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 }

@@ -1,4 +1,4 @@
-import type { GroupConsumerOptions, LogConnector, LogRecord } from '../log.js';
+import type { GroupConsumerOptions, GroupEviction, LogConnector, LogRecord, MemberRemoval } from '../log.js';
 import { InvalidOptionError, UnknownPartitionError, UnknownTopicError } from './errors.js';
 import { MemoryAdmin } from './memory-admin.js';
 import { MemoryGroup } from './memory-group.js';
@@ -92,6 +92,18 @@ export class MemoryLog implements LogConnector {
 
   reader(): MemoryPartitionReader {
     return new MemoryPartitionReader(this.topics);
+  }
+
+  /** Removes members from this log's groups by id, with Kafka's contract (see `GroupEviction`). */
+  groupEviction(): GroupEviction {
+    return {
+      removeMembers: async (groupId, memberIds): Promise<MemberRemoval[]> => {
+        const group = this.groups.get(groupId);
+        if (group === undefined) return memberIds.map((memberId) => ({ memberId, outcome: 'already-gone' as const }));
+        return group.evict(memberIds);
+      },
+      close: async () => undefined,
+    };
   }
 
   /**

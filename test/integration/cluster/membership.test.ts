@@ -4,14 +4,14 @@
 // processed elsewhere with nothing lost. Prints the measured times.
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MEMBERSHIP_TIMINGS } from '../../../src/cluster/member-tracker.js';
 import { partitionForKey } from '../../../src/connectors/partitioner.js';
 import { kafkaBrokers, natsUrl } from '../../helpers/env.js';
 import { uniqueName } from '../../helpers/names.js';
 import { NodeProcess, waitFor } from './fixtures/node-process.js';
 
 const PARTITIONS = 6;
-const DOWN_AFTER_MS = 3_000;
-const HEARTBEAT_MS = 500;
+const { downAfterMs: DOWN_AFTER_MS, heartbeatIntervalMs: HEARTBEAT_MS } = DEFAULT_MEMBERSHIP_TIMINGS;
 
 interface Out {
   readonly id: string;

@@ -34,7 +34,7 @@ describe('nats-server restarted under a running cluster', () => {
     await server.kill(); // SIGKILL: every connection drops at once
     const killedAt = Date.now();
     await waitFor(() => nodes.every((n) => n.connection.some((c) => c.status === 'disconnect' && c.at >= killedAt - 100)), 10_000, 'every node to see the disconnect', views);
-    await new Promise((r) => setTimeout(r, 4_000)); // longer than downAfterMs (3 s)
+    await new Promise((r) => setTimeout(r, 4_000)); // longer than downAfterMs (2 s by default)
     await server.start();
     const backAt = Date.now();
     await waitFor(() => nodes.every((n) => n.connection.some((c) => c.status === 'reconnect' && c.at >= backAt - 500)), 15_000, 'every node to reconnect', views);
