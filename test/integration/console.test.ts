@@ -1,0 +1,140 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { map } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { createTributary, type Tributary } from '../../src/app/tributary.js';
+import { MemoryLog } from '../../src/connectors/memory/index.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { defineProcessor } from '../../src/processor/define-processor.js';
+import { toFunction } from '../../src/sinks/function-sink.js';
+import type { SupervisorSnapshot } from '../../src/supervision/supervisor-snapshot.js';
+import { eventually } from '../contract/read-topic.js';
+import { ensureChromium, launchChromium } from '../helpers/chromium.js';
+import { uniqueName } from '../helpers/names.js';
+
+const screenshots = join(process.cwd(), '.tributary', 'screenshots');
+const chromiumLookup = await ensureChromium();
+if ('unavailable' in chromiumLookup) {
+  console.warn(`skipping the web console's browser tests: ${chromiumLookup.unavailable}`);
+}
+
+/** Every child of the tree, with its path, state and restarts. */
+function childrenOf(snapshot: SupervisorSnapshot): Array<{ path: string; state: string; restarts: number }> {
+  return snapshot.children.flatMap((c) => [{ path: c.path, state: c.state, restarts: c.restarts }, ...(c.supervisor ? childrenOf(c.supervisor) : [])]);
+}
+
+describe.skipIf('unavailable' in chromiumLookup)('the web console in a real browser (headless Chromium)', () => {
+  const topic = uniqueName('console-clicks');
+  const token = 'console-test-token-0123456789';
+  const log = new MemoryLog();
+  log.createTopic(topic, 4);
+  let failOnce = true;
+  let app: Tributary;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let page: Page;
+
+  beforeAll(async () => {
+    app = createTributary({
+      log,
+      logger: createLogger({ level: 'silent' }),
+      ui: { controlToken: token, intervalMs: 250 },
+      restartBackoff: { minMs: 500, maxMs: 500 },
+      processors: [
+        defineProcessor<string | null, { n: number; boom?: boolean }>({
+          id: 'clicks',
+          source: { topics: topic },
+          pipeline: (records) =>
+            records.pipe(
+              map((r) => {
+                if (r.value.boom && failOnce) {
+                  failOnce = false;
+                  throw new Error('boom: the test made this partition fail');
+                }
+                return r.value.n;
+              }),
+            ),
+          sinks: toFunction('seen', () => undefined),
+        }),
+      ],
+    });
+    await app.start();
+    await log.producer().send(topic, Array.from({ length: 400 }, (_, n) => ({ key: `user-${n % 37}`, value: JSON.stringify({ n }) })));
+    browser = await launchChromium((chromiumLookup as { executablePath: string }).executablePath);
+    page = await browser.context.newPage();
+    await page.goto(app.consoleUrl!);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it('serves the page at /ui/ and shows the supervision tree as app.supervisionTree() has it', async () => {
+    expect(app.consoleUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/ui\/$/);
+    await page.locator('#connection.conn-live').waitFor();
+    await eventually(async () => {
+      const expected = childrenOf(app.supervisionTree());
+      expect(expected.length).toBeGreaterThanOrEqual(7); // connectors, consumer, processor, 4 partitions
+      const shown = await page.$$eval('#tree [data-path]', (items) =>
+        items.map((li) => ({ path: li.getAttribute('data-path')!, state: li.getAttribute('data-state')!, restarts: Number(li.getAttribute('data-restarts') ?? 0) })),
+      );
+      // The page lists the root too (it has no parent to list it as a child).
+      expect(shown.filter((s) => s.path !== 'node')).toEqual(expected);
+    }, 20_000);
+  });
+
+  it('lists every partition of this node with its offsets, owner and state', async () => {
+    await eventually(async () => {
+      const status = app.status().processors[0]!.partitions;
+      expect(status).toHaveLength(4);
+      const rows = await page.$$eval('#partitions tbody tr', (trs) =>
+        trs.map((tr) => ({ key: tr.getAttribute('data-key'), cells: [...tr.querySelectorAll('td')].map((td) => td.textContent) })),
+      );
+      expect(rows.map((r) => r.key).sort()).toEqual(status.map((p) => `clicks/${topic}/${p.partition}`).sort());
+      for (const row of rows) {
+        const p = status.find((s) => `clicks/${topic}/${s.partition}` === row.key)!;
+        expect(row.cells[1]).toBe(`${topic}-${p.partition}`);
+        expect(row.cells[2]).toBe('local');
+        expect(row.cells[3]).toBe(p.state);
+        // Every record was taken: lag 0 and the end offset is the partition's size.
+        expect(row.cells[6]).toBe('0');
+      }
+      const ends = await page.$$eval('#partitions tbody tr', (trs) => trs.map((tr) => Number(tr.querySelectorAll('td')[5]!.textContent!.replaceAll(',', ''))));
+      expect(ends.reduce((a, b) => a + b, 0)).toBe(400);
+    }, 20_000);
+  });
+
+  it('shows a partition that failed being restarted, in the tree, the table and the events', async () => {
+    await log.producer().send(topic, [{ partition: 2, key: 'boom', value: JSON.stringify({ n: -1, boom: true }) }]);
+    const childPath = `node/processor:clicks/partition:${topic}-2`;
+    await eventually(() => expect(childrenOf(app.supervisionTree()).find((c) => c.path === childPath)?.restarts).toBe(1), 20_000);
+    await page.locator(`#tree li[data-path="${childPath}"][data-restarts="1"]`).waitFor({ timeout: 20_000 });
+    await page.locator(`#partitions tr[data-key="clicks/${topic}/2"][data-restarts="1"]`).waitFor({ timeout: 20_000 });
+    await expect(page.locator('#events li.supervisor-child-failed').first().textContent()).resolves.toContain('boom: the test made this partition fail');
+    await expect(page.locator(`#tree li[data-path="${childPath}"] .error`).textContent()).resolves.toContain('boom');
+    await eventually(async () => {
+      await expect(page.locator(`#tree li[data-path="${childPath}"]`).getAttribute('data-state')).resolves.toBe('running');
+    }, 20_000);
+    // The plots have points to draw by now.
+    await page.waitForFunction(() => document.querySelectorAll('#plot-rate canvas').length === 1);
+    mkdirSync(screenshots, { recursive: true });
+    await page.screenshot({ path: join(screenshots, 'console.png'), fullPage: true });
+  });
+
+  it('pauses and resumes the processor from the page with the control token, and refuses without it', async () => {
+    const refused = await page.evaluate(async () => {
+      const res = await fetch('api/control', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'pause', processor: 'clicks' }) });
+      return res.status;
+    });
+    expect(refused).toBe(401);
+    expect(app.processor('clicks').isPaused).toBe(false);
+    await page.fill('#token', token);
+    await page.dispatchEvent('#token', 'change');
+    await page.click('.card[data-processor="clicks"] button[data-action="pause"]');
+    await eventually(() => expect(app.processor('clicks').isPaused).toBe(true), 10_000);
+    await page.locator('.card[data-processor="clicks"].paused').waitFor({ timeout: 10_000 });
+    await page.click('.card[data-processor="clicks"] button[data-action="resume"]');
+    await eventually(() => expect(app.processor('clicks').isPaused).toBe(false), 10_000);
+  });
+});
