@@ -117,7 +117,7 @@ describe.skipIf('unavailable' in chromiumLookup)('the web console in a real brow
       await expect(page.locator(`#tree li[data-path="${childPath}"]`).getAttribute('data-state')).resolves.toBe('running');
     }, 20_000);
     // The plots have points to draw by now.
-    await page.waitForFunction(() => document.querySelectorAll('#plot-rate canvas').length === 1);
+    await page.locator('#plot-rate canvas').waitFor();
     mkdirSync(screenshots, { recursive: true });
     await page.screenshot({ path: join(screenshots, 'console.png'), fullPage: true });
   });

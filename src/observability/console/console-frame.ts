@@ -105,6 +105,8 @@ export interface ConsoleFrame {
 /** The most events one update carries (older ones of the same interval are left out). */
 export const MAX_EVENTS_PER_FRAME = 50;
 
+// Plain code-unit order: localeCompare would cost more than the rest of a sample at 10,000 rows.
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const stateRank = (state: string): number => (state === 'escalated' ? 0 : state === 'failed' ? 1 : state.startsWith('running') ? 4 : state === 'stopped' ? 3 : 2);
 
 /**
@@ -120,8 +122,8 @@ export function pickRows(rows: readonly ConsoleRow[], maxRows: number): ConsoleR
       stateRank(a.state) - stateRank(b.state) ||
       Number((b.restarts ?? 0) > 0) - Number((a.restarts ?? 0) > 0) ||
       (b.lag ?? 0) - (a.lag ?? 0) ||
-      a.processor.localeCompare(b.processor) ||
-      a.topic.localeCompare(b.topic) ||
+      compare(a.processor, b.processor) ||
+      compare(a.topic, b.topic) ||
       a.partition - b.partition,
   );
   return sorted.slice(0, maxRows);
