@@ -42,7 +42,7 @@
       {
         width,
         height: 160,
-        legend: { show: true },
+        legend: { show: true, live: false },
         scales: { x: { time: true } },
         axes: [{ stroke: '#666' }, { stroke: '#666', size: 60 }],
         series: [{}, ...series.map((s, i) => ({ label: s, stroke: PALETTE[i % PALETTE.length], width: 1.5, points: { show: false } }))],
