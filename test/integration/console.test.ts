@@ -11,6 +11,7 @@ import { toFunction } from '../../src/sinks/function-sink.js';
 import type { SupervisorSnapshot } from '../../src/supervision/supervisor-snapshot.js';
 import { eventually } from '../contract/read-topic.js';
 import { ensureChromium, launchChromium } from '../helpers/chromium.js';
+import { natsUrl } from '../helpers/env.js';
 import { uniqueName } from '../helpers/names.js';
 
 const screenshots = join(process.cwd(), '.tributary', 'screenshots');
@@ -136,5 +137,68 @@ describe.skipIf('unavailable' in chromiumLookup)('the web console in a real brow
     await page.locator('.card[data-processor="clicks"].paused').waitFor({ timeout: 10_000 });
     await page.click('.card[data-processor="clicks"] button[data-action="resume"]');
     await eventually(() => expect(app.processor('clicks').isPaused).toBe(false), 10_000);
+  });
+});
+
+describe.skipIf('unavailable' in chromiumLookup)('the web console of a cluster in a real browser', () => {
+  const topic = uniqueName('console-cluster');
+  const clusterName = uniqueName('console');
+  const log = new MemoryLog();
+  log.createTopic(topic, 4);
+  const nodes: Tributary[] = [];
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let page: Page;
+  const start = async (nodeId: string, ui: boolean): Promise<Tributary> => {
+    const app = createTributary({
+      log,
+      logger: createLogger({ level: 'silent' }),
+      ...(ui ? { ui: { intervalMs: 250 } } : {}),
+      cluster: { servers: natsUrl(), cluster: clusterName, nodeId, heartbeatIntervalMs: 200, suspectAfterMs: 600, downAfterMs: 1_200 },
+      processors: [
+        defineProcessor<string | null, { n: number }>({
+          id: 'counts',
+          source: { topics: topic },
+          pipeline: (records) => records.pipe(map((r) => r.value.n)),
+          sinks: toFunction('seen', () => undefined),
+        }),
+      ],
+    });
+    nodes.push(app);
+    await app.start();
+    return app;
+  };
+
+  beforeAll(async () => {
+    await start('console-a', true);
+    await start('console-b', false);
+    browser = await launchChromium((chromiumLookup as { executablePath: string }).executablePath);
+    page = await browser.context.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const app of nodes) await app.stop();
+  });
+
+  it('shows every node, the partitions each owns, and a node that left greyed', async () => {
+    const [a, b] = nodes as [Tributary, Tributary];
+    await eventually(() => {
+      const view = a.cluster!.members();
+      expect(view.members.filter((m) => m.status === 'alive')).toHaveLength(2);
+      expect(new Set(view.partitions.map((p) => p.node))).toEqual(new Set(['console-a', 'console-b']));
+    }, 30_000);
+    await page.goto(a.consoleUrl!);
+    await page.locator('#cluster tr[data-node="console-b"][data-status="alive"]').waitFor({ timeout: 20_000 });
+    await page.locator('#cluster tr[data-node="console-a"].self').waitFor();
+    await eventually(async () => {
+      const owners = await page.$$eval('#partitions tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-key'), tr.querySelectorAll('td')[2]!.textContent]));
+      const expected = a.cluster!.members().partitions.map((p) => [`counts/${p.topic}/${p.partition}`, p.node]);
+      expect(owners.sort()).toEqual(expected.sort());
+    }, 20_000);
+    await b.stop();
+    await page.locator('#cluster tr[data-node="console-b"].gone').waitFor({ timeout: 20_000 });
+    await expect(page.locator('#cluster tr[data-node="console-b"]').getAttribute('data-status')).resolves.toMatch(/^(left|down)$/);
+    mkdirSync(screenshots, { recursive: true });
+    await page.screenshot({ path: join(screenshots, 'console-cluster.png'), fullPage: true });
   });
 });
