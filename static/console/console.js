@@ -257,7 +257,7 @@
   function addEvents(list) {
     const now = Date.now();
     for (const e of list) {
-      if (e.path && (e.type === 'supervisor.child-failed' || e.type === 'supervisor.child-restarting' || e.type === 'supervisor.escalated')) flashing.set(e.path, now + 3000);
+      if (e.path && (e.type === 'supervisor.child-failed' || e.type === 'supervisor.child-restarting' || e.type === 'supervisor.escalated')) flashing.set(e.path, now + 5000);
       events.unshift(e);
     }
     events.length = Math.min(events.length, 50);

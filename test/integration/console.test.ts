@@ -111,6 +111,8 @@ describe.skipIf('unavailable' in chromiumLookup)('the web console in a real brow
     const childPath = `node/processor:clicks/partition:${topic}-2`;
     await eventually(() => expect(childrenOf(app.supervisionTree()).find((c) => c.path === childPath)?.restarts).toBe(1), 20_000);
     await page.locator(`#tree li[data-path="${childPath}"][data-restarts="1"]`).waitFor({ timeout: 20_000 });
+    // It flashes for 5 s after its failure and restart arrive.
+    await page.locator(`#tree li[data-path="${childPath}"].flash`).waitFor({ timeout: 5_000 });
     await page.locator(`#partitions tr[data-key="clicks/${topic}/2"][data-restarts="1"]`).waitFor({ timeout: 20_000 });
     await expect(page.locator('#events li.supervisor-child-failed').first().textContent()).resolves.toContain('boom: the test made this partition fail');
     await expect(page.locator(`#tree li[data-path="${childPath}"] .error`).textContent()).resolves.toContain('boom');
