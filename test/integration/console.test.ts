@@ -204,3 +204,54 @@ describe.skipIf('unavailable' in chromiumLookup)('the web console of a cluster i
     await page.screenshot({ path: join(screenshots, 'console-cluster.png'), fullPage: true });
   });
 });
+
+describe.skipIf('unavailable' in chromiumLookup)('an escalation in the web console', () => {
+  const topic = uniqueName('console-escalation');
+  const log = new MemoryLog();
+  log.createTopic(topic, 2);
+  let app: Tributary;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+
+  beforeAll(async () => {
+    app = createTributary({
+      log,
+      logger: createLogger({ level: 'silent' }),
+      ui: { intervalMs: 250 },
+      restartBackoff: { minMs: 100, maxMs: 100 },
+      // One restart within a minute: the second failure escalates the processor's supervisor.
+      supervision: { intensity: 1, periodMs: 60_000 },
+      processors: [
+        defineProcessor<string | null, { boom?: boolean }>({
+          id: 'fragile',
+          source: { topics: topic },
+          pipeline: (records) =>
+            records.pipe(
+              map((r) => {
+                if (r.value.boom) throw new Error('boom: always');
+                return 1;
+              }),
+            ),
+          sinks: toFunction('seen', () => undefined),
+        }),
+      ],
+    });
+    await app.start();
+    browser = await launchChromium((chromiumLookup as { executablePath: string }).executablePath);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it('shows the escalation in red in the events', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(app.consoleUrl!);
+    await page.locator('#connection.conn-live').waitFor();
+    await log.producer().send(topic, [{ partition: 0, key: 'k', value: JSON.stringify({ boom: true }) }]);
+    const escalation = page.locator('#events li.supervisor-escalated').first();
+    await escalation.waitFor({ timeout: 20_000 });
+    await expect(escalation.textContent()).resolves.toContain('node/processor:fragile');
+    await expect(escalation.evaluate((li) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(li).color)).resolves.toBe('rgb(220, 38, 38)');
+  });
+});
