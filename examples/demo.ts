@@ -7,6 +7,10 @@
  *   npm run demo -- --events 1000000    # another size
  *   npm run demo -- --forever           # generate until Ctrl-C (then drain, commit, summary)
  *   npm run demo -- --partitions 8 --seed 7
+ *   npm run demo -- --forever --port 9464  # the web console at http://127.0.0.1:9464/ui/
+ *
+ * The web console (the supervision tree, partitions, plots) is served while the demo runs; its
+ * URL is printed at the start.
  *
  * Exit codes: 0 done, 1 failed, 2 a bad command line.
  */
@@ -32,13 +36,14 @@ import { LINE_HEADER, type InputLine } from './shared/input-lines.js';
 import { LiveView, progressBar, table } from './shared/live-view.js';
 import { produceInput } from './shared/produce-input.js';
 
-const USAGE = `usage: npm run demo -- [--events N] [--forever] [--partitions N] [--seed S] [--rate N]
+const USAGE = `usage: npm run demo -- [--events N] [--forever] [--partitions N] [--seed S] [--rate N] [--port N]
 
   --events N       clicks to generate (default 200,000)
   --forever        keep generating until Ctrl-C, then drain and show the summary
   --partitions N   partitions of every topic (default 4)
   --seed S         the generator's seed (default 42)
   --rate N         with --forever: clicks per second (default 2,000)
+  --port N         HTTP port of the web console (/ui/), /metrics and /health (default 0: any free port)
   --max-memory MB  with --forever: stop generating (as on Ctrl-C) when the heap passes this (default 1,536):
                    the embedded log keeps every record, about 1.6 KB a click`;
 
@@ -51,6 +56,7 @@ interface DemoArgs {
   readonly seed: number;
   readonly rate: number;
   readonly maxMemoryMb: number;
+  readonly port: number;
 }
 
 function parseDemoArgs(argv: readonly string[]): DemoArgs | 'help' {
@@ -67,6 +73,7 @@ function parseDemoArgs(argv: readonly string[]): DemoArgs | 'help' {
         seed: { type: 'string' },
         rate: { type: 'string' },
         'max-memory': { type: 'string' },
+        port: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -90,6 +97,7 @@ function parseDemoArgs(argv: readonly string[]): DemoArgs | 'help' {
     seed: integer('seed', values.seed, 42, Number.MIN_SAFE_INTEGER),
     rate: integer('rate', values.rate, 2_000, 1),
     maxMemoryMb: integer('max-memory', values['max-memory'], 1_536, 64),
+    port: Math.min(65_535, integer('port', values.port, 0, 0)),
   };
 }
 
@@ -169,7 +177,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const { events, forever, partitions, seed, rate, maxMemoryMb } = args;
+  const { events, forever, partitions, seed, rate, maxMemoryMb, port } = args;
   const state = new DemoState();
   const log = new MemoryLog();
   const inputTopic = 'clicks';
@@ -195,7 +203,14 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const first = processors[0].id;
   const shortId = (id: string): string => id.replace(/^clickstream-?/, '') || 'clicks';
-  const app: Tributary = createTributary({ log, processors, logger: createLogger({ level: process.env.TRIBUTARY_LOG_LEVEL ?? 'silent' }) });
+  const app: Tributary = createTributary({
+    log,
+    processors,
+    logger: createLogger({ level: process.env.TRIBUTARY_LOG_LEVEL ?? 'silent' }),
+    httpPort: port,
+    // The web console, read-only: no control token in a demo.
+    ui: true,
+  });
   app.lifecycle.subscribe((e) => {
     const text = describeLifecycle(e, shortId);
     if (text) state.event(text);
@@ -219,6 +234,7 @@ async function main(argv: readonly string[]): Promise<number> {
       : dim('(no minute has closed yet)');
     const lines = [
       `${bold('tributary demo')} · clickstream on the embedded MemoryLog · ${partitions} partitions${forever ? ` · ${n(rate)} clicks/s until Ctrl-C` : ''}`,
+      `web console ${bold(app.consoleUrl ?? '…')}`,
       `${forever ? '' : `${progressBar(total > 0 ? processed / total : 0)} ${String(Math.floor((100 * processed) / Math.max(1, total))).padStart(3)}%  `}${n(processed)}${forever ? '' : ` / ${n(total)}`} clicks  ${bold(n(perSecond))} clicks/s  ${elapsed.toFixed(1)} s${stopping ? '  draining…' : ''}`,
       `dead letters ${n(deadLetters)} · late ${n(state.late)} · page-views ${n(state.pageViews)} · sessions ${n(state.sessions)} · top-pages ${n(state.topPages)}`,
       `top pages of ${state.latestTop ? minute(state.latestTop.windowStart) : '…'}: ${top}`,
@@ -249,6 +265,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   try {
     await app.start();
+    if (!view.tty) process.stdout.write(`[demo] web console: ${app.consoleUrl}\n`);
     const producer = log.producer();
     let lineNumber = 0;
     const budgetStart = performance.now();

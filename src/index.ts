@@ -23,6 +23,7 @@ export type * from './connectors/log.js';
 export { TributaryError, ConfigError, DeserializationError, isRetriable, type RecordOrigin } from './errors.js';
 export * from './supervision/index.js';
 export { TributaryMetrics, type MetricsOptions } from './observability/metrics.js';
+export type { ConsoleOptions } from './observability/console/console-options.js';
 export { createLogger, type LoggerOptions, type Logger } from './observability/logger.js';
 export {
   BroadcastState,

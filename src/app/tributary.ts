@@ -5,6 +5,9 @@ import type { LogConnector, LogProducer } from '../connectors/log.js';
 import { MemoryLog } from '../connectors/memory/index.js';
 import { ConfigError, TributaryError } from '../errors.js';
 import { startHttpEndpoint, type HttpEndpoint, type HealthReport } from '../observability/http-endpoint.js';
+import { resolveConsoleOptions, type ConsoleOptions } from '../observability/console/console-options.js';
+import { secretsIn } from '../observability/console/redact.js';
+import { CONSOLE_PATH, startWebConsole, type WebConsole } from '../observability/console/web-console.js';
 import { createLogger } from '../observability/logger.js';
 import { TributaryMetrics } from '../observability/metrics.js';
 import type { ProcessorDefinition } from '../processor/define-processor.js';
@@ -16,6 +19,7 @@ import { countSupervisorEvents } from '../supervision/count-supervisor-events.js
 import type { SupervisorEvent, EscalationPolicy } from '../supervision/supervisor-event.js';
 import type { SupervisorSnapshot } from '../supervision/supervisor-snapshot.js';
 import { Supervisor } from '../supervision/supervisor.js';
+import { appConsoleSource } from './app-console-source.js';
 
 /** Options of {@link createTributary}. */
 export interface TributaryOptions {
@@ -29,6 +33,12 @@ export interface TributaryOptions {
   readonly metrics?: TributaryMetrics;
   /** Serve `/metrics` and `/health` on this port (0: any free port). Default: no HTTP server. */
   readonly httpPort?: number;
+  /**
+   * Serve the live web console at `/ui/` on the HTTP port (`httpPort`, or any free port when
+   * `httpPort` is not given): the supervision tree, the partitions, plots of records/s and lag,
+   * the cluster with `cluster`. Read-only unless `controlToken` is set. Default: off.
+   */
+  readonly ui?: boolean | ConsoleOptions;
   /** Stop gracefully on SIGTERM and SIGINT. Default false (the embedding service decides). */
   readonly shutdownOnSignals?: boolean;
   /**
@@ -79,6 +89,8 @@ export interface Tributary {
   supervisionTree(): SupervisorSnapshot;
   /** `http://host:port` of the `/metrics` + `/health` endpoint, when `httpPort` was given. */
   readonly httpUrl: string | undefined;
+  /** `http://host:port/ui/`, the web console, when `ui` was given. */
+  readonly consoleUrl: string | undefined;
   /** This node's cluster membership, when `cluster` was given (created at `start()`). */
   readonly cluster: ClusterNode | undefined;
   start(): Promise<void>;
@@ -138,6 +150,8 @@ export function createTributary(options: TributaryOptions): Tributary {
   }
   const lifecycle = new Subject<LifecycleEvent>();
   let http: HttpEndpoint | undefined;
+  let webConsole: WebConsole | undefined;
+  const consoleOptions = options.ui ? resolveConsoleOptions(options.ui) : undefined;
   let clusterNode: ClusterNode | undefined;
   const node = new Supervisor({
     name: 'node',
@@ -186,6 +200,9 @@ export function createTributary(options: TributaryOptions): Tributary {
     get httpUrl() {
       return http?.url;
     },
+    get consoleUrl() {
+      return webConsole && http ? `${http.url}${CONSOLE_PATH}/` : undefined;
+    },
     get cluster() {
       return clusterNode;
     },
@@ -215,9 +232,16 @@ export function createTributary(options: TributaryOptions): Tributary {
         await clusterNode.start(); // a first connection that fails (unreachable, refused) fails the start
         await connectors.startChild(clusterNode.connectionChild());
       }
-      if (options.httpPort !== undefined) {
-        http = await startHttpEndpoint({ port: options.httpPort, registry: metrics.registry, health: () => app.health() });
+      if (consoleOptions) {
+        // Never shown: Kafka SASL and TLS secrets, NATS credentials.
+        const secrets = [...secretsIn((log as { options?: unknown }).options), ...secretsIn({ auth: options.cluster?.auth, tls: options.cluster?.tls, connectionOptions: options.cluster?.connectionOptions })];
+        webConsole = startWebConsole(appConsoleSource(app, { secrets }), consoleOptions, logger.child({ component: 'console' }));
+      }
+      if (options.httpPort !== undefined || webConsole) {
+        const routes = webConsole ? webConsole.handle.bind(webConsole) : undefined;
+        http = await startHttpEndpoint({ port: options.httpPort ?? 0, registry: metrics.registry, health: () => app.health(), routes });
         logger.info({ url: http.url }, 'metrics and health endpoint listening');
+        if (webConsole) logger.info({ url: app.consoleUrl, control: consoleOptions?.controlToken !== undefined }, 'web console listening');
       }
       if (options.shutdownOnSignals) {
         process.once('SIGTERM', onSignal);
@@ -236,6 +260,7 @@ export function createTributary(options: TributaryOptions): Tributary {
         await clusterNode?.stop();
         await node.stop();
         await producer?.close();
+        webConsole?.close();
         await http?.close();
       })();
       let timer: NodeJS.Timeout | undefined;

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -16,6 +16,8 @@ export interface HttpEndpointOptions {
   readonly host?: string;
   readonly registry: Registry;
   readonly health: () => HealthReport;
+  /** More routes (the web console under `/ui`): returns true when it handled the request. */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /** A running `/metrics` + `/health` server. */
@@ -54,8 +56,9 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
       res.end(JSON.stringify(report));
       return;
     }
+    if (options.routes?.(req, res)) return;
     res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found: try /metrics or /health\n');
+    res.end(`not found: try /metrics or /health${options.routes ? ' or /ui/' : ''}\n`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -64,6 +67,11 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
   const address = server.address() as AddressInfo;
   return {
     url: `http://${address.address}:${address.port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Long-lived connections (the console's event streams) would keep close() waiting.
+        server.closeAllConnections();
+      }),
   };
 }

@@ -172,6 +172,23 @@ export class ProcessorRuntime {
   }
 
   /**
+   * Live figures of every assigned partition, for the web console (read-only): the next offset to
+   * take (`position`), the watermark and the records in flight. Cheap: no I/O, O(partitions).
+   */
+  gauges(): PartitionGauges[] {
+    return [...this.partitions.values()].map((e) => ({
+      topic: e.topicPartition.topic,
+      partition: e.topicPartition.partition,
+      state: e.state,
+      committed: e.lastCommitted,
+      position: e.pipeline?.tracker.nextOffset,
+      watermark: e.pipeline?.clock.current,
+      pending: e.pipeline?.tracker.pending ?? 0,
+      restarts: e.restarts,
+    }));
+  }
+
+  /**
    * Prepares the processor (topics' partition counts, sinks, the dead-letter topic), then joins
    * its consumer group through `connectors`: the group member is a child of that supervisor
    * (`consumer:<processor id>`, see {@link consumerChild}), restarted with backoff when its client
@@ -647,6 +664,20 @@ export class ProcessorRuntime {
   private emit(event: LifecycleEvent): void {
     this.events.next(event);
   }
+}
+
+/** One partition's live figures, as {@link ProcessorRuntime.gauges} gives them. */
+export interface PartitionGauges {
+  readonly topic: string;
+  readonly partition: number;
+  readonly state: string;
+  readonly committed: number;
+  /** The next offset the pipeline takes; undefined while no actor runs. */
+  readonly position: number | undefined;
+  /** The partition's watermark (event time, ms); undefined while no actor runs. */
+  readonly watermark: number | undefined;
+  readonly pending: number;
+  readonly restarts: number;
 }
 
 /** The answer to an interactive query on one node. */

@@ -23,6 +23,7 @@ describe('npm run demo', () => {
     const { code, stdout, stderr } = await run(['--import', 'tsx', 'examples/demo.ts', '--events', '5000']);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/\[demo\] [\d,]+\/5,000 clicks processed/);
+    expect(stdout).toMatch(/\[demo\] web console: http:\/\/127\.0\.0\.1:\d+\/ui\//);
     expect(stdout).toContain('summary');
     expect(stdout).toMatch(/clicks produced\s+5,000/);
     expect(stdout).not.toContain('\x1b['); // no escapes off a terminal
