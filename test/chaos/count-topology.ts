@@ -7,9 +7,11 @@
 //        └─ repartition `by-group` (key g, 6 partitions)
 //             └─ stage `count-by-group`: tumbling window of windowMs per g collecting the items
 //                  ├─ `counts` topic: one CountResult per (g, window)
-//                  └─ `counts-late` topic: late items
+//                  ├─ `counts-late` topic: late items
+//                  └─ `group-totals` topic: a never-expiring count per g (a table on a store), every update
 import { filter, map, type Observable } from 'rxjs';
-import { defineProcessor, type PipelineContext, type ProcessorDefinition } from '../../src/processor/define-processor.js';
+import { defineProcessor, type ProcessorDefinition } from '../../src/processor/define-processor.js';
+import { countByKey } from '../../src/streams/count-by-key.js';
 import { repartition } from '../../src/processor/repartition.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { aggregating } from '../../src/streams/aggregator.js';
@@ -25,7 +27,15 @@ export const Topics = {
   dlq: 'count.dlq',
   /** Dead letters of the repartition stage. */
   stageDlq: 'count-by-group.dlq',
+  /** The stage's never-expiring total per group: one {@link GroupTotal} per update. */
+  totals: 'group-totals',
 } as const;
+
+/** An update of the stage's table of items per group, kept forever (the state is restored, never replayed). */
+export interface GroupTotal {
+  readonly g: string;
+  readonly count: number;
+}
 
 export const COUNT_PROCESSOR = 'count';
 export const COUNT_STAGE = 'count-by-group';
@@ -86,6 +96,7 @@ export interface CountHooks {
   readonly shouldThrow: (stage: 'up' | 'down', partition: number, offset: number) => boolean;
   readonly counts: Sink<CountResult>;
   readonly late: Sink<StreamRecord<string, ChaosItem>>;
+  readonly totals: Sink<GroupTotal>;
 }
 
 /** The count processor (with its repartition stage) as the workers run it. */
@@ -108,7 +119,11 @@ export function countProcessor(settings: CountSettings, hooks: CountHooks): Proc
       name: 'by-group',
       key: (item) => item.g,
       partitions: settings.repartitionPartitions,
-      pipeline: (items: Observable<StreamRecord<string, ChaosItem>>, ctx: PipelineContext) => ({
+      pipeline: (items: Observable<StreamRecord<string, ChaosItem>>) => ({
+        totals: items.pipe(
+          countByKey({ store: 'group-totals', key: (r: StreamRecord<string, ChaosItem>) => r.value.g }),
+          map((u): GroupTotal => ({ g: u.key, count: u.value })),
+        ),
         counts: items.pipe(
           map((r) => {
             if (hooks.shouldThrow('down', r.partition, r.offset)) throw new Error(`injected failure downstream at ${r.partition}:${r.offset}`);
@@ -124,14 +139,12 @@ export function countProcessor(settings: CountSettings, hooks: CountHooks): Proc
                 return acc;
               },
             }),
-            clock: ctx.clock,
-            holds: ctx.holds,
-            late: ctx.late,
+            store: 'windows',
           }),
           map((w): CountResult => ({ g: w.key, ws: w.windowStart, we: w.windowEnd, count: w.value.length, items: w.value })),
         ),
       }),
-      sinks: { counts: hooks.counts, late: hooks.late },
+      sinks: { counts: hooks.counts, late: hooks.late, totals: hooks.totals },
     }),
   });
 }

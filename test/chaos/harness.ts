@@ -18,6 +18,7 @@ import { InputProducer } from './producer.js';
 import { readTopics } from '../../examples/shared/read-topics.js';
 import { describeFault, planSchedule, type Fault, type FaultKind } from './schedule.js';
 import { verify, type Verification } from './verifier.js';
+import { verifyTotals } from './totals-verifier.js';
 import { FraudInput } from './fraud-input.js';
 import { FRAUD_BOUND_MS, FRAUD_HISTORY_TTL_MS, FraudTopics } from './fraud-topology.js';
 import { verifyFraud, type FraudVerification } from './fraud-verifier.js';
@@ -134,6 +135,7 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
       { name: Topics.input, partitions: profile.inputPartitions },
       { name: Topics.repartition, partitions: profile.repartitionPartitions },
       { name: Topics.counts, partitions: 3 },
+      { name: Topics.totals, partitions: 3 },
       { name: Topics.late, partitions: 1 },
       { name: Topics.dlq, partitions: 1 },
       { name: Topics.stageDlq, partitions: 1 },
@@ -298,7 +300,7 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
     // 6. Verify.
     say('reading the outputs');
     const fraudTopics = fraud ? [FraudTopics.input, FraudTopics.alerts, FraudTopics.late, FraudTopics.dlq] : [];
-    const topics = await readTopics(log, [Topics.input, Topics.counts, Topics.late, Topics.dlq, Topics.stageDlq, Topics.repartition, ...fraudTopics], { timeoutMs: 180_000 });
+    const topics = await readTopics(log, [Topics.input, Topics.counts, Topics.late, Topics.dlq, Topics.stageDlq, Topics.repartition, Topics.totals, ...fraudTopics], { timeoutMs: 180_000 });
     verification = verify({
       windowMs: profile.windowMs,
       boundMs: profile.boundMs,
@@ -320,7 +322,9 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
       });
       say(`verified the fraud app: ${JSON.stringify(fraudVerification.summary)}`);
     }
-    const all = [...verification.violations, ...(fraudVerification?.violations ?? [])];
+    const totals = verifyTotals({ counts: topics.get(Topics.counts)!, late: topics.get(Topics.late)!, totals: topics.get(Topics.totals)! });
+    say(`verified the group totals: ${JSON.stringify(totals.summary)}`);
+    const all = [...verification.violations, ...totals.violations, ...(fraudVerification?.violations ?? [])];
     for (const v of all.slice(0, 50)) say(`VIOLATION ${v.kind}: ${v.detail}`);
     if (all.length > 0) {
       const byKind = new Map<string, number>();

@@ -34,7 +34,8 @@ export type ViolationKind =
   | 'on-time-reported-late' // a record within the bound went to the late output
   | 'wrongly-dead-lettered' // a valid record in a dead-letter topic, or a bad one with the wrong reason
   | 'bad-record-counted' // a poison or bad record in a result
-  | 'wrong-alert'; // fraud: an alert the reference does not have
+  | 'wrong-alert' // fraud: an alert the reference does not have
+  | 'wrong-total'; // a never-expiring group total that skipped or double counted an item
 
 /** One violation, with the event time it concerns (for attributing it to a fault). */
 export interface Violation {

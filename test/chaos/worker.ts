@@ -16,7 +16,7 @@ import type { ProcessorDefinition } from '../../src/processor/define-processor.j
 import type { Sink } from '../../src/sinks/sink.js';
 import { toTopic } from '../../src/sinks/topic-sink.js';
 import type { StreamRecord } from '../../src/streams/stream-record.js';
-import { countProcessor, LIVE_SUBJECT, Topics, type ChaosItem, type CountResult, type CountSettings } from './count-topology.js';
+import { countProcessor, LIVE_SUBJECT, Topics, type ChaosItem, type CountResult, type CountSettings, type GroupTotal } from './count-topology.js';
 import { fraudProcessors } from './fraud-topology.js';
 import { unitHash } from './random.js';
 import type { HarnessMessage, WorkerMessage } from './worker-protocol.js';
@@ -134,7 +134,7 @@ const log = new KafkaConnector(
   logger,
 );
 const processors: ProcessorDefinition<string | null, unknown>[] = [
-  countProcessor(config.settings, { shouldThrow, counts: countsSink(), late: lateSink() }) as ProcessorDefinition<string | null, unknown>,
+  countProcessor(config.settings, { shouldThrow, counts: countsSink(), late: lateSink(), totals: toTopic<GroupTotal>(Topics.totals, { key: (t) => t.g, partitions: 3 }) }) as ProcessorDefinition<string | null, unknown>,
   ...(config.fraud ? fraudProcessors({ natsUrl: config.natsUrl, inputPartitions: config.settings.inputPartitions }) : []),
 ];
 const app = createTributary({
