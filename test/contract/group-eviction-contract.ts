@@ -72,13 +72,11 @@ export function groupEvictionContract(name: string, target: EvictionTarget): voi
       const removedId = a.consumer.memberId!();
       expect(removedId).toBeTruthy();
       const hadA = [...a.owned];
-      const bEventsBefore = b.events.length;
 
       expect(await eviction.removeMembers(groupId, [removedId!])).toEqual([{ memberId: removedId, outcome: 'removed' }]);
 
-      // b is given every partition a had (a rebalance without a), ...
-      await eventually(() => expect(b.events.slice(bEventsBefore).some((e) => e.type === 'assigned' && hadA.every((p) => e.partitions.includes(p)))).toBe(true), 30_000);
-      // ... a learns it was removed: every partition it had is revoked, and it joins again as a new member,
+      // (On Kafka a may rejoin before the rebalance its removal started is over, so b need not be
+      // given a's partitions: what holds is that a loses them all.) a learns it was removed: every partition it had is revoked, and it joins again as a new member,
       await eventually(() => expect(a.consumer.memberId!()).not.toBe(removedId), 30_000);
       const revoked = a.events.filter((e) => e.type === 'revoked').flatMap((e) => e.partitions);
       expect(revoked).toEqual(expect.arrayContaining(hadA));

