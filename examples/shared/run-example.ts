@@ -12,7 +12,8 @@ import {
   type TopicSpec,
   type Tributary,
 } from '../../src/index.js';
-import { expandStages, isRepartitionSink, repartitionTopic } from '../../src/processor/repartition.js';
+import { expandStages } from '../../src/processor/expand-stages.js';
+import { isRepartitionSink, repartitionTopic } from '../../src/processor/repartition.js';
 import type { ExampleApp } from './example-app.js';
 import { countInputRecords, LINE_HEADER, readInputLines, type InputLine } from './input-lines.js';
 import { writeOutputFiles, type RunSummary } from './output-files.js';

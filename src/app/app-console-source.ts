@@ -1,7 +1,15 @@
-import { filter, map } from 'rxjs';
+import { filter, map, type Observable } from 'rxjs';
+import type { ClusterHost } from '../cluster/cluster-host.js';
+import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { ConsoleAction, ConsoleBackpressureEvent, ConsoleMembership, ConsolePartitionGauges, ConsoleSource } from '../observability/console/console-source.js';
 import { partitionKey } from '../observability/console/console-source.js';
-import type { Tributary } from './tributary.js';
+import type { SupervisorEvent } from '../supervision/supervisor-event.js';
+
+/** What the console reads of the app it shows: a `Tributary` is one. */
+export interface ConsoleHost extends ClusterHost {
+  readonly supervision: Observable<SupervisorEvent>;
+  readonly cluster: ClusterNode | undefined;
+}
 
 /**
  * The web console's view of a running app: its status, supervision tree, metrics and, with a
@@ -12,7 +20,7 @@ import type { Tributary } from './tributary.js';
  * @example
  * const source = appConsoleSource(app, { secrets: secretsIn(options.cluster?.auth) });
  */
-export function appConsoleSource(app: Tributary, options: { readonly secrets: readonly string[] }): ConsoleSource {
+export function appConsoleSource(app: ConsoleHost, options: { readonly secrets: readonly string[] }): ConsoleSource {
   const ownProcessors = (): Set<string> => new Set(app.status().processors.map((p) => p.id));
   return {
     nodeId: () => app.cluster?.members().self ?? 'local',

@@ -1,5 +1,6 @@
 import { merge, Subject, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
+import type { ClusterHost, NodeStatus } from '../cluster/cluster-host.js';
 import { ClusterNode, type ClusterNodeOptions } from '../cluster/cluster-node.js';
 import type { LogConnector, LogProducer } from '../connectors/log.js';
 import { MemoryLog } from '../connectors/memory/index.js';
@@ -13,7 +14,7 @@ import { TributaryMetrics } from '../observability/metrics.js';
 import type { ProcessorDefinition } from '../processor/define-processor.js';
 import type { LifecycleEvent } from '../processor/lifecycle-event.js';
 import { ProcessorRuntime } from '../processor/processor-runtime.js';
-import { expandStages } from '../processor/repartition.js';
+import { expandStages } from '../processor/expand-stages.js';
 import type { BackoffOptions } from '../supervision/backoff.js';
 import { countSupervisorEvents } from '../supervision/count-supervisor-events.js';
 import type { SupervisorEvent, EscalationPolicy } from '../supervision/supervisor-event.js';
@@ -77,16 +78,9 @@ export interface TributaryOptions {
 }
 
 /** A running tributary node: its processors, metrics, and lifecycle. */
-export interface Tributary {
-  readonly log: LogConnector;
-  readonly metrics: TributaryMetrics;
-  readonly logger: Logger;
-  /** Every processor's and partition actor's lifecycle events. */
-  readonly lifecycle: Observable<LifecycleEvent>;
+export interface Tributary extends ClusterHost {
   /** Every supervisor's events, in the whole tree (child failed, restarting in N ms, escalated, gave up). */
   readonly supervision: Observable<SupervisorEvent>;
-  /** The supervision tree now: who supervises whom, states, restart counts, last errors. */
-  supervisionTree(): SupervisorSnapshot;
   /** `http://host:port` of the `/metrics` + `/health` endpoint, when `httpPort` was given. */
   readonly httpUrl: string | undefined;
   /** `http://host:port/ui/`, the web console, when `ui` was given. */
@@ -96,30 +90,15 @@ export interface Tributary {
   start(): Promise<void>;
   /** Stops fetching, drains in-flight records, flushes sinks, commits, leaves the groups. */
   stop(): Promise<void>;
-  /** Health as `/health` reports it. */
-  health(): HealthReport;
-  /** The runtime of a processor (or of a repartition stage, `<processor>-<name>`), by id. */
-  processor(id: string): ProcessorRuntime;
   /**
    * For finite inputs (files, tests): processes everything now in the source topics, then ends
    * the input of every processor and stage in order (watermark +∞: every window fires), and
    * waits until every result is acknowledged and committed. Stop the app next.
    */
   finishInput(options?: { timeoutMs?: number }): Promise<void>;
-  /** What this node runs now: processors, their partitions (state, committed offset, in flight, restarts), paused or not. */
-  status(): NodeStatus;
 }
 
-/** A node's status, for status pages and the cluster. */
-export interface NodeStatus {
-  readonly state: string;
-  readonly healthy: boolean;
-  readonly processors: ReadonlyArray<{
-    readonly id: string;
-    readonly paused: boolean;
-    readonly partitions: ReturnType<ProcessorRuntime['status']>;
-  }>;
-}
+export type { NodeStatus } from '../cluster/cluster-host.js';
 
 /**
  * Creates a tributary node running `processors` on `log` (the embedded MemoryLog by default).

@@ -9,7 +9,7 @@ import {
 } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { EMPTY, filter, type Observable, type Subscription as RxSubscription } from 'rxjs';
-import type { Tributary } from '../app/tributary.js';
+import type { ClusterHost } from './cluster-host.js';
 import { ConfigError, TributaryError } from '../errors.js';
 import type { ChildExit, ChildSpecOptions } from '../supervision/child-spec.js';
 import { systemClock, type SupervisorClock } from '../supervision/clock.js';
@@ -57,7 +57,7 @@ export type NatsTlsOptions = NonNullable<NodeConnectionOptions['tls']>;
  */
 export interface ClusterNodeOptions {
   /** The app this node serves (its processors, status, metrics, logger). */
-  readonly app: Tributary;
+  readonly app: ClusterHost;
   /** The cluster's name: one NATS subject token (`[A-Za-z0-9_-]{1,64}`). Nodes of other clusters on the same NATS are invisible. */
   readonly cluster: string;
   /** This node's id, unique in the cluster, one subject token. Default `<hostname>-<pid>` (sanitised). */
@@ -136,7 +136,7 @@ type State = 'created' | 'starting' | 'running' | 'detached' | 'stopping' | 'sto
 export class ClusterNode {
   readonly id: string;
   readonly cluster: string;
-  private readonly app: Tributary;
+  private readonly app: ClusterHost;
   private readonly logger: Logger;
   private readonly clock: SupervisorClock;
   private readonly tracker: MemberTracker;

@@ -1,7 +1,7 @@
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { NodeStatus, Tributary } from '../app/tributary.js';
+import type { ClusterHost, NodeStatus } from './cluster-host.js';
 import { ConfigError } from '../errors.js';
 import type { SupervisorSnapshot } from '../supervision/supervisor-snapshot.js';
 import { newMessageId, sealEnvelope, type Envelope } from './envelope.js';
@@ -147,7 +147,7 @@ const DRAIN_TIMEOUT_MS = 35_000;
  * new ClusterControl({ app, subjects, nodeId: 'a', tracker, maxBytes: 65_536, rejections, logger, timeoutMs: 2_000 });
  */
 export interface ClusterControlOptions {
-  readonly app: Tributary;
+  readonly app: ClusterHost;
   readonly subjects: ClusterSubjects;
   readonly nodeId: string;
   readonly tracker: MemberTracker;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Tributary } from '../app/tributary.js';
+import type { ClusterHost } from './cluster-host.js';
 import { ConfigError, TributaryError } from '../errors.js';
 import type { ProcessorRuntime } from '../processor/processor-runtime.js';
 import { AskTimeoutError, ClusterError, NodeDownError, NoOwnerError, RemoteHandlerError, UnknownActorError } from './errors.js';
@@ -80,7 +80,7 @@ const RETRY_MS = 100;
  * new ClusterQueries({ app, nodeId: 'a', tracker, remote, logger });
  */
 export interface ClusterQueriesOptions {
-  readonly app: Tributary;
+  readonly app: ClusterHost;
   readonly nodeId: string;
   readonly tracker: MemberTracker;
   readonly remote: RemoteActors;

@@ -1,46 +1,17 @@
 import type { Observable } from 'rxjs';
-import type { Logger } from 'pino';
 import { ConfigError } from '../errors.js';
 import { json } from '../serdes/json.js';
 import type { Serde } from '../serdes/serde.js';
 import { string } from '../serdes/string.js';
 import type { Sink } from '../sinks/sink.js';
 import { deadLetterTopic } from '../supervision/dead-letter.js';
-import { isRepartitionSink } from './repartition.js';
-import type { LateInfo } from '../streams/late-output.js';
-import type { OffsetHolds } from '../streams/offset-holds.js';
-import type { WatermarkClock } from '../streams/watermark-clock.js';
 import type { StreamRecord } from '../streams/stream-record.js';
+import type { PipelineContext, PipelineOutputs } from './pipeline-context.js';
+import { isRepartitionSink } from './repartition.js';
+import type { BufferOptions, DeadLetterOptions } from './stage-options.js';
 
-/** What a pipeline returns: one stream of results, or named streams, one per sink. */
-export type PipelineOutputs = Observable<unknown> | Readonly<Record<string, Observable<unknown>>>;
-
-/** What a pipeline function gets besides its records: the partition it runs for and its runtime hooks. */
-export interface PipelineContext {
-  readonly processorId: string;
-  readonly topic: string;
-  readonly partition: number;
-  /** Keep the commit point from passing records an open window still needs. */
-  readonly holds: OffsetHolds;
-  /**
-   * The partition's event-time clock: the runtime observes each record's timestamp after the
-   * pipeline has taken it, and closes the clock (watermark +∞) when a finite input ends.
-   */
-  readonly clock: WatermarkClock;
-  /**
-   * Where window operators send late records: counted (`tributary_late_records_total`), and
-   * written to the sink named `late` when the processor has one, else to the dead-letter topic
-   * with reason `late`.
-   */
-  readonly late: <T>(element: T, info: LateInfo) => void;
-  /**
-   * Makes live state of this partition answerable to interactive queries: `lookup(key)` is
-   * called (synchronously, between records) when someone asks `app.query(processor, name, key)`
-   * on any node; the answer says whether the partition was still replaying (stale).
-   */
-  readonly queryable: (name: string, lookup: (key: string) => unknown) => void;
-  readonly logger: Logger;
-}
+export type { PipelineContext, PipelineOutputs } from './pipeline-context.js';
+export type { BufferOptions, DeadLetterOptions } from './stage-options.js';
 
 /** Event time of a processor. */
 export interface EventTimeSettings {
@@ -69,24 +40,6 @@ export interface SourceOptions<K, V> {
   readonly timestamp?: (record: StreamRecord<K, V>) => number | null | undefined;
   /** Larger records (key + value bytes) go to the dead-letter topic. Default 1,048,576. */
   readonly maxRecordBytes?: number;
-}
-
-/** Dead-letter and poison-record policy. */
-export interface DeadLetterOptions {
-  /** Default `<processor id>.dlq`. */
-  readonly topic?: string;
-  /** Partitions of the dead-letter topic when it has to be created. Default 1. */
-  readonly partitions?: number;
-  /** A record whose processing failed this many times goes to the dead-letter topic. Default 3. */
-  readonly maxAttempts?: number;
-}
-
-/** Per-partition buffer bounds: fetch pauses above `highWater` records in flight, resumes below `lowWater`. */
-export interface BufferOptions {
-  /** Default 10,000. */
-  readonly highWater?: number;
-  /** Default half of `highWater`. */
-  readonly lowWater?: number;
 }
 
 /**

@@ -2,13 +2,13 @@ import type { Observable } from 'rxjs';
 import type { OutgoingRecord } from '../connectors/log.js';
 import { ConfigError } from '../errors.js';
 import { json } from '../serdes/json.js';
-import { string } from '../serdes/string.js';
 import { OrderedWriter } from '../sinks/ordered-writer.js';
 import { sendRetrying } from '../sinks/send-retrying.js';
 import { outgoingRecordSize } from '../sinks/topic-sink.js';
 import type { Sink, SinkContext } from '../sinks/sink.js';
 import type { StreamRecord } from '../streams/stream-record.js';
-import type { BufferOptions, DeadLetterOptions, PipelineContext, PipelineOutputs, ProcessorDefinition } from './define-processor.js';
+import type { PipelineContext, PipelineOutputs } from './pipeline-context.js';
+import type { BufferOptions, DeadLetterOptions } from './stage-options.js';
 
 /** Header names on the records of a repartition topic. */
 export const RepartitionHeaders = {
@@ -159,39 +159,4 @@ export function repartition<T>(options: RepartitionOptions<T>): Sink<T> {
     },
   };
   return sink;
-}
-
-/**
- * The processor definitions a definition stands for: itself, then one per repartition stage
- * (depth first), each reading its internal topic, with `upstream` naming the topics whose
- * partitions feed it.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function expandStages(definition: ProcessorDefinition<any, any>): ProcessorDefinition<any, any>[] {
-  const sinks: Record<string, Sink<unknown>> =
-    typeof (definition.sinks as Sink<unknown>).write === 'function'
-      ? { default: definition.sinks as Sink<unknown> }
-      : (definition.sinks as Record<string, Sink<unknown>>);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const result: ProcessorDefinition<any, any>[] = [definition];
-  const upstreamTopics = typeof definition.source.topics === 'string' ? [definition.source.topics] : [...definition.source.topics];
-  for (const sink of Object.values(sinks)) {
-    if (!isRepartitionSink(sink)) continue;
-    const stage = sink.repartition;
-    const stageDefinition: ProcessorDefinition<string, unknown> = {
-      id: `${definition.id}-${stage.name}`,
-      groupId: `${definition.groupId ?? definition.id}-${stage.name}`,
-      source: { topics: repartitionTopic(definition.id, stage.name), key: string() as never, value: json() },
-      pipeline: stage.pipeline as ProcessorDefinition<string, unknown>['pipeline'],
-      sinks: stage.sinks,
-      deadLetters: stage.deadLetters,
-      buffer: stage.buffer,
-      commitIntervalMs: stage.commitIntervalMs ?? definition.commitIntervalMs,
-      maxBatchRecords: definition.maxBatchRecords,
-      upstream: { topics: upstreamTopics },
-      restartStrategy: definition.restartStrategy,
-    };
-    result.push(...expandStages(stageDefinition));
-  }
-  return result;
 }

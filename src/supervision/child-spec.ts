@@ -1,58 +1,13 @@
 import type { Logger } from 'pino';
 import { ConfigError } from '../errors.js';
+import type { ChildExit, StopReason } from './child-exit.js';
 import type { SupervisorClock } from './clock.js';
+import type { ChildType, RestartType } from './restart-type.js';
 import type { SupervisorEvent } from './supervisor-event.js';
 import type { SupervisorSnapshot } from './supervisor-snapshot.js';
 
-/**
- * When a child that ended is started again (OTP's restart types):
- * - `'permanent'`: always, whatever the exit reason;
- * - `'transient'`: only after an abnormal exit (`'failed'`); a `'normal'` or `'shutdown'` exit
- *   leaves it stopped;
- * - `'temporary'`: never; it is removed from the supervisor when it ends, and its exits never
- *   count towards the restart intensity.
- *
- * @example
- * childSpec({ id: 'backfill', restart: 'transient', start: startBackfill }); // restarted only if it fails
- */
-export type RestartType = 'permanent' | 'transient' | 'temporary';
-
-/**
- * What a child is, for status pages and snapshots: a worker (an actor, a connection) or a
- * supervisor of its own children.
- *
- * @example
- * const type: ChildType = processorSupervisor.asChild().type; // 'supervisor'
- */
-export type ChildType = 'worker' | 'supervisor';
-
-/**
- * Why the supervisor stops a child, passed to {@link ChildHandle.stop}:
- * - `'shutdown'`: the supervisor itself stops;
- * - `'restart'`: a sibling failed and the strategy (one-for-all, rest-for-one) restarts this one too;
- * - `'terminate'`: {@link Supervisor.terminateChild} removes it (e.g. a Kafka partition was revoked);
- * - `'escalation'`: the supervisor exceeded its restart intensity and stops every child before failing.
- *
- * Every reason asks for the same orderly stop (a partition actor drains and commits); the reason is
- * there for logs and for children that want to tell them apart.
- *
- * @example
- * const handle: ChildHandle = { stop: async (reason: StopReason) => { log.info({ reason }, 'stopping'); await actor.drain(); }, done };
- */
-export type StopReason = 'shutdown' | 'restart' | 'terminate' | 'escalation';
-
-/**
- * How a child ended. `'normal'`: it finished its work; `'shutdown'`: it was asked to stop (or
- * stopped itself as if asked); `'failed'`: it crashed, with the `error`.
- *
- * @example
- * const exit: ChildExit = { reason: 'failed', error: new Error('sink unreachable') };
- */
-export interface ChildExit {
-  readonly reason: 'normal' | 'shutdown' | 'failed';
-  /** Why it failed. Expected with `'failed'` (the supervisor makes one up if missing, it never drops the exit). */
-  readonly error?: Error;
-}
+export type { ChildExit, StopReason } from './child-exit.js';
+export type { ChildType, RestartType } from './restart-type.js';
 
 /**
  * A running child, as its `start` returns it: how to stop it and how to learn that it ended.

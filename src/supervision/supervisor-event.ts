@@ -1,4 +1,4 @@
-import type { ChildExit, StopReason } from './child-spec.js';
+import type { ChildExit, StopReason } from './child-exit.js';
 import type { SupervisorEscalatedError } from './errors.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ChildType, RestartType } from './child-spec.js';
+import type { ChildType, RestartType } from './restart-type.js';
 import type { Strategy } from './supervisor-flags.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { FraudVerification } from './fraud-verifier.js';
-import type { FaultRecord } from './harness.js';
+import type { FaultRecord } from './fault-record.js';
 import type { AckPoint } from './producer.js';
 import type { Duplicate, Verification, Violation } from './verifier.js';
 import type { UnexpectedExit } from './worker-pool.js';
