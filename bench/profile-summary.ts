@@ -68,7 +68,7 @@ function main(): void {
     t += profile.timeDeltas[i] ?? 0;
     const dt = profile.timeDeltas[i + 1] ?? 0;
     if (window && (t < window.startUs || t > window.endUs)) continue;
-    const node = byId.get(profile.samples[i]!)!;
+    const node = byId.get(profile.samples[i])!;
     const name = node.callFrame.functionName;
     if (name === '(idle)') {
       idle += dt;
@@ -186,7 +186,7 @@ function sourceLines(profile: Profile): Map<string, number> {
         const name = f.name.replace(/^(get|set) /, '');
         return name.length > 0 && c.code.startsWith(name, f.column - name.length);
       }).length;
-    const best = [...candidates].sort((a, b) => score(b) - score(a) || b.mtimeMs - a.mtimeMs)[0]!;
+    const best = [...candidates].sort((a, b) => score(b) - score(a) || b.mtimeMs - a.mtimeMs)[0];
     if (score(best) === 0 && list.some((f) => f.name)) continue;
     const map = new SourceMap(best.map);
     for (const f of list) {
@@ -202,7 +202,7 @@ function packageOf(node: ProfileNode): string {
   if (!file) return node.callFrame.functionName.startsWith('(') ? node.callFrame.functionName : '(native)';
   if (file.startsWith('src/') || file.startsWith('bench/')) return file;
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
-  if (nm) return nm[1]!;
+  if (nm) return nm[1];
   if (file.startsWith('node:')) return 'node: (built-ins)';
   return file;
 }

@@ -54,7 +54,7 @@ function parseArgs(argv: readonly string[]): Args {
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     switch (flag) {
       case '--json':
@@ -77,7 +77,7 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case '--profile':
         if (inline !== undefined) profileDir = resolve(inline);
-        else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--') && !scenarios.some((s) => s.name === argv[i + 1])) profileDir = resolve(argv[++i]!);
+        else if (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') && !scenarios.some((s) => s.name === argv[i + 1])) profileDir = resolve(argv[++i]);
         else profileDir = join(repoRoot, '.tributary', 'bench', 'profiles');
         break;
       case '--help':

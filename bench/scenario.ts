@@ -140,7 +140,7 @@ export function compare(
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
 /**
@@ -153,7 +153,7 @@ export function medianOf(rounds: readonly Measurement[]): Measurement {
   if (ok.length === 0) return rounds[0] ?? failed('no rounds ran');
   const pick = (f: (m: Measurement) => number): number => median(ok.map(f));
   const brokers = ok.map((m) => m.brokerCpuSeconds).filter((v): v is number => v !== undefined);
-  const first = ok[0]!;
+  const first = ok[0];
   return {
     records: pick((m) => m.records),
     recordsPerSec: pick((m) => m.recordsPerSec),

@@ -11,7 +11,7 @@ const pageViews = defineProcessor<string | null, z.infer<typeof Click>>({
   source: { topics: 'clicks', value: json({ schema: Click }), timestamp: (r) => r.value.ts },
   eventTime: { outOfOrdernessMs: 5_000 }, // watermark = max event time seen − 5 s
   pipeline: (clicks) => clicks.pipe(map((r) => ({ page: r.value.page, timestamp: r.timestamp }))),
-  sinks: repartition({
+  sinks: repartition<{ page: string; timestamp: number }>({
     name: 'by-page', // re-keyed by page through an internal topic, then a second stage
     key: (view) => view.page,
     partitions: 4,

@@ -55,7 +55,7 @@ const hrtimeUs = (): number => Number(process.hrtime.bigint() / 1000n);
 export function parseChildArgs(argv: readonly string[] = process.argv.slice(2)): ChildArgs {
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (!arg.startsWith('--')) throw new Error(`unexpected argument '${arg}'`);
     const eq = arg.indexOf('=');
     if (eq > 0) values.set(arg.slice(2, eq), arg.slice(eq + 1));

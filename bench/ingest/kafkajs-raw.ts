@@ -38,7 +38,8 @@ runChild(async () => {
     autoCommit,
     partitionsConsumedConcurrently: concurrency,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+    eachBatch: async (payload) => {
+      const { batch } = payload;
       const { messages } = batch;
       if (decodeJson) {
         for (const m of messages) {
@@ -46,9 +47,9 @@ runChild(async () => {
           if (value.seq === -1) sink++;
         }
       }
-      if (messages.length > 0) resolveOffset(batch.lastOffset());
+      if (messages.length > 0) payload.resolveOffset(batch.lastOffset());
       meter.batch(messages.length);
-      await heartbeat(); // as tributary does after each batch (kafkajs throttles it to heartbeatInterval)
+      await payload.heartbeat(); // as tributary does after each batch (kafkajs throttles it to heartbeatInterval)
     },
   });
   const result = await meter.done;

@@ -25,7 +25,7 @@ const TOPIC = 'events';
 function parse(): Record<string, string> {
   const argv = process.argv.slice(2);
   const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) out[argv[i]!.replace(/^--/, '')] = argv[++i] ?? '';
+  for (let i = 0; i < argv.length; i++) out[argv[i].replace(/^--/, '')] = argv[++i] ?? '';
   return out;
 }
 
@@ -35,7 +35,7 @@ runChild(async () => {
   const partitions = Number(a.partitions ?? 4);
   const windowMs = Number(a['window-ms'] ?? 10_000);
   const outputs = Number(a.outputs);
-  const label = a.label ?? a.variant!;
+  const label = a.label ?? a.variant;
   const log = new MemoryLog();
   log.createTopic(TOPIC, partitions);
   const producer = log.producer();

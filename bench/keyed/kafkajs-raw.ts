@@ -65,7 +65,8 @@ runChild(async () => {
     autoCommit: false,
     partitionsConsumedConcurrently: 4,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+    eachBatch: async (payload) => {
+      const { batch } = payload;
       const { messages } = batch;
       if (messages.length === 0) return;
       if (job === 'windows') {
@@ -96,7 +97,7 @@ runChild(async () => {
           if (job === 'latency') stamps.push(ts);
         }
         if (out.length > 0) {
-          await producer.send({ topic: output!, acks: -1, messages: out });
+          await producer.send({ topic: output, acks: -1, messages: out });
           if (job === 'latency') {
             const now = Date.now();
             for (const ts of stamps) {
@@ -107,8 +108,8 @@ runChild(async () => {
           meter.output(out.length);
         }
       }
-      resolveOffset(batch.lastOffset());
-      await heartbeat();
+      payload.resolveOffset(batch.lastOffset());
+      await payload.heartbeat();
     },
   });
   const result = await meter.done;

@@ -101,7 +101,7 @@ runChild(async () => {
   meter.start();
   await app.start();
   const watch = setInterval(() => {
-    if (app.state() === 'ERROR') meter.fail(new Error(`@kafkats/flow app in state ERROR: ${String((app as { getError?: () => unknown }).getError?.() ?? 'no error recorded')}`));
+    if (app.state() === 'ERROR') meter.fail(new Error(`@kafkats/flow app in state ERROR: ${String((app as { getError?: () => unknown }).getError?.() as string | undefined ?? 'no error recorded')}`));
   }, 500);
   watch.unref();
   const result = await meter.done;

@@ -75,7 +75,7 @@ export function expectedSessions(d: DataSetSpec, gapMs: number): number {
   for (let i = 0; i < d.records; i++) {
     const k = keyIndex(d, i);
     const ts = timestampOf(d, i);
-    if (ts - last[k]! > gapMs) sessions++;
+    if (ts - last[k] > gapMs) sessions++;
     last[k] = ts;
   }
   return sessions;

@@ -22,7 +22,7 @@ export class Histogram {
 
   record(valueMs: number): void {
     const v = Math.max(0, Math.round(valueMs));
-    if (v <= this.maxExactMs) this.exact[v]!++;
+    if (v <= this.maxExactMs) this.exact[v]++;
     else {
       const bucket = Math.floor(Math.log(v) * 64);
       this.log.set(bucket, (this.log.get(bucket) ?? 0) + 1);
@@ -43,7 +43,7 @@ export class Histogram {
     const rank = Math.max(1, Math.ceil((p / 100) * this.n));
     let seen = 0;
     for (let v = 0; v <= this.maxExactMs; v++) {
-      seen += this.exact[v]!;
+      seen += this.exact[v];
       if (seen >= rank) return v;
     }
     for (const bucket of [...this.log.keys()].sort((a, b) => a - b)) {

@@ -36,12 +36,12 @@ export async function spreadOf(broker: Broker, topic: string, expected: number):
 /** Throws when the broker was restarted or the topic no longer holds the pre-loaded records. */
 export async function intact(broker: Broker, topic: string, records: number): Promise<void> {
   broker.checkSame();
-  let total = -1;
+  let total: number;
   try {
     const offsets = await broker.admin.fetchTopicOffsets(topic);
     total = offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
   } catch (err) {
-    throw new Error(`topic ${topic} is gone (${(err as Error).message}): was the shared broker restarted by another session? run the benchmark again`);
+    throw new Error(`topic ${topic} is gone (${(err as Error).message}): was the shared broker restarted by another session? run the benchmark again`, { cause: err });
   }
   if (total !== records) throw new Error(`topic ${topic} holds ${total} records instead of ${records}: was the shared broker restarted? run the benchmark again`);
 }

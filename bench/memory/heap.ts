@@ -24,7 +24,7 @@ const WINDOW_MS = 10_000;
 function parse(): Record<string, string> {
   const argv = process.argv.slice(2);
   const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) out[argv[i]!.replace(/^--/, '')] = argv[++i] ?? '';
+  for (let i = 0; i < argv.length; i++) out[argv[i].replace(/^--/, '')] = argv[++i] ?? '';
   return out;
 }
 
@@ -44,7 +44,7 @@ runChild(async () => {
   const a = parse();
   const keys = Number(a.keys ?? 1_000_000);
   const partitions = Number(a.partitions ?? 4);
-  const label = a.label ?? a.variant!;
+  const label = a.label ?? a.variant;
   const base = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 60_000;
   const log = new MemoryLog();
   log.createTopic(TOPIC, partitions);

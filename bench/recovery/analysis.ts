@@ -74,15 +74,15 @@ export function recoveryFigures(args: {
   const newest = new Map<number, number>();
   let i = 0;
   for (let t = args.baselineFrom; t <= until; t += STEP_MS) {
-    for (; i < mine.length && mine[i]!.appendMs <= t; i++) {
-      const e = mine[i]!;
+    for (; i < mine.length && mine[i].appendMs <= t; i++) {
+      const e = mine[i];
       newest.set(e.partition, Math.max(newest.get(e.partition) ?? Number.NEGATIVE_INFINITY, e.ts));
     }
     if (newest.size === killed.size) samples.push({ t, lag: t - Math.min(...newest.values()) });
   }
   const baseline = samples.filter((s) => s.t < killAt).map((s) => s.lag).sort((a, b) => a - b);
   if (baseline.length < 100) throw new Error(`too short a baseline before the kill (${baseline.length} samples of ${STEP_MS} ms)`);
-  const pct = (p: number): number => baseline[Math.min(baseline.length - 1, Math.ceil((p / 100) * baseline.length) - 1)]!;
+  const pct = (p: number): number => baseline[Math.min(baseline.length - 1, Math.ceil((p / 100) * baseline.length) - 1)];
   const baselineP99Ms = pct(99);
   const thresholdMs = factor * baselineP99Ms;
 
@@ -120,7 +120,7 @@ export function recoveryFigures(args: {
     lagRecoveredMs: recoveredAt - killAt,
     baselineP50Ms: pct(50),
     baselineP99Ms,
-    baselineMaxMs: baseline[baseline.length - 1]!,
+    baselineMaxMs: baseline[baseline.length - 1],
     thresholdMs,
     peakLagMs,
     replayed,

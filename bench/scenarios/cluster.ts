@@ -65,7 +65,7 @@ const serial = (r: Serial, note: string): Measurement =>
 const medianDetail = (ms: readonly Measurement[], key: 'p50Ms' | 'p99Ms'): number => {
   const values = ms.map((m) => Number(m.details?.[key])).filter(Number.isFinite).sort((a, b) => a - b);
   const mid = values.length >> 1;
-  return values.length % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+  return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 };
 
 export const cluster: Scenario = {
@@ -85,12 +85,12 @@ export const cluster: Scenario = {
       cwd: repoRoot,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    createInterface({ input: responder.stderr! }).on('line', log);
+    createInterface({ input: responder.stderr }).on('line', log);
     const exited = new Promise<void>((resolve) => responder.once('exit', () => resolve()));
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('the responder did not start within 60 s')), 60_000);
-        createInterface({ input: responder.stdout! }).on('line', (line) => {
+        createInterface({ input: responder.stdout }).on('line', (line) => {
           if (line === 'READY') {
             clearTimeout(timer);
             resolve();
@@ -150,7 +150,7 @@ export const cluster: Scenario = {
         notes: [],
       };
     } finally {
-      responder.stdin!.end();
+      responder.stdin.end();
       const timer = setTimeout(() => responder.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);

@@ -287,8 +287,8 @@ export function parsePerfOutput(stdout: string): Record<string, number | string>
   const lines = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
   const headerAt = lines.findIndex((l) => l.startsWith('start.time'));
   if (headerAt < 0 || !lines[headerAt + 1]) throw new Error(`cannot read ConsumerPerformance's output:\n${stdout.slice(-1500)}`);
-  const names = lines[headerAt]!.split(',').map((s) => s.trim());
-  const values = lines[headerAt + 1]!.split(',').map((s) => s.trim());
+  const names = lines[headerAt].split(',').map((s) => s.trim());
+  const values = lines[headerAt + 1].split(',').map((s) => s.trim());
   const stats: Record<string, number | string> = {};
   names.forEach((name, i) => {
     const v = values[i] ?? '';

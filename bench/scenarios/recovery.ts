@@ -228,7 +228,7 @@ async function recoveryRun(ctx: Context, system: System, round: number): Promise
 
     const [victim, survivor] = round % 2 === 1 ? [b, a] : [a, b];
     const killed = [...victim.partitions];
-    const victimCpu = (victim.cpuSeconds() ?? 0) - cpuBefore[victim === a ? 0 : 1]!;
+    const victimCpu = (victim.cpuSeconds() ?? 0) - cpuBefore[victim === a ? 0 : 1];
     const killAt = Date.now();
     victim.signal('SIGKILL');
     log(`${system}: killed worker ${victim.name} (pid ${victim.pid}), which ran partitions ${killed.join(',')}`);
@@ -236,7 +236,7 @@ async function recoveryRun(ctx: Context, system: System, round: number): Promise
     const loaded = await load;
     log(`${system}: loader done in ${loaded.wallSeconds.toFixed(1)} s`);
     await waitFor(() => `a result for each of the ${fmtInt(outputs)} kept records (have ${fmtInt(watcher.distinct)})`, () => watcher.distinct >= outputs, 60_000, alive([survivor]));
-    const survivorCpu = (survivor.cpuSeconds() ?? 0) - cpuBefore[survivor === a ? 0 : 1]!;
+    const survivorCpu = (survivor.cpuSeconds() ?? 0) - cpuBefore[survivor === a ? 0 : 1];
     const brokerAfter = broker.cpuSeconds();
     if (watcher.distinct > outputs) throw new Error(`${fmtInt(watcher.distinct)} distinct results, more than the ${fmtInt(outputs)} kept records`);
 

@@ -27,7 +27,7 @@ export type PageViewsOutputs = { readonly 'page-views': Observable<PageView>; re
  */
 export function pageViewsStage(
   clicks: Observable<StreamRecord<string, Click>>,
-  ctx: PipelineContext,
+  _ctx: PipelineContext,
 ): PageViewsOutputs {
   const counts = clicks.pipe(
     tumbling<StreamRecord<string, Click>, number, string>({ size: MINUTE_MS, key: (r) => r.value.page, aggregate: counting(), store: 'page-views' }),

@@ -32,7 +32,7 @@ export function byViewsThenPage(a: PageView, b: PageView): number {
  * @example
  * pipeline: (views, ctx) => topPagesStage(views, ctx),
  */
-export function topPagesStage(views: Observable<StreamRecord<string, PageView>>, ctx: PipelineContext): Observable<TopPages> {
+export function topPagesStage(views: Observable<StreamRecord<string, PageView>>, _ctx: PipelineContext): Observable<TopPages> {
   return views.pipe(
     tumbling<StreamRecord<string, PageView>, readonly StreamRecord<string, PageView>[], string>({
       size: MINUTE_MS,

@@ -312,8 +312,7 @@ export class CardRules {
   }
 
   private startActor(snapshot: unknown): Actor<typeof cardTestingMachine> {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const actor = createActor(cardTestingMachine, snapshot === undefined ? undefined : { snapshot: snapshot as any });
+    const actor = createActor(cardTestingMachine, snapshot === undefined ? undefined : { snapshot: snapshot as never });
     actor.on('card-testing.alert', (alert) => {
       this.cardTest = alert;
     });

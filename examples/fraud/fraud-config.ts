@@ -104,7 +104,7 @@ export function validateFraudConfig(config: unknown): FraudConfig {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const setting = ['fraud', ...issue.path.map(String)].join('.');
-  const got = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey], config);
+  const got = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], config);
   throw new ConfigError(setting, `${describe(issue)}, got ${JSON.stringify(got) ?? String(got)}`);
 }
 

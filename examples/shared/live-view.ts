@@ -52,6 +52,7 @@ export class LiveView {
 /** Visible length of `text`: without ANSI escapes, wide (CJK, emoji) characters as two columns. */
 export function visibleWidth(text: string): number {
   let width = 0;
+  // eslint-disable-next-line no-control-regex -- ANSI escape sequences start with ESC
   for (const ch of text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')) {
     const cp = ch.codePointAt(0)!;
     width += cp >= 0x1100 && (cp <= 0x115f || (cp >= 0x2e80 && cp <= 0xa4cf) || (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) || cp >= 0x1f300) ? 2 : 1;
@@ -64,6 +65,7 @@ function truncate(text: string, width: number): string {
   if (visibleWidth(text) <= width) return text;
   let out = '';
   let used = 0;
+  // eslint-disable-next-line no-control-regex -- ANSI escape sequences start with ESC
   for (const part of text.split(/(\x1b\[[0-9;?]*[A-Za-z])/)) {
     if (part.startsWith('\x1b[')) {
       out += part;

@@ -62,6 +62,7 @@ export function lateSink(topic: string, partitions: number): Sink<unknown> {
     if (!isRecordLike(item)) return { key: null, value: Buffer.from(JSON.stringify(item) ?? 'null', 'utf8') };
     const headers: Record<string, string> = { [SOURCE_HEADER]: `${item.topic}:${item.partition}@${item.offset}` };
     const line = item.headers[LINE_HEADER];
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a header: a string or a Buffer
     if (line !== undefined) headers[LINE_HEADER] = String(line);
     return { key: null, value: Buffer.from(JSON.stringify(item.value) ?? 'null', 'utf8'), headers };
   });

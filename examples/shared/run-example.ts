@@ -141,7 +141,7 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
   const log: LogConnector = onKafka
     ? new KafkaConnector(
         {
-          brokers: [...options.kafkaBrokers!],
+          brokers: [...options.kafkaBrokers],
           clientId: `tributary-example-${example.name}`,
           // A killed run's members hold their partitions until their session times out: keep that
           // short so that --resume gets them back within ~10 s rather than 30 s.

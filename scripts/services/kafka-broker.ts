@@ -97,7 +97,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   const log = options.log ?? (() => undefined);
   for (const user of options.sasl?.users ?? []) {
     // The --add-scram syntax is `[name=...,password=...]`.
-    if (/[,\]\["=\s]/.test(user.name + user.password) || !user.name || !user.password) {
+    if (/[,\]["=\s]/.test(user.name + user.password) || !user.name || !user.password) {
       throw new ServiceError(`SCRAM user '${user.name}': name and password must be non-empty, without , [ ] " = or spaces`);
     }
   }
@@ -121,9 +121,9 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
 
 async function createBroker(dist: KafkaDist, options: KafkaBrokerOptions, log: Log): Promise<KafkaBrokerHandle> {
   const [freeA, freeB, freeC] = await freePorts(3, HOST);
-  const port = options.port ?? freeA!;
-  const controllerPort = options.controllerPort ?? freeB!;
-  const saslPort = options.sasl ? (options.sasl.port ?? freeC!) : undefined;
+  const port = options.port ?? freeA;
+  const controllerPort = options.controllerPort ?? freeB;
+  const saslPort = options.sasl ? (options.sasl.port ?? freeC) : undefined;
   const dir =
     options.dir ?? join(runDir(), 'instances', `kafka-${options.name ?? 'broker'}-${port}-${randomBytes(3).toString('hex')}`);
   if (options.fresh ?? true) rmSync(dir, { recursive: true, force: true });

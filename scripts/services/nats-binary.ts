@@ -29,7 +29,7 @@ export async function ensureNatsServerBinary(log: Log = () => undefined): Promis
           'as root, or set TRIBUTARY_NATS_SERVER to a nats-server executable',
       );
     }
-    const asRoot = (args: string[]): [string, string[]] => (sudo ? [sudo, ['-n', ...args]] : [args[0]!, args.slice(1)]);
+    const asRoot = (args: string[]): [string, string[]] => (sudo ? [sudo, ['-n', ...args]] : [args[0], args.slice(1)]);
     log(`installing nats-server from Debian's packages (log: ${aptLog})`);
     mkdirSync(runDir(), { recursive: true });
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

@@ -212,5 +212,5 @@ function isLoopback(host: string): boolean {
 function parseHostPort(value: string, defaultPort: number): { host: string; port: number } {
   const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(value.trim());
   if (!match) throw new ServiceError(`cannot read host:port from '${value}'`);
-  return { host: match[1]!, port: match[2] ? Number(match[2]) : defaultPort };
+  return { host: match[1], port: match[2] ? Number(match[2]) : defaultPort };
 }

@@ -72,7 +72,7 @@ export function appConsoleSource(app: ConsoleHost, options: { readonly secrets: 
     backpressure: app.lifecycle.pipe(
       filter((e) => e.type === 'partition.paused' || e.type === 'partition.resumed' || e.type === 'partition.started' || e.type === 'partition.stopped'),
       map((e) => {
-        const p = e as typeof e & { topic: string; partition: number };
+        const p = e;
         return { processor: p.processor, topic: p.topic, partition: p.partition, paused: e.type === 'partition.paused' } satisfies ConsoleBackpressureEvent;
       }),
     ),

@@ -1,11 +1,11 @@
 import { merge, Subject, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
-import type { ClusterHost, NodeStatus } from '../cluster/cluster-host.js';
+import type { ClusterHost } from '../cluster/cluster-host.js';
 import { ClusterNode, type ClusterNodeOptions } from '../cluster/cluster-node.js';
 import type { LogConnector, LogProducer } from '../connectors/log.js';
 import { MemoryLog } from '../connectors/memory/index.js';
 import { ConfigError, TributaryError } from '../errors.js';
-import { startHttpEndpoint, type HttpEndpoint, type HealthReport } from '../observability/http-endpoint.js';
+import { startHttpEndpoint, type HttpEndpoint } from '../observability/http-endpoint.js';
 import { resolveConsoleOptions, type ConsoleOptions } from '../observability/console/console-options.js';
 import { secretsIn } from '../observability/console/redact.js';
 import { CONSOLE_PATH, startWebConsole, type WebConsole } from '../observability/console/web-console.js';
@@ -18,7 +18,6 @@ import { expandStages } from '../processor/expand-stages.js';
 import type { BackoffOptions } from '../supervision/backoff.js';
 import { countSupervisorEvents } from '../supervision/count-supervisor-events.js';
 import type { SupervisorEvent, EscalationPolicy } from '../supervision/supervisor-event.js';
-import type { SupervisorSnapshot } from '../supervision/supervisor-snapshot.js';
 import { Supervisor } from '../supervision/supervisor.js';
 import { appConsoleSource } from './app-console-source.js';
 
@@ -121,7 +120,7 @@ export function createTributary(options: TributaryOptions): Tributary {
   let producer: LogProducer | undefined;
   let runtimes: ProcessorRuntime[] = [];
   // Each repartition stage runs as a processor of its own, after the one that feeds it.
-  const definitions = options.processors.flatMap((p) => expandStages(p));
+  const definitions = options.processors.flatMap(expandStages);
   const ids = new Set<string>();
   for (const p of definitions) {
     if (ids.has(p.id)) throw new ConfigError('processors', `two processors (or repartition stages) have the id '${p.id}'`);

@@ -50,7 +50,7 @@ export function partitionPattern(processor: string): string {
 export function parsePartitionPath(path: string): { processor: string; topic: string; partition: number } | undefined {
   const match = /^processor:([^/]+)\/partition:(.+)-(\d+)$/.exec(path);
   if (!match) return undefined;
-  return { processor: match[1]!, topic: match[2]!, partition: Number(match[3]) };
+  return { processor: match[1], topic: match[2], partition: Number(match[3]) };
 }
 
 /**

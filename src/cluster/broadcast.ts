@@ -339,7 +339,7 @@ export class BroadcastState<T> {
     this.background.push(task);
     void task.finally(() => {
       const at = this.background.indexOf(task);
-      if (at >= 0) this.background.splice(at, 1);
+      if (at >= 0) void this.background.splice(at, 1);
     });
   }
 

@@ -73,7 +73,7 @@ async function handle(node: ClusterNode, req: IncomingMessage, res: ServerRespon
   if (!match) return send(res, 404, { error: 'not found: try /cluster/query/<processor>/<state>/<key>, /cluster/members, /cluster/status' });
   let processor: string, state: string, key: string;
   try {
-    [processor, state, key] = [match[1]!, match[2]!, match[3]!].map(decodeURIComponent) as [string, string, string];
+    [processor, state, key] = [match[1], match[2], match[3]].map(decodeURIComponent) as [string, string, string];
   } catch {
     return send(res, 400, { error: 'bad URL encoding' });
   }

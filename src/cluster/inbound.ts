@@ -58,8 +58,8 @@ export function subscribeEnvelopes<B>(options: InboundOptions<B>): Subscription 
           return;
         }
         const result = options.onEnvelope(opened.envelope, msg);
-        if (result && typeof (result as Promise<void>).catch === 'function') {
-          (result as Promise<void>).catch((handlerErr: unknown) =>
+        if (result && typeof (result).catch === 'function') {
+          (result).catch((handlerErr: unknown) =>
             logger.error({ err: handlerErr, subject: msg.subject }, 'cluster message handler failed'),
           );
         }

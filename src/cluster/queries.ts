@@ -129,7 +129,7 @@ export class ClusterQueries {
 
   private async route(processor: string, name: string, key: string, timeoutMs: number, mayForward: boolean): Promise<ClusterQueryAnswer> {
     const deadline = Date.now() + timeoutMs;
-    let lastReason = 'no attempt';
+    let lastReason: string;
     let where: { topic: string | undefined; partition: number | undefined } = { topic: undefined, partition: undefined };
     for (;;) {
       const local = this.local(processor, name, key);
@@ -189,7 +189,7 @@ export class ClusterQueries {
       if (err instanceof TributaryError) return undefined;
       throw err;
     }
-    const topic = runtime.processor.topics[0]!;
+    const topic = runtime.processor.topics[0];
     const answer = runtime.query(name, key);
     return {
       owned: answer.owned,

@@ -25,7 +25,7 @@ export function expandStages(definition: ProcessorDefinition<any, any>): Process
       id: `${definition.id}-${stage.name}`,
       groupId: `${definition.groupId ?? definition.id}-${stage.name}`,
       source: { topics: repartitionTopic(definition.id, stage.name), key: string() as never, value: json() },
-      pipeline: stage.pipeline as ProcessorDefinition<string, unknown>['pipeline'],
+      pipeline: stage.pipeline,
       sinks: stage.sinks,
       deadLetters: stage.deadLetters,
       buffer: stage.buffer,

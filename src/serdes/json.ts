@@ -43,7 +43,7 @@ export function json<T = unknown>(options: JsonSerdeOptions<T> = {}): Serde<T> {
           : JSON.parse(text);
       } catch (err) {
         const what = err instanceof SyntaxError && /prototype/i.test(err.message) ? 'forbidden key' : 'malformed JSON';
-        throw new Error(`${what}: ${(err as Error).message}`);
+        throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
       }
       if (!schema) return parsed as T;
       const result = schema.safeParse(parsed);

@@ -24,17 +24,18 @@ export interface SinkContext {
  * const printed: Sink<string> = { name: 'stdout', write: async (items) => { for (const i of items) console.log(i); } };
  */
 export interface Sink<T> {
+  // `this: void`: a sink's functions never depend on `this`, so `{ start: other.start }` is safe.
   /** For logs and metrics. */
   readonly name: string;
   /** Prepare (create topics, connect). Called once before the first write. */
-  start?(context: SinkContext): Promise<void>;
+  start?(this: void, context: SinkContext): Promise<void>;
   /**
    * `origin` names the writer (a partition pipeline instance): a sink that keeps order must
    * not apply a write of an origin after a failed one of the same origin (see OrderedWriter).
    */
-  write(items: readonly T[], origin?: string): Promise<void | readonly RejectedOutput[]>;
+  write(this: void, items: readonly T[], origin?: string): Promise<void | readonly RejectedOutput[]>;
   /** Flush and release what `start` took. */
-  stop?(): Promise<void>;
+  stop?(this: void): Promise<void>;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { Serde } from '../serdes/serde.js';
 export const jsonKeys: Serde<unknown> = {
   name: 'json-key',
   serialize: (key) => JSON.stringify(key) ?? 'null',
-  deserialize: (bytes) => (bytes === null ? null : JSON.parse(bytes.toString())),
+  deserialize: (bytes) => (bytes === null ? null : (JSON.parse(bytes.toString()) as unknown)),
 };
 
 /**
@@ -27,5 +27,5 @@ export const jsonKeys: Serde<unknown> = {
 export const structuredValues: Serde<unknown> = {
   name: 'v8',
   serialize: (value) => serialize(value),
-  deserialize: (bytes) => (bytes === null ? undefined : deserialize(bytes)),
+  deserialize: (bytes) => (bytes === null ? undefined : (deserialize(bytes) as unknown)),
 };

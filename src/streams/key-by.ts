@@ -25,5 +25,5 @@ export type Rekeyed<T, K> = Omit<T, 'key'> & { readonly key: K };
  */
 export function keyBy<T extends object, K>(keyOf: (element: T) => K): OperatorFunction<T, Rekeyed<T, K>> {
   const fn = requiredFunction('keyBy', 'keyOf', keyOf);
-  return map((element) => ({ ...element, key: fn(element) }) as Rekeyed<T, K>);
+  return map((element) => ({ ...element, key: fn(element) }));
 }

@@ -13,6 +13,7 @@ export function positiveInteger(operator: string, option: string, value: unknown
 export function nonNegativeInteger(operator: string, option: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a wrong value of any type, shown as it is
     throw new ConfigError(`${operator}.${option}`, `must be a non-negative integer number of milliseconds, got ${String(value)}`);
   }
   return value;

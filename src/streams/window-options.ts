@@ -61,6 +61,7 @@ export function checkAggregator(operator: string, aggregate: unknown, needsMerge
 export function resolveEmit(operator: string, emit: unknown): EmitMode {
   if (emit === undefined) return 'final';
   if (emit !== 'final' && emit !== 'every-record') {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a wrong value of any type, shown as it is
     throw new ConfigError(`${operator}.emit`, `must be 'final' or 'every-record', got ${String(emit)}`);
   }
   return emit;

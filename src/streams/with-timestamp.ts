@@ -32,6 +32,6 @@ export function withTimestamp<T extends object>(timestampOf: (element: T) => num
   return map((element) => {
     const timestamp = fn(element);
     if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) throw new EventTimeError('withTimestamp', timestamp);
-    return { ...element, timestamp } as Restamped<T>;
+    return { ...element, timestamp };
   });
 }

@@ -53,7 +53,7 @@ export function fraudProcessors(options: { natsUrl: string; inputPartitions: num
     inputTopic: FraudTopics.input,
     partitions: options.inputPartitions,
     outOfOrdernessMs: FRAUD_BOUND_MS,
-    sinks: { [FRAUD_ALERTS]: alerts as Sink<unknown>, late: late as Sink<unknown> },
+    sinks: { [FRAUD_ALERTS]: alerts, late: late },
     natsUrl: options.natsUrl,
   });
 }

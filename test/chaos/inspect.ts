@@ -26,7 +26,7 @@ interface Commit {
 async function consumeAll(kafka: Kafka, topic: string, onMessage: (m: { key: Buffer | null; value: Buffer | null; offset: string; timestamp: string; partition: number; headers: Record<string, unknown> }) => void, until: (partition: number, offset: number) => boolean): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  let offsets: Array<{ partition: number; high: string }> = [];
+  let offsets: Array<{ partition: number; high: string }>;
   for (let attempt = 0; ; attempt++) {
     try {
       offsets = await admin.fetchTopicOffsets(topic);

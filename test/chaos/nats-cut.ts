@@ -23,7 +23,7 @@ export class NatsCut {
   /** A relay on a free local port to the nats-server at `natsUrl`. */
   static async open(natsUrl: string): Promise<NatsCut> {
     const target = new URL(natsUrl);
-    let relay: NatsCut | undefined;
+    let relay: NatsCut | undefined; // eslint-disable-line prefer-const -- assigned after the server it is used in
     const server = createServer((client) => relay!.accept(client, target.hostname, Number(target.port || 4222)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -91,15 +91,15 @@ export function groupEvictionContract(name: string, target: EvictionTarget): voi
       const b = await join(log, groupId, topic);
       await eventually(() => expect(splitBetween([a, b], 2)).toBe(true), 30_000);
       const [aKey] = [...a.owned];
-      const tp = { topic, partition: Number(aKey!.split(':').pop()) };
+      const tp = { topic, partition: Number(aKey.split(':').pop()) };
       await a.consumer.commit([{ ...tp, offset: 1 }]);
-      expect((await b.consumer.committed([tp]))[0]!.offset).toBe(1);
+      expect((await b.consumer.committed([tp]))[0].offset).toBe(1);
 
       await eviction.removeMembers(groupId, [a.consumer.memberId!()!]);
       // Refused by the coordinator (Kafka: UNKNOWN_MEMBER_ID; MemoryLog: MemberEvictedError), or
       // dropped when the member already knows it lost the partition: either way, not committed.
       await a.consumer.commit([{ ...tp, offset: 7 }]).catch(() => undefined);
-      expect((await b.consumer.committed([tp]))[0]!.offset).toBe(1);
+      expect((await b.consumer.committed([tp]))[0].offset).toBe(1);
     });
 
     it('answers already-gone for a member that is not in the group, and removes nobody else', async () => {

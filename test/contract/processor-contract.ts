@@ -165,8 +165,7 @@ export function processorContract(name: string, target: ContractTarget): void {
       global.gc?.();
       const heapBefore = process.memoryUsage().heapUsed;
       let heapPeak = heapBefore;
-      let app!: Tributary;
-      app = startApp(
+      const app: Tributary = startApp(
         log,
         defineProcessor({
           id,

@@ -35,7 +35,7 @@ export async function ensureChromium(): Promise<ChromiumLookup> {
     const aptLog = join(runDir(), 'apt.log');
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     for (const step of [['apt-get', 'update'], ['apt-get', 'install', '-y', '--no-install-recommends', 'chromium']]) {
-      const [command, args] = sudo ? [sudo, ['-n', ...step]] : [step[0]!, step.slice(1)];
+      const [command, args] = sudo ? [sudo, ['-n', ...step]] : [step[0], step.slice(1)];
       const code = await run(command, args, aptLog, env);
       if (code !== 0) return { unavailable: `\`${step.join(' ')}\` failed (exit code ${code}) while installing chromium:\n${tail(aptLog, 10)}` };
     }

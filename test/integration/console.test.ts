@@ -87,7 +87,7 @@ describe.skipIf('unavailable' in chromiumLookup)('the web console in a real brow
 
   it('lists every partition of this node with its offsets, owner and state', async () => {
     await eventually(async () => {
-      const status = app.status().processors[0]!.partitions;
+      const status = app.status().processors[0].partitions;
       expect(status).toHaveLength(4);
       const rows = await page.$$eval('#partitions tbody tr', (trs) =>
         trs.map((tr) => ({ key: tr.getAttribute('data-key'), cells: [...tr.querySelectorAll('td')].map((td) => td.textContent) })),

@@ -31,7 +31,7 @@ describe('the NATS subject sink during a nats-server outage', () => {
     const received: number[] = [];
     const sub = reader.subscribe('live.outage');
     void (async () => {
-      for await (const m of sub) received.push((m.json() as { n: number }).n);
+      for await (const m of sub) received.push(m.json<{ n: number }>().n);
     })();
     await reader.flush();
     const metrics = new TributaryMetrics();

@@ -124,7 +124,7 @@ describe('the shared Kafka broker', () => {
 
     const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
     const committedByPartition = new Map(
-      committed[0]!.partitions.map((p) => [p.partition, Number(p.offset) < 0 ? 0 : Number(p.offset)]),
+      committed[0].partitions.map((p) => [p.partition, Number(p.offset) < 0 ? 0 : Number(p.offset)]),
     );
     expect(committedByPartition).toEqual(cut);
 

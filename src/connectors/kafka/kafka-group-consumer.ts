@@ -117,16 +117,17 @@ export class KafkaGroupConsumer implements GroupConsumer {
     }
   }
 
-  private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload; // kafkajs types the rest as methods: called on the payload
     await this.reconciling;
-    if (!isRunning() || isStale() || this.stopped) return;
+    if (!payload.isRunning() || payload.isStale() || this.stopped) return;
     const key = tpKey(batch.topic, batch.partition);
     if (!this.assigned.has(key)) return;
     const { topic, partition } = batch;
     const records = toLogRecords(topic, partition, batch.messages);
     await this.handlers!.onBatch({ topic, partition, records, highWatermark: Number(batch.highWatermark) });
-    if (batch.messages.length > 0 && !isStale()) resolveOffset(batch.lastOffset());
-    await heartbeat();
+    if (batch.messages.length > 0 && !payload.isStale()) payload.resolveOffset(batch.lastOffset());
+    await payload.heartbeat();
   }
 
   private async reconcile(assignment: Record<string, number[]>, lost = false): Promise<void> {

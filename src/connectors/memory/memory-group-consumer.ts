@@ -59,8 +59,8 @@ export class MemoryGroupConsumer implements GroupConsumer, GroupMember {
   private handlers: GroupConsumerHandlers | undefined;
   private phase: Phase = 'new';
   private failed = false;
-  private startError: unknown;
-  private stopError: unknown;
+  private startError: Error | undefined;
+  private stopError: Error | undefined;
   private stopping: Promise<void> | undefined;
   private owned: TopicPartition[] = [];
   private readonly ownedKeys = new Set<string>();

@@ -184,8 +184,8 @@ export class ConsoleSampler {
 
   private point(t: number, processors: readonly ConsoleProcessorSummary[], counters: { deadLetters: number; late: number }): ConsolePoint {
     this.counterTrail.push({ t, dead: counters.deadLetters, late: counters.late });
-    while (this.counterTrail.length > 1 && this.counterTrail[0]!.t < t - 60_000) this.counterTrail.shift();
-    const first = this.counterTrail[0]!;
+    while (this.counterTrail.length > 1 && this.counterTrail[0].t < t - 60_000) this.counterTrail.shift();
+    const first = this.counterTrail[0];
     const point: ConsolePoint = {
       t,
       rate: Object.fromEntries(processors.map((p) => [p.id, p.rate])),

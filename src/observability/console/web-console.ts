@@ -7,7 +7,7 @@ import { ConsoleEventStream, type BroadcastCost } from './console-event-stream.j
 import type { ConsoleFrame } from './console-frame.js';
 import type { ResolvedConsoleOptions } from './console-options.js';
 import { ConsoleSampler } from './console-sampler.js';
-import type { ConsoleAction, ConsoleSource } from './console-source.js';
+import type { ConsoleSource } from './console-source.js';
 import { redactor } from './redact.js';
 
 /** Where the console is served on the node's HTTP port. */
@@ -125,7 +125,7 @@ export function startWebConsole(source: ConsoleSource, options: ResolvedConsoleO
         return json(res, 400, { error: 'the body must be {"action":"pause"|"resume"|"drain","processor":"<id>"}' });
       }
       logger.info({ action, processor, remote: req.socket.remoteAddress }, 'control action from the web console');
-      source.control(action as ConsoleAction, processor).then(
+      source.control(action, processor).then(
         (result) => json(res, 200, { ok: true, action, processor, result }),
         (err: unknown) => json(res, 409, { ok: false, action, processor, error: err instanceof Error ? err.message : String(err) }),
       );

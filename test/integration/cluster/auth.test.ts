@@ -23,9 +23,9 @@ describe('NATS authentication pass-through', () => {
   async function pairWith(auth: NatsAuth): Promise<void> {
     const cluster = uniqueName('auth');
     for (const nodeId of ['a', 'b']) started.push(await startTestNode({ cluster, nodeId, servers: server!.url, overrides: { auth } }));
-    started[1]!.node.register('echo', (m) => m);
-    await until(() => started[0]!.node.members().members.length === 2, 5_000, 'the nodes to see each other');
-    expect(await started[0]!.node.ask({ node: 'b', path: 'echo' }, 'authenticated')).toBe('authenticated');
+    started[1].node.register('echo', (m) => m);
+    await until(() => started[0].node.members().members.length === 2, 5_000, 'the nodes to see each other');
+    expect(await started[0].node.ask({ node: 'b', path: 'echo' }, 'authenticated')).toBe('authenticated');
   }
 
   it('connects with user and password, and refuses a wrong password', async () => {

@@ -90,13 +90,13 @@ describe('a three-node cluster on Kafka and NATS (separate processes)', () => {
     await send(keys.map((key, i) => ({ id: `a-${i}`, key })));
     await waitFor(() => new Set(outputs.filter((o) => o.id.startsWith('a-')).map((o) => o.id)).size === keys.length, 30_000, 'the first 60 records');
     const [n1] = nodes;
-    expect(await n1!.value({ cmd: 'ask', node: 'n2', path: 'echo', message: { hi: 1 } })).toEqual({ node: 'n2', from: 'n1', message: { hi: 1 } });
-    const owners = new Map(n1!.view.partitions.map((p) => [p.partition, p.node]));
+    expect(await n1.value({ cmd: 'ask', node: 'n2', path: 'echo', message: { hi: 1 } })).toEqual({ node: 'n2', from: 'n1', message: { hi: 1 } });
+    const owners = new Map(n1.view.partitions.map((p) => [p.partition, p.node]));
     const remote = [...owners].find(([, node]) => node !== 'n1')!;
     const path = `processor:${processor}/partition:${input}-${remote[0]}`;
-    const resolved = await n1!.value<{ node: string; path: string }>({ cmd: 'resolve', path });
+    const resolved = await n1.value<{ node: string; path: string }>({ cmd: 'resolve', path });
     expect(resolved).toEqual({ node: remote[1], path });
-    expect(await n1!.value({ cmd: 'ask', node: resolved.node, path, message: 'where?' })).toEqual({ node: remote[1], topic: input, partition: remote[0], message: 'where?' });
+    expect(await n1.value({ cmd: 'ask', node: resolved.node, path, message: 'where?' })).toEqual({ node: remote[1], topic: input, partition: remote[0], message: 'where?' });
 
     for (const [partition, key] of keyOf) {
       const owner = owners.get(partition)!;

@@ -162,7 +162,7 @@ describe('remote actors, queries and control across nodes', () => {
       expect(n.supervision?.name).toBe('node');
       expect(n.healthy).toBe(true);
     }
-    const partitionsReported = status.nodes.flatMap((n) => n.status!.processors[0]!.partitions.map((p) => p.partition)).sort();
+    const partitionsReported = status.nodes.flatMap((n) => n.status!.processors[0].partitions.map((p) => p.partition)).sort();
     expect(partitionsReported).toEqual([0, 1, 2, 3]);
 
     const paused = await a.node.pause(PROCESSOR);
@@ -200,7 +200,7 @@ describe('remote actors, queries and control across nodes', () => {
       ['node-a', false],
       ['node-b', false],
     ]);
-    expect(unknown.replies[0]!.error).toMatch(/no processor 'nope'/);
+    expect(unknown.replies[0].error).toMatch(/no processor 'nope'/);
   });
 
   it('drains a processor on every node: in-flight work committed, consumer group left', async () => {

@@ -31,7 +31,7 @@ function cli(args: readonly string[], onStderr?: (chunk: string, child: ChildPro
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       onStderr?.(chunk, child);
     });

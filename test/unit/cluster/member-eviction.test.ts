@@ -69,7 +69,7 @@ describe('eviction of the members of nodes gone', () => {
     const done = events.filter((e) => e.type === 'eviction.done');
     expect(done).toHaveLength(1);
     expect(done[0]).toMatchObject({ node: 'b', reason: 'down' });
-    expect(done[0]!.type === 'eviction.done' && done[0]!.removals.map((r) => r.outcome)).toEqual(['removed', 'removed']);
+    expect(done[0].type === 'eviction.done' && done[0].removals.map((r) => r.outcome)).toEqual(['removed', 'removed']);
   });
 
   it('leaves the eviction to the lowest live node when that is another node', async () => {

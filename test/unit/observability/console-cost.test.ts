@@ -140,8 +140,8 @@ describe("the web console's event stream cost", () => {
       expect(clients).toBe(1);
       const late = fakeBrowser();
       web.handle(late.req, late.res);
-      const hello = Buffer.byteLength(late.events('hello')[0]!);
-      const frame = JSON.parse(browser.events('update').at(-1)!.split('\ndata: ')[1]!) as { rows: unknown[]; totalRows: number; processors: Array<{ partitions: number }> };
+      const hello = Buffer.byteLength(late.events('hello')[0]);
+      const frame = JSON.parse(browser.events('update').at(-1)!.split('\ndata: ')[1]) as { rows: unknown[]; totalRows: number; processors: Array<{ partitions: number }> };
       expect(frame.rows).toHaveLength(100);
       expect(frame.totalRows).toBe(partitions);
       expect(frame.processors.reduce((n, p) => n + p.partitions, 0)).toBe(partitions);
@@ -149,12 +149,12 @@ describe("the web console's event stream cost", () => {
     }
     // The figures for the docs (bytes are exact; the time is this machine's, not asserted).
     console.log(`console event stream cost: ${JSON.stringify(sizes)}`);
-    expect(sizes[1_000]!.update).toBeLessThan(32 * 1024);
-    expect(sizes[10_000]!.update).toBeLessThan(32 * 1024);
-    expect(sizes[10_000]!.update).toBeLessThan(sizes[1_000]!.update * 1.1);
+    expect(sizes[1_000].update).toBeLessThan(32 * 1024);
+    expect(sizes[10_000].update).toBeLessThan(32 * 1024);
+    expect(sizes[10_000].update).toBeLessThan(sizes[1_000].update * 1.1);
     // hello: the frame with the (bounded) tree, and 600 plot points.
-    expect(sizes[1_000]!.hello).toBeLessThan(160 * 1024);
-    expect(sizes[10_000]!.hello).toBeLessThan(160 * 1024);
+    expect(sizes[1_000].hello).toBeLessThan(160 * 1024);
+    expect(sizes[10_000].hello).toBeLessThan(160 * 1024);
   }, 120_000);
 
   it('sends at most 4 updates a second, one per interval, to every browser', async () => {
@@ -170,7 +170,7 @@ describe("the web console's event stream cost", () => {
       expect(b.events('update').length).toBeGreaterThanOrEqual(39);
     }
     // The same bytes to every browser: serialised once per update.
-    expect(browsers[1]!.written).toEqual(browsers[0]!.written);
+    expect(browsers[1].written).toEqual(browsers[0].written);
     expect(() => resolveConsoleOptions({ intervalMs: 100 })).toThrow(/ui\.intervalMs/);
   });
 
@@ -182,11 +182,11 @@ describe("the web console's event stream cost", () => {
     web.handle(browser.req, browser.res);
     const frames = [];
     for (let i = 0; i < 3; i++) frames.push((await web.tick()).frame);
-    expect(frames[0]!.tree).toBeDefined();
-    expect(frames[1]!.tree).toBeUndefined();
-    expect(frames[2]!.tree).toBeUndefined();
+    expect(frames[0].tree).toBeDefined();
+    expect(frames[1].tree).toBeUndefined();
+    expect(frames[2].tree).toBeUndefined();
     // The tree lists 50 children per supervisor at most, the interesting ones first; the rest counted.
-    const processor = frames[0]!.tree!.children[0]!.supervisor!;
+    const processor = frames[0].tree!.children[0].supervisor!;
     expect(processor.children).toHaveLength(50);
     expect(processor.children.some((c) => c.restarts === 2)).toBe(true);
     expect(processor.omitted).toEqual({ running: 450 });

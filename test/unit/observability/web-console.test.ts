@@ -33,7 +33,7 @@ async function firstEvent(url: string, type: string): Promise<unknown> {
   const controller = new AbortController();
   const res = await fetch(url, { signal: controller.signal });
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-  const reader = res.body!.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   let text = '';
   try {
     for (;;) {
@@ -41,7 +41,7 @@ async function firstEvent(url: string, type: string): Promise<unknown> {
       if (done) throw new Error(`the stream ended before an '${type}' event`);
       text += new TextDecoder().decode(value);
       const match = new RegExp(`event: ${type}\\ndata: (.*)\\n\\n`).exec(text);
-      if (match) return JSON.parse(match[1]!);
+      if (match) return JSON.parse(match[1]);
     }
   } finally {
     controller.abort();

@@ -56,7 +56,7 @@ describe('PartitionState', () => {
     store.delete('gone');
     const mark = await state.checkpoint();
     const written = log.read(changelog).filter((r) => !isEpochMarker(r));
-    expect(written.map((r) => [JSON.parse(r.key!.toString()), r.value === null ? null : r.value.length > 0])).toEqual([
+    expect(written.map((r) => [(JSON.parse(r.key!.toString()) as unknown), r.value === null ? null : r.value.length > 0])).toEqual([
       ['hot', true],
       ['cold', true],
       ['gone', null],
@@ -86,7 +86,7 @@ describe('PartitionState', () => {
     // The keys past the position are written again with the restored values (c: a tombstone).
     const mark = await second.state.checkpoint();
     const tail = log.read(changelog).slice(-2);
-    expect(tail.map((r) => [JSON.parse(r.key!.toString()), r.value === null])).toEqual([
+    expect(tail.map((r) => [(JSON.parse(r.key!.toString()) as unknown), r.value === null])).toEqual([
       ['a', false],
       ['c', true],
     ]);
@@ -125,7 +125,7 @@ describe('PartitionState', () => {
     await state.checkpoint(); // lands after the foreign records: k and z are queued again
     const mark = await state.checkpoint();
     const last = log.read(changelog).slice(-2);
-    expect(last.map((r) => JSON.parse(r.key!.toString()))).toEqual(['k', 'z']);
+    expect(last.map((r) => (JSON.parse(r.key!.toString()) as unknown))).toEqual(['k', 'z']);
     const next = await restore(make, mark);
     expect(new Map(next.store.all())).toEqual(new Map([['k', 1], ['other', 1]]));
   });

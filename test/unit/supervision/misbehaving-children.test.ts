@@ -6,6 +6,7 @@ import { harness, ofType, record } from './support.js';
 describe('children that misbehave', () => {
   it('turns a start that rejects with a non-Error into a ChildFailedError that keeps the value as cause', async () => {
     const { supervisor } = harness();
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the non-Error is the point
     const sup = supervisor({ name: 'sup', children: [{ id: 'a', start: () => Promise.reject('nope') }] });
     const events = record(sup);
     await sup.start();
