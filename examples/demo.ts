@@ -27,7 +27,7 @@ import {
   type LifecycleEvent,
   type SupervisorEvent,
   type Tributary,
-} from '../src/index.js';
+} from 'tributary';
 import { clickstream } from './clickstream/app.js';
 import { generateClickLines } from './clickstream/generate.js';
 import type { Session } from './clickstream/sessions.js';

@@ -2,7 +2,7 @@
 // TRIBUTARY_KAFKA_BROKERS=127.0.0.1:9092 on Kafka. Page views per page per minute, re-keyed by page.
 import { map } from 'rxjs';
 import { z } from 'zod';
-import { counting, countByKey, createTributary, defineProcessor, json, KafkaConnector, MemoryLog, repartition, toFunction, tumbling } from '../src/index.js';
+import { counting, countByKey, createTributary, defineProcessor, json, KafkaConnector, MemoryLog, repartition, toFunction, tumbling } from 'tributary';
 
 const Click = z.object({ userId: z.string(), page: z.string(), ts: z.number().int() });
 

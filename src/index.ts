@@ -12,7 +12,8 @@ export {
 export type { LifecycleEvent, PartitionLifecycleEvent } from './processor/lifecycle-event.js';
 export * from './streams/index.js';
 export * from './state/index.js';
-export { repartition, RepartitionHeaders, type RepartitionOptions } from './processor/repartition.js';
+export { repartition, RepartitionHeaders, repartitionTopic, isRepartitionSink, type RepartitionOptions, type RepartitionSink } from './processor/repartition.js';
+export { expandStages } from './processor/expand-stages.js';
 export type { QueryAnswer } from './processor/processor-runtime.js';
 export type { NodeStatus } from './app/tributary.js';
 export * from './serdes/index.js';

@@ -1,5 +1,5 @@
 import { share, type Observable } from 'rxjs';
-import { defineProcessor, json, repartition, type ProcessorDefinition, type Sink } from '../../src/index.js';
+import { defineProcessor, json, repartition, type ProcessorDefinition, type Sink } from 'tributary';
 import type { ExampleApp, ExampleRunOptions } from '../shared/example-app.js';
 import { natsLiveSink } from '../shared/nats-live-sink.js';
 import { clickSchema, type Click } from './click.js';

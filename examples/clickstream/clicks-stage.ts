@@ -1,5 +1,5 @@
 import { Subject, filter, map, tap, type Observable } from 'rxjs';
-import type { LateInfo, PipelineContext, StreamRecord } from '../../src/index.js';
+import type { LateInfo, PipelineContext, StreamRecord } from 'tributary';
 import { MINUTE_MS, minuteOf, type Click } from './click.js';
 import { sessions, type Session } from './sessions.js';
 

@@ -1,5 +1,5 @@
 import { map, share, type Observable } from 'rxjs';
-import { counting, tumbling, type PipelineContext, type StreamRecord } from '../../src/index.js';
+import { counting, tumbling, type PipelineContext, type StreamRecord } from 'tributary';
 import { MINUTE_MS, type Click } from './click.js';
 
 /** The `page-views` output. */

@@ -1,5 +1,5 @@
 import { map, type OperatorFunction } from 'rxjs';
-import { aggregating, session, type LateSink, type PipelineContext, type StreamRecord } from '../../src/index.js';
+import { aggregating, session, type LateSink, type PipelineContext, type StreamRecord } from 'tributary';
 import { SESSION_GAP_MS, type Click } from './click.js';
 
 /** The `sessions` output. */

@@ -1,5 +1,5 @@
 import { map, type Observable } from 'rxjs';
-import { topN, tumbling, type PipelineContext, type StreamRecord } from '../../src/index.js';
+import { topN, tumbling, type PipelineContext, type StreamRecord } from 'tributary';
 import { MINUTE_MS } from './click.js';
 import type { PageView } from './page-views.js';
 

@@ -1,9 +1,5 @@
 import type { Observable } from 'rxjs';
-import { ConfigError } from '../../src/errors.js';
-import { defineProcessor, type ProcessorDefinition } from '../../src/processor/define-processor.js';
-import { json } from '../../src/serdes/json.js';
-import type { Sink, SinkContext } from '../../src/sinks/sink.js';
-import type { StreamRecord } from '../../src/streams/stream-record.js';
+import { ConfigError, defineProcessor, json, type ProcessorDefinition, type Sink, type SinkContext, type StreamRecord } from 'tributary';
 import type { ExampleApp, ExampleGenerateOptions, ExampleRunOptions } from '../shared/example-app.js';
 import type { FraudAlert } from './card-rules.js';
 import { BroadcastFraudConfig, type FraudConfigSource } from './config-source.js';

@@ -1,7 +1,5 @@
 import { Observable, map } from 'rxjs';
-import { BroadcastState, type BroadcastStateOptions } from '../../src/cluster/broadcast.js';
-import { TributaryError } from '../../src/errors.js';
-import type { Logger } from '../../src/observability/logger.js';
+import { BroadcastState, TributaryError, type BroadcastStateOptions, type Logger } from 'tributary';
 import { FraudConfigSchema, type FraudConfig } from './fraud-config.js';
 
 /**

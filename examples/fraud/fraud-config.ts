@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from 'tributary';
 
 /**
  * The thresholds of the four fraud rules. Every number is a safe integer (amounts in cents,

@@ -1,11 +1,6 @@
 import { Observable, map, type OperatorFunction } from 'rxjs';
 import type { Actor } from 'xstate';
-import { ConfigError } from '../../src/errors.js';
-import type { Serde } from '../../src/serdes/serde.js';
-import type { PipelineContext } from '../../src/processor/define-processor.js';
-import { keyedProcess } from '../../src/streams/keyed-process.js';
-import { orderedByEventTime } from '../../src/streams/ordered-by-event-time.js';
-import type { StreamRecord } from '../../src/streams/stream-record.js';
+import { ConfigError, keyedProcess, orderedByEventTime, type Serde, type PipelineContext, type StreamRecord } from 'tributary';
 import { CardRules, Retention, type CardSnapshot, type FraudAlert } from './card-rules.js';
 import type { cardTestingMachine } from './card-testing-machine.js';
 import type { FraudConfig } from './fraud-config.js';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from 'tributary';
 import { seededRandom } from '../shared/seeded-random.js';
 
 /**

@@ -13,9 +13,7 @@
  * Exit codes: 0 done, 1 failed (NATS unreachable), 2 a bad command line or value.
  */
 import { parseArgs } from 'node:util';
-import { BroadcastState } from '../../src/cluster/broadcast.js';
-import { ConfigError } from '../../src/errors.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { BroadcastState, ConfigError, createLogger } from 'tributary';
 import { FRAUD_CONFIG_BROADCAST } from './app.js';
 import { DEFAULT_FRAUD_CONFIG, FraudConfigSchema, resolveFraudConfig, type FraudConfig } from './fraud-config.js';
 

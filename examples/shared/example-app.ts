@@ -1,6 +1,5 @@
 import type { ZodType } from 'zod';
-import type { ProcessorDefinition } from '../../src/index.js';
-import type { Sink } from '../../src/sinks/sink.js';
+import type { ProcessorDefinition, Sink } from 'tributary';
 
 /**
  * What the example command line (`npm run example -- <app> ...`) needs from an example app.

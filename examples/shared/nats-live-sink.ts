@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { toNatsSubject, type Sink } from '../../src/index.js';
+import { toNatsSubject, type Sink } from 'tributary';
 
 /**
  * Publishes results to a NATS subject for live dashboards, on a connection of its own opened at

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DeadLetterHeaders, type LogRecord } from '../../src/index.js';
+import { DeadLetterHeaders, type LogRecord } from 'tributary';
 import { LINE_HEADER, linesByNumber } from './input-lines.js';
 import { SOURCE_HEADER } from './result-sinks.js';
 

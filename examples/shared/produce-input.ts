@@ -1,4 +1,4 @@
-import type { LogProducer, OutgoingRecord } from '../../src/index.js';
+import type { LogProducer, OutgoingRecord } from 'tributary';
 import { LINE_HEADER, type InputLine } from './input-lines.js';
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MemoryLog, type LogConnector, type LogRecord } from '../../src/index.js';
+import { MemoryLog, type LogConnector, type LogRecord } from 'tributary';
 
 /** Options of {@link readTopics}. */
 export interface ReadTopicsOptions {

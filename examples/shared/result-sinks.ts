@@ -1,4 +1,4 @@
-import { toTopicRecords, type OutgoingRecord, type Sink, type SinkContext } from '../../src/index.js';
+import { toTopicRecords, type OutgoingRecord, type Sink, type SinkContext } from 'tributary';
 import { LINE_HEADER } from './input-lines.js';
 
 /** Header of a late record: where the late record was read (`topic:partition@offset`). */

@@ -3,17 +3,18 @@ import {
   createLogger,
   createTributary,
   DeadLetterHeaders,
+  expandStages,
+  isRepartitionSink,
   KafkaConnector,
   MemoryLog,
+  repartitionTopic,
   type LogConnector,
   type Logger,
   type ProcessorDefinition,
   type Sink,
   type TopicSpec,
   type Tributary,
-} from '../../src/index.js';
-import { expandStages } from '../../src/processor/expand-stages.js';
-import { isRepartitionSink, repartitionTopic } from '../../src/processor/repartition.js';
+} from 'tributary';
 import type { ExampleApp } from './example-app.js';
 import { countInputRecords, LINE_HEADER, readInputLines, type InputLine } from './input-lines.js';
 import { writeOutputFiles, type RunSummary } from './output-files.js';
