@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../observability/listen-local.js';
 import type { ClusterNode } from './cluster-node.js';
 import { AskTimeoutError, ClusterError, NoOwnerError } from './errors.js';
 
@@ -52,15 +52,7 @@ export async function startClusterEndpoint(options: ClusterEndpointOptions): Pro
   const server: Server = createServer((req, res) => {
     handle(node, req, res).catch((err: unknown) => send(res, 500, { error: err instanceof Error ? err.message : String(err) }));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${address.address}:${address.port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return listenLocal(server, options);
 }
 
 async function handle(node: ClusterNode, req: IncomingMessage, res: ServerResponse): Promise<void> {

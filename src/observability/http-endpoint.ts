@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { listenLocal } from './listen-local.js';
 
 /** What `/health` reports. */
 export interface HealthReport {
@@ -60,18 +60,5 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end(`not found: try /metrics or /health${options.routes ? ' or /ui/' : ''}\n`);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${address.address}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Long-lived connections (the console's event streams) would keep close() waiting.
-        server.closeAllConnections();
-      }),
-  };
+  return listenLocal(server, options);
 }

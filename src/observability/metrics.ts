@@ -49,18 +49,11 @@ export class TributaryMetrics {
     this.registry = options.registry ?? new Registry();
     const registers = [this.registry];
     if (options.collectDefault) collectDefaultMetrics({ register: this.registry });
-    this.recordsIn = new Counter({
-      name: 'tributary_records_in_total',
-      help: 'Records taken from the log, per partition.',
-      labelNames: ['processor', 'topic', 'partition'],
-      registers,
-    });
-    this.recordsOut = new Counter({
-      name: 'tributary_records_out_total',
-      help: 'Results acknowledged by a sink.',
-      labelNames: ['processor', 'sink'],
-      registers,
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> => new Counter({ name, help, labelNames, registers });
+    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> => new Gauge({ name, help, labelNames, registers });
+    const perPartition = ['processor', 'topic', 'partition'] as const;
+    this.recordsIn = counter('tributary_records_in_total', 'Records taken from the log, per partition.', perPartition);
+    this.recordsOut = counter('tributary_records_out_total', 'Results acknowledged by a sink.', ['processor', 'sink']);
     this.latency = new Histogram({
       name: 'tributary_processing_latency_seconds',
       help: 'Time from a batch being taken in to all its records being complete (sink acknowledged).',
@@ -68,59 +61,14 @@ export class TributaryMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.lag = new Gauge({
-      name: 'tributary_consumer_lag',
-      help: 'Records in the partition after the last one taken in (high watermark minus position).',
-      labelNames: ['processor', 'topic', 'partition'],
-      registers,
-    });
-    this.commits = new Counter({
-      name: 'tributary_commits_total',
-      help: 'Offset commits made.',
-      labelNames: ['processor'],
-      registers,
-    });
-    this.deadLetters = new Counter({
-      name: 'tributary_dead_letters_total',
-      help: 'Records sent to the dead-letter topic, by reason kind.',
-      labelNames: ['processor', 'reason'],
-      registers,
-    });
-    this.pauses = new Counter({
-      name: 'tributary_backpressure_pauses_total',
-      help: 'Times a partition fetch was paused because its buffer passed the high-water mark.',
-      labelNames: ['processor', 'topic', 'partition'],
-      registers,
-    });
-    this.buffered = new Gauge({
-      name: 'tributary_buffered_records',
-      help: 'Records taken in but not yet complete, per partition.',
-      labelNames: ['processor', 'topic', 'partition'],
-      registers,
-    });
-    this.lateRecords = new Counter({
-      name: 'tributary_late_records_total',
-      help: 'Records that arrived after the window they belong to had fired (sent to the late output).',
-      labelNames: ['processor', 'operator'],
-      registers,
-    });
-    this.supervisorEvents = new Counter({
-      name: 'tributary_supervisor_events_total',
-      help: 'Supervision events (child started, failed, restarting, stopped, escalated, gave up), by supervisor path.',
-      labelNames: ['event', 'supervisor'],
-      registers,
-    });
-    this.sinkDropped = new Counter({
-      name: 'tributary_sink_dropped_total',
-      help: 'Items an at-most-once sink dropped (e.g. live results to NATS beyond its buffer while disconnected), by reason.',
-      labelNames: ['processor', 'sink', 'reason'],
-      registers,
-    });
-    this.actors = new Gauge({
-      name: 'tributary_partition_actors',
-      help: 'Partition actors by lifecycle state.',
-      labelNames: ['processor', 'state'],
-      registers,
-    });
+    this.lag = gauge('tributary_consumer_lag', 'Records in the partition after the last one taken in (high watermark minus position).', perPartition);
+    this.commits = counter('tributary_commits_total', 'Offset commits made.', ['processor']);
+    this.deadLetters = counter('tributary_dead_letters_total', 'Records sent to the dead-letter topic, by reason kind.', ['processor', 'reason']);
+    this.pauses = counter('tributary_backpressure_pauses_total', 'Times a partition fetch was paused because its buffer passed the high-water mark.', perPartition);
+    this.buffered = gauge('tributary_buffered_records', 'Records taken in but not yet complete, per partition.', perPartition);
+    this.lateRecords = counter('tributary_late_records_total', 'Records that arrived after the window they belong to had fired (sent to the late output).', ['processor', 'operator']);
+    this.supervisorEvents = counter('tributary_supervisor_events_total', 'Supervision events (child started, failed, restarting, stopped, escalated, gave up), by supervisor path.', ['event', 'supervisor']);
+    this.sinkDropped = counter('tributary_sink_dropped_total', 'Items an at-most-once sink dropped (e.g. live results to NATS beyond its buffer while disconnected), by reason.', ['processor', 'sink', 'reason']);
+    this.actors = gauge('tributary_partition_actors', 'Partition actors by lifecycle state.', ['processor', 'state']);
   }
 }
