@@ -85,17 +85,19 @@ const MAX_BYTES = 900_000;
  * Kafka Streams' `ProcessorStateManager` and `StoreChangelogReader` in one, for one partition.
  *
  * **Restore yields exactly the state at the committed input offset.** Each store's changelog is
- * read up to the position the commit recorded; a record written by an older epoch after a
- * newer epoch's marker is a zombie's and is ignored; everything past the position (written
- * after the commit by an owner that then died, or by a zombie) is ignored too, and the keys it
- * touched are written again at the first checkpoint, so that neither a later restore nor
- * compaction (which keeps a key's *last* record) can take those records for the state.
+ * read up to the position the commit recorded; after the marker of the owner the commit names
+ * for that store, only that owner's records count (anyone else's there is a zombie's, or a
+ * member's that briefly believed it owned the partition during a rebalance); everything past the
+ * position (written after the commit by an owner that then died, or by a zombie) is ignored too.
+ * Every key whose last record was ignored is written again at the first checkpoint, before the
+ * position passes this owner's marker, so that neither a later restore nor compaction (which
+ * keeps a key's *last* record) can take those records for the state.
  *
- * **An owner's epoch** is one more than any before it (the committed one, and any seen in the
- * changelog). Before writing anything the owner *claims* it: a strict commit of the unchanged
- * offset with the new epoch, which the log refuses to a member that no longer owns the
- * partition (Kafka: generation fencing). Only then does it append its epoch marker, and every
- * record it writes carries its epoch in a header.
+ * **An owner** has an id `<epoch>.<token>`, the epoch one more than any before it. Before
+ * writing anything it *claims* the partition: a strict commit of the unchanged offset, which the
+ * group consumer refuses to a member that does not own the partition by its latest assignment.
+ * Only then does it append its epoch marker, and every record it writes carries its id in a
+ * header.
  *
  * **A checkpoint** takes every store's changes at one moment (between two batches) and appends
  * them; the positions it resolves with belong to the input offset the caller read at that same
