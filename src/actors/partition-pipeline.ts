@@ -141,6 +141,18 @@ export class PartitionPipeline {
     return { found: false, value: undefined, stale: false };
   }
 
+  /** Whether the pipeline declared any store. */
+  get hasStores(): boolean {
+    return this.options.state.hasStores;
+  }
+
+  /** Keys in each store now. */
+  storeSizes(): Record<string, number> {
+    const sizes: Record<string, number> = {};
+    for (const [name, store] of this.options.state.stores) sizes[name] = store.size;
+    return sizes;
+  }
+
   /** Records from a repartition topic dropped as duplicates an upstream partition wrote again. */
   get duplicateRecords(): number {
     return this.duplicates;

@@ -55,8 +55,9 @@ export async function startPartitionChild(entry: PartitionEntry, context: Partit
           },
         });
         pipeline.start();
-        const restored = await pipeline.restore((point) => context.claim(entry, point));
+        const restored = await pipeline.restore((point) => context.claim(entry, point)).finally(() => (entry.restoring = undefined));
         if (restored) {
+          metrics.restoreSeconds.observe({ processor: processor.id }, restored.durationMs / 1000);
           logger.info({ ...restored }, 'partition state restored');
           emitPartition(topicPartition, { type: 'partition.restored', ...restored });
         }

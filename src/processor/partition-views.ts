@@ -1,3 +1,4 @@
+import type { RestoreProgress } from '../state/partition-state.js';
 import type { PartitionEntry } from './partition-entry.js';
 
 /** One partition's status, as `status()` of a processor gives it. */
@@ -8,6 +9,10 @@ export interface PartitionStatus {
   readonly committed: number;
   readonly pending: number;
   readonly restarts: number;
+  /** While the partition's stores are restored: the store being read, records read so far, and its position of `until`. */
+  readonly restoring?: RestoreProgress;
+  /** Keys in each of its stores (window stores: window and key pairs). */
+  readonly stores?: Readonly<Record<string, number>>;
 }
 
 /** One partition's live figures, for the web console. */
@@ -38,6 +43,8 @@ export function partitionStatus(e: PartitionEntry): PartitionStatus {
     committed: e.lastCommitted,
     pending: e.pipeline?.tracker.pending ?? 0,
     restarts: e.restarts,
+    ...(e.restoring ? { restoring: e.restoring } : {}),
+    ...(e.pipeline?.hasStores ? { stores: e.pipeline.storeSizes() } : {}),
   };
 }
 

@@ -45,7 +45,9 @@ export interface RestoreSummary {
 /** Restore progress, reported once per batch of changelog records. */
 export interface RestoreProgress {
   readonly store: string;
+  /** Records read so far by this restore (every store), and of this batch. */
   readonly records: number;
+  readonly batch: number;
   readonly until: number;
   readonly position: number;
 }
@@ -62,6 +64,8 @@ export interface PartitionStateOptions {
   readonly ensureChangelog: (topic: string) => Promise<void>;
   readonly logger: Logger;
   readonly onProgress?: (progress: RestoreProgress) => void;
+  /** A checkpoint wrote `records` changelog records of `store`. */
+  readonly onWritten?: (store: string, records: number) => void;
 }
 
 interface Entry {
@@ -215,7 +219,7 @@ export class PartitionState {
           }
           entry.store.restore(record);
         }
-        onProgress?.({ store: name, records, until, position: batch.length > 0 ? batch[batch.length - 1].offset + 1 : until });
+        onProgress?.({ store: name, records, batch: batch.length, until, position: batch.length > 0 ? batch[batch.length - 1].offset + 1 : until });
       });
       // Past the committed position: records of an owner that did not get to commit them (or a zombie's).
       const end = await reader.endOffset(entry.changelog);
@@ -288,6 +292,7 @@ export class PartitionState {
         // Every change of this checkpoint (and every rewrite due) is written: the position is ours.
         entry.position = end;
         entry.owner = this.ownerValue;
+        this.options.onWritten?.(entry.store.name, records.length);
       }
       return this.mark();
     });
