@@ -209,7 +209,7 @@ export class PartitionPipeline {
     this.closeTurn();
     const offset = this.tracker.nextOffset;
     const time = this.time.snapshot();
-    // An operator not on stores (sliding windows) holds an earlier record: its state is
+    // User code holding an offset (`hold()`) keeps an earlier record: its state is
     // not in the changelogs, so the stores' state at this offset cannot be resumed from.
     const hold = this.tracker.lowestHold();
     const usable = hold === undefined || hold >= offset;
