@@ -15,6 +15,7 @@ export * from './state/index.js';
 export { repartition, RepartitionHeaders, repartitionTopic, isRepartitionSink, type RepartitionOptions, type RepartitionSink } from './processor/repartition.js';
 export { expandStages } from './processor/expand-stages.js';
 export type { QueryAnswer } from './processor/processor-runtime.js';
+export type { StateQueryAnswer } from './app/state-query.js';
 export type { NodeStatus } from './app/tributary.js';
 export * from './serdes/index.js';
 export * from './sinks/index.js';
