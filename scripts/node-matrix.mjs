@@ -15,7 +15,8 @@
  * and ends with one plain line: `node-matrix: N passed, N failed`.
  *
  * Options: `--versions 22.23.5,24.22.3` (default below, or TRIBUTARY_NODE_VERSIONS),
- * `--install-only`, `--skip-contract` (no broker needed then).
+ * `--demo-events N` (50,000), `--install-only`, `--skip-contract` (no broker needed then),
+ * `--print-bin VERSION` (the directory of that version's `node`, installed if missing).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -47,10 +48,10 @@ function installNode(version) {
   const binary = join(dir, 'node_modules', pkg, 'bin', process.platform === 'win32' ? 'node.exe' : 'node');
   if (existsSync(binary)) return binary;
   mkdirSync(dir, { recursive: true });
-  console.log(`node-matrix: installing ${pkg}@${version} from the npm registry into ${dir}`);
+  console.error(`node-matrix: installing ${pkg}@${version} from the npm registry into ${dir}`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const result = spawnSync(npm, ['install', '--prefix', dir, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', `${pkg}@${version}`], {
-    stdio: 'inherit',
+    stdio: ['ignore', 2, 2], // stdout stays clean for --print-bin
   });
   if (result.status !== 0 || !existsSync(binary)) throw new Error(`node-matrix: could not install ${pkg}@${version} (npm exited ${result.status})`);
   return binary;
@@ -89,6 +90,10 @@ function runWith(binary, label, nodeArgs, timeoutMs) {
   });
 }
 
+if (option('--print-bin')) {
+  console.log(dirname(installNode(option('--print-bin'))));
+  process.exit(0);
+}
 const binaries = versions.map((version) => [version, installNode(version)]);
 for (const [version, binary] of binaries) {
   const reported = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout.trim();
@@ -97,13 +102,14 @@ for (const [version, binary] of binaries) {
 if (flag('--install-only')) process.exit(0);
 
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
+const demoEvents = option('--demo-events') ?? '50000';
 const projects = flag('--skip-contract') ? ['--project', 'unit'] : ['--project', 'unit', '--project', 'contract'];
 let passed = 0;
 let failed = 0;
 for (const [version, binary] of binaries) {
   const steps = [
     [`Node ${version} unit${flag('--skip-contract') ? '' : ' + contract'}`, [vitest, 'run', ...projects], 20 * 60_000],
-    [`Node ${version} demo`, ['--import', 'tsx', 'examples/demo.ts'], 5 * 60_000],
+    [`Node ${version} demo (${demoEvents} clicks)`, ['--import', 'tsx', 'examples/demo.ts', '--events', demoEvents], 5 * 60_000],
   ];
   for (const [label, nodeArgs, timeoutMs] of steps) {
     console.log(`node-matrix: ${label}`);
