@@ -90,6 +90,8 @@ export class PartitionPipeline {
   private backpressureCheckScheduled = false;
   // True while a record before `resume.replayUntil` is in the pipeline: what it emits was delivered before.
   private replaying = false;
+  // Downstream of a repartition, while a record is in the pipeline: its upstream partition's watermark.
+  private lateBound: number | undefined;
   private suppressed = 0;
   private duplicates = 0;
   // Names this pipeline instance to the sinks: after one of its writes failed, none of its later ones is applied.
@@ -257,6 +259,7 @@ export class PartitionPipeline {
         this.checkpointListeners.add(listener);
         return () => this.checkpointListeners.delete(listener);
       },
+      lateBound: () => this.lateBound,
       storeName: (operator) => {
         const n = (this.storeNames.get(operator) ?? 0) + 1;
         this.storeNames.set(operator, n);
@@ -310,7 +313,7 @@ export class PartitionPipeline {
     }
     if (this.repartition.has(sink)) {
       // Identify the item by the record that caused it, so a downstream stage can drop it when a replay writes it again.
-      this.openTurn().add(sink, this.repartition.data(item, this.currentOffset ?? this.tracker.nextOffset - 1));
+      this.openTurn().add(sink, this.repartition.data(item, this.currentOffset ?? this.tracker.nextOffset - 1, this.clock.settled));
       return;
     }
     this.openTurn().add(sink, item);
@@ -360,6 +363,7 @@ export class PartitionPipeline {
         const record = records[i];
         const offset = record.offset;
         if (offset < tracker.nextOffset || this.failed) continue;
+        let bound: number | undefined;
         // The event-time state before the record: a source partition's is its watermark.
         tracker.take(offset, followsUpstreams ? time.snapshot() : clock.current);
         turn.take(offset);
@@ -370,6 +374,8 @@ export class PartitionPipeline {
           const kind = takeFromUpstream(record, time);
           if (kind === 'duplicate') this.duplicates++;
           if (kind !== 'data') continue;
+          const upstream = record.headers[RepartitionHeaders.upstream];
+          bound = upstream === undefined ? undefined : time.upstreamWatermarkOf(String(upstream));
         }
         const letter = this.decoder.poison(record);
         if (letter) {
@@ -382,12 +388,15 @@ export class PartitionPipeline {
           continue;
         }
         // Downstream of a repartition: the internal headers stay internal.
+        this.lateBound = bound;
         this.records.next(followsUpstreams ? withoutRepartitionHeaders(decoded) : decoded);
+        this.lateBound = undefined;
         if (!this.failed && !followsUpstreams) clock.observe(decoded.timestamp);
       }
     } finally {
       tracker.endRun();
       this.currentOffset = undefined;
+      this.lateBound = undefined;
       this.replaying = false;
       this.inBatch = false;
       if (taken > 0) {
