@@ -1,4 +1,4 @@
-import { isObservable, type Observable, type Subscription } from 'rxjs';
+import { asyncScheduler, isObservable, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { LogRecord, OutgoingRecord, PartitionBatch, TopicPartition } from '../connectors/log.js';
 import { ConfigError } from '../errors.js';
@@ -45,6 +45,8 @@ export interface PartitionPipelineOptions {
   readonly onBackpressure: (paused: boolean) => void;
   /** The partition's stores and their changelogs (it may have none). */
   readonly state: PartitionState;
+  /** Processing time (the idle watermark, `context.scheduler`). Default RxJS' `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
 }
 
 /** A checkpoint written: the state at input `offset` is in the changelogs up to `mark`'s positions. */
@@ -266,6 +268,7 @@ export class PartitionPipeline {
       clock: this.clock,
       late: (element: unknown, info: LateInfo) => this.late(element, info),
       queryable: (name, lookup) => void this.queryables.set(name, lookup),
+      scheduler: this.options.scheduler ?? asyncScheduler,
       logger,
     };
     const outputs = processor.pipeline(this.records.observable as Observable<StreamRecord<never, never>>, context);
@@ -288,7 +291,7 @@ export class PartitionPipeline {
     }
     if (processor.idleTimeoutMs !== undefined) {
       this.subscriptions.push(
-        advanceOnIdle({ clock: this.clock, idleTimeout: processor.idleTimeoutMs }).subscribe({ error: (err: unknown) => this.fail(err) }),
+        advanceOnIdle({ clock: this.clock, idleTimeout: processor.idleTimeoutMs, scheduler: this.options.scheduler }).subscribe({ error: (err: unknown) => this.fail(err) }),
       );
     }
   }

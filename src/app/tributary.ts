@@ -15,6 +15,7 @@ import type { LifecycleEvent } from '../processor/lifecycle-event.js';
 import { ProcessorRuntime } from '../processor/processor-runtime.js';
 import { expandStages } from '../processor/repartition.js';
 import type { BackoffOptions } from '../supervision/backoff.js';
+import { systemClock, type SupervisorClock } from '../supervision/clock.js';
 import { countSupervisorEvents } from '../supervision/count-supervisor-events.js';
 import type { SupervisorEvent, EscalationPolicy } from '../supervision/supervisor-event.js';
 import type { SupervisorSnapshot } from '../supervision/supervisor-snapshot.js';
@@ -47,6 +48,14 @@ export interface TributaryOptions {
    * Default: no cluster.
    */
   readonly cluster?: Omit<ClusterNodeOptions, 'app'>;
+  /**
+   * The time of supervision (backoff, intensity), commit intervals, lifecycle events and
+   * processing-time operators. Default: the system clock. `tributary/testing` gives a
+   * `SimulatedClock`, so that a test moves wall-clock time explicitly.
+   */
+  readonly clock?: SupervisorClock;
+  /** The random source of the restart backoff's jitter. Default `Math.random`. */
+  readonly random?: () => number;
   /** How long `stop()` may take before it gives up waiting. Default 30,000 ms. */
   readonly shutdownTimeoutMs?: number;
   /** Delay between restarts of a failed partition actor. Default 100 ms doubling to 10 s. */
@@ -158,7 +167,10 @@ export function createTributary(options: TributaryOptions): Tributary {
     logger,
     onEscalation: options.supervision?.onEscalation ?? 'stay-down',
     exit: options.supervision?.exit,
+    clock: options.clock,
+    random: options.random,
   });
+  const clock = options.clock ?? systemClock;
   countSupervisorEvents(node.events, metrics.supervisorEvents);
   // The clients of the outside world (each processor's Kafka group member; the cluster's NATS
   // connection), restarted with backoff when they crash: 200 ms doubling to 10 s, so that a
@@ -171,7 +183,7 @@ export function createTributary(options: TributaryOptions): Tributary {
   // Since when each connector has not been running (failed, waiting for its restart).
   const connectorDownSince = new Map<string, number>();
   connectors.events.subscribe((event) => {
-    if (event.type === 'supervisor.child-failed' && !connectorDownSince.has(event.child)) connectorDownSince.set(event.child, Date.now());
+    if (event.type === 'supervisor.child-failed' && !connectorDownSince.has(event.child)) connectorDownSince.set(event.child, clock.now());
     if (event.type === 'supervisor.child-started' || event.type === 'supervisor.child-stopped') connectorDownSince.delete(event.child);
   });
   const connectorDownHealthMs = options.supervision?.connectorDownHealthMs ?? 60_000;
@@ -220,6 +232,7 @@ export function createTributary(options: TributaryOptions): Tributary {
             restartBackoff: options.restartBackoff,
             intensity: options.supervision?.intensity,
             periodMs: options.supervision?.periodMs,
+            clock: options.clock,
           }),
       );
       merge(...runtimes.map((r) => r.lifecycle)).subscribe(lifecycle);
@@ -278,7 +291,7 @@ export function createTributary(options: TributaryOptions): Tributary {
     health() {
       const processors = runtimes.map((r) => ({ id: r.processor.id, partitions: r.status() }));
       const supervision = node.health();
-      const now = Date.now();
+      const now = clock.now();
       const connectorStates = connectors.snapshot().children.map((c) => ({
         id: c.id,
         state: c.state,
