@@ -72,5 +72,6 @@ function stateMoved(committed: ResumePoint, point: ResumePoint): boolean {
   if (!point.state) return false;
   if (!committed.state || committed.state.epoch !== point.state.epoch) return true;
   for (const [name, position] of Object.entries(point.state.positions)) if (committed.state.positions[name] !== position) return true;
+  for (const [name, owner] of Object.entries(point.state.owners ?? {})) if (committed.state.owners?.[name] !== owner) return true;
   return false;
 }

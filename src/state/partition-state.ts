@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { LogProducer, LogRecord, OutgoingRecord, PartitionReader, TopicPartition } from '../connectors/log.js';
 import { isRetriable } from '../errors.js';
 import type { Serde } from '../serdes/serde.js';
-import { changelogTopic, ChangelogHeaders, epochMarker, isEpochMarker, recordEpoch } from './changelog.js';
+import { changelogTopic, ChangelogHeaders, epochMarker, isEpochMarker, newOwnerId, recordEpoch, recordOwner } from './changelog.js';
 import { StoreError } from './errors.js';
 import type { LoggedStore } from './logged-store.js';
 import { MemoryKeyValueStore } from './memory-key-value-store.js';
@@ -10,13 +10,16 @@ import { MemoryWindowStore } from './memory-window-store.js';
 import { jsonKeys, structuredValues } from './store-serdes.js';
 
 /**
- * What a commit records of a partition's state, next to the input offset: the owner's epoch,
- * and for each store the changelog position (the offset after the last record the owner had
- * written, and had acknowledged, for the state at that input offset).
+ * What a commit records of a partition's state, next to the input offset: the committing
+ * owner's epoch, and for each store the changelog position (the offset after the last record
+ * written, and acknowledged, for the state at that input offset) and the owner whose records
+ * up to that position are the state (its epoch marker lies before the position).
  */
 export interface StateMark {
   readonly epoch: number;
   readonly positions: Readonly<Record<string, number>>;
+  /** Per store: the owner id of its position; absent for a store no owner has written yet. */
+  readonly owners?: Readonly<Record<string, string>>;
 }
 
 /** Options of a store declared in a pipeline. */
@@ -66,6 +69,8 @@ interface Entry {
   readonly changelog: TopicPartition;
   /** The position a commit may record: the offset after our last acknowledged changelog write. */
   position: number;
+  /** Whose state `position` is: ours once it passed our marker, before that the owner we restored from. */
+  owner: string | undefined;
   /** Where our next append should land; a gap before it is someone else's write. */
   expected: number;
 }
@@ -80,17 +85,19 @@ const MAX_BYTES = 900_000;
  * Kafka Streams' `ProcessorStateManager` and `StoreChangelogReader` in one, for one partition.
  *
  * **Restore yields exactly the state at the committed input offset.** Each store's changelog is
- * read up to the position the commit recorded; a record written by an older epoch after a
- * newer epoch's marker is a zombie's and is ignored; everything past the position (written
- * after the commit by an owner that then died, or by a zombie) is ignored too, and the keys it
- * touched are written again at the first checkpoint, so that neither a later restore nor
- * compaction (which keeps a key's *last* record) can take those records for the state.
+ * read up to the position the commit recorded; after the marker of the owner the commit names
+ * for that store, only that owner's records count (anyone else's there is a zombie's, or a
+ * member's that briefly believed it owned the partition during a rebalance); everything past the
+ * position (written after the commit by an owner that then died, or by a zombie) is ignored too.
+ * Every key whose last record was ignored is written again at the first checkpoint, before the
+ * position passes this owner's marker, so that neither a later restore nor compaction (which
+ * keeps a key's *last* record) can take those records for the state.
  *
- * **An owner's epoch** is one more than any before it (the committed one, and any seen in the
- * changelog). Before writing anything the owner *claims* it: a strict commit of the unchanged
- * offset with the new epoch, which the log refuses to a member that no longer owns the
- * partition (Kafka: generation fencing). Only then does it append its epoch marker, and every
- * record it writes carries its epoch in a header.
+ * **An owner** has an id `<epoch>.<token>`, the epoch one more than any before it. Before
+ * writing anything it *claims* the partition: a strict commit of the unchanged offset, which the
+ * group consumer refuses to a member that does not own the partition by its latest assignment.
+ * Only then does it append its epoch marker, and every record it writes carries its id in a
+ * header.
  *
  * **A checkpoint** takes every store's changes at one moment (between two batches) and appends
  * them; the positions it resolves with belong to the input offset the caller read at that same
@@ -107,6 +114,7 @@ export class PartitionState {
   private readonly entries = new Map<string, Entry>();
   private sealed = false;
   private epochValue = 0;
+  private ownerValue = '';
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: PartitionStateOptions) {}
@@ -119,6 +127,11 @@ export class PartitionState {
   /** The owner's epoch (0 until restored). */
   get epoch(): number {
     return this.epochValue;
+  }
+
+  /** This owner's id, `<epoch>.<token>`, on every record it writes (`''` until restored). */
+  get owner(): string {
+    return this.ownerValue;
   }
 
   /** The stores, by name. */
@@ -152,17 +165,25 @@ export class PartitionState {
     const store = create();
     const { processorId, topicPartition, multiTopic } = this.options;
     const changelog = { topic: changelogTopic(processorId, name, multiTopic ? topicPartition.topic : undefined), partition: topicPartition.partition };
-    this.entries.set(name, { store, changelog, position: 0, expected: 0 });
+    this.entries.set(name, { store, changelog, position: 0, owner: undefined, expected: 0 });
     return store;
   }
 
   /**
    * Restores every store to the state at the committed input offset (`mark`: what the commit
    * recorded; undefined when nothing was committed with state), claims the partition for a new
-   * epoch through `claim` (a strict commit: it rejects when this member is not the owner), and
-   * writes the epoch markers. No store may be declared afterwards.
+   * owner through `claim` (with the mark to commit: the restored positions, this owner's
+   * epoch; it rejects when this member is not the owner), and writes the epoch markers. No
+   * store may be declared afterwards.
+   *
+   * Each store's changelog is read up to its committed position. Up to the marker of the owner
+   * the mark names for it, every record counts (the last write of a key wins); after that
+   * marker, only that owner's records do: anyone else's there (a zombie's, or a member that
+   * briefly believed it owned the partition during a rebalance) is ignored. That is exact,
+   * because every owner, once restored, writes again each key whose last record it ignored,
+   * before its position passes its own marker. Records past the position are ignored too.
    */
-  async restore(mark: StateMark | undefined, claim: (epoch: number) => Promise<void>): Promise<RestoreSummary> {
+  async restore(mark: StateMark | undefined, claim: (mark: StateMark) => Promise<void>): Promise<RestoreSummary> {
     this.sealed = true;
     const started = performance.now();
     let records = 0;
@@ -174,27 +195,28 @@ export class PartitionState {
     for (const [name, entry] of this.entries) {
       await this.options.ensureChangelog(entry.changelog.topic);
       const until = mark?.positions[name] ?? 0;
+      const owner = mark?.owners?.[name];
       const stale: Buffer[] = [];
-      let epochInForce = 0;
+      // Once the owner's marker is read: whose records still count.
+      let only: string | undefined;
       await reader.read(entry.changelog, 0, until, (batch) => {
         for (const record of batch) {
           records++;
           const epoch = recordEpoch(record);
+          if (epoch > maxEpoch) maxEpoch = epoch;
           if (isEpochMarker(record)) {
-            if (epoch > epochInForce) epochInForce = epoch;
+            if (owner !== undefined && recordOwner(record) === owner) only = owner;
             continue;
           }
-          if (epoch < epochInForce) {
+          if (only !== undefined && recordOwner(record) !== only) {
             ignored++;
             if (record.key) stale.push(record.key);
             continue;
           }
-          epochInForce = epoch;
           entry.store.restore(record);
         }
         onProgress?.({ store: name, records, until, position: batch.length > 0 ? batch[batch.length - 1].offset + 1 : until });
       });
-      if (epochInForce > maxEpoch) maxEpoch = epochInForce;
       // Past the committed position: records of an owner that did not get to commit them (or a zombie's).
       const end = await reader.endOffset(entry.changelog);
       await reader.read(entry.changelog, until, end, (batch) => {
@@ -208,21 +230,26 @@ export class PartitionState {
         }
       });
       entry.position = until;
+      entry.owner = owner;
       ends.set(entry, end);
       junk.set(entry, stale);
     }
     const epoch = maxEpoch + 1;
-    if (this.entries.size > 0) await claim(epoch);
     this.epochValue = epoch;
+    this.ownerValue = newOwnerId(epoch);
+    if (this.entries.size > 0) await claim(this.mark());
     for (const [name, entry] of this.entries) {
       const end = ends.get(entry)!;
-      const marker = await this.append(entry, [epochMarker(epoch, entry.position)]);
+      const marker = await this.append(entry, [epochMarker(this.ownerValue, entry.position)]);
       const stale = junk.get(entry)!;
       // Written between our read of the end and our marker: someone else's, too late to be ours.
       if (marker > end) await this.collectKeys(entry, end, marker, stale);
       entry.expected = marker + 1;
       // The position may pass the marker only once the stale keys are written again (the next checkpoint).
-      if (stale.length === 0) entry.position = marker + 1;
+      if (stale.length === 0) {
+        entry.position = marker + 1;
+        entry.owner = this.ownerValue;
+      }
       for (const key of stale) entry.store.rewrite(key);
       entry.store.restored();
       this.options.logger.debug({ store: name, changelog: entry.changelog, position: entry.position, rewrites: stale.length }, 'store restored');
@@ -235,8 +262,12 @@ export class PartitionState {
   /** The positions of the state as it was last checkpointed (or restored). */
   mark(): StateMark {
     const positions: Record<string, number> = {};
-    for (const [name, entry] of this.entries) positions[name] = entry.position;
-    return { epoch: this.epochValue, positions };
+    const owners: Record<string, string> = {};
+    for (const [name, entry] of this.entries) {
+      positions[name] = entry.position;
+      if (entry.owner !== undefined) owners[name] = entry.owner;
+    }
+    return { epoch: this.epochValue, positions, owners };
   }
 
   /**
@@ -252,7 +283,11 @@ export class PartitionState {
     }
     const written = this.chain.then(async () => {
       for (const [entry, records] of changes) {
-        for (const chunk of chunks(records)) entry.position = (await this.append(entry, chunk)) + chunk.length;
+        let end = entry.position;
+        for (const chunk of chunks(records)) end = (await this.append(entry, chunk)) + chunk.length;
+        // Every change of this checkpoint (and every rewrite due) is written: the position is ours.
+        entry.position = end;
+        entry.owner = this.ownerValue;
       }
       return this.mark();
     });
@@ -262,8 +297,8 @@ export class PartitionState {
 
   /** Appends to a store's changelog partition with our epoch, retrying what may succeed later; returns the first offset. */
   private async append(entry: Entry, records: readonly OutgoingRecord[]): Promise<number> {
-    const epoch = String(this.epochValue);
-    const stamped = records.map((r) => (r.headers ? r : { ...r, headers: { [ChangelogHeaders.epoch]: epoch } }));
+    const owner = this.ownerValue;
+    const stamped = records.map((r) => (r.headers ? r : { ...r, headers: { [ChangelogHeaders.epoch]: owner } }));
     const { topic, partition } = entry.changelog;
     for (let attempt = 0; ; attempt++) {
       try {
