@@ -243,17 +243,44 @@ describe('the test driver', () => {
   });
 
   it('leaves no timer behind: none on the simulated clock, no real one', async () => {
-    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'Immediate').length;
-    const before = timers();
-    const { processor } = pageViews({ idleTimeoutMs: 10_000 });
-    const d = await createTestDriver({ processors: [processor], partitions: { clicks: 2 } });
-    d.failAt({ topic: 'clicks', offset: 0 });
-    await d.input<string, Click>('clicks').pipe([{ key: 'a', value: { user: 'a', page: '/', ts: 5 } }]);
-    await d.advanceWallClock(5_000);
-    expect(d.pendingTimers).toBeGreaterThan(0);
-    await d.close();
-    expect(d.pendingTimers).toBe(0);
-    expect(timers()).toBe(before);
+    // Every real timer set while the driver lives, until it fires or is cleared.
+    const live = new Set<unknown>();
+    const { setTimeout: realSet, clearTimeout: realClear, setInterval: realInterval, clearInterval: realClearInterval } = globalThis;
+    globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+      const handle = realSet(() => {
+        live.delete(handle);
+        fn();
+      }, ms);
+      live.add(handle);
+      return handle;
+    }) as typeof setTimeout;
+    globalThis.clearTimeout = ((handle: NodeJS.Timeout) => {
+      live.delete(handle);
+      realClear(handle);
+    }) as typeof clearTimeout;
+    globalThis.setInterval = ((fn: () => void, ms?: number) => {
+      const handle = realInterval(fn, ms);
+      live.add(handle);
+      return handle;
+    }) as typeof setInterval;
+    globalThis.clearInterval = ((handle: NodeJS.Timeout) => {
+      live.delete(handle);
+      realClearInterval(handle);
+    }) as typeof clearInterval;
+    try {
+      const { processor } = pageViews({ idleTimeoutMs: 10_000 });
+      const d = await createTestDriver({ processors: [processor], partitions: { clicks: 2 } });
+      d.failAt({ topic: 'clicks', offset: 0 });
+      await d.input<string, Click>('clicks').pipe([{ key: 'a', value: { user: 'a', page: '/', ts: 5 } }]);
+      await d.advanceWallClock(5_000);
+      expect(d.pendingTimers).toBeGreaterThan(0);
+      await d.endInput();
+      await d.close();
+      expect(d.pendingTimers).toBe(0);
+      expect(live.size).toBe(0);
+    } finally {
+      Object.assign(globalThis, { setTimeout: realSet, clearTimeout: realClear, setInterval: realInterval, clearInterval: realClearInterval });
+    }
   });
 
   it('counts 10,000 records in windows across 4 partitions exactly as a plain loop', async () => {
