@@ -84,6 +84,9 @@ export class PartitionPipeline {
   private inBatch = false;
   private currentOffset: number | undefined;
   private failed = false;
+  private failedNow!: () => void;
+  /** Resolves when the pipeline fails. */
+  private readonly failure = new Promise<void>((resolve) => (this.failedNow = resolve));
   private currentFailedOffset: number | undefined;
   private paused = false;
   private backpressureCheckScheduled = false;
@@ -212,7 +215,10 @@ export class PartitionPipeline {
       this.fail(err);
       return;
     }
-    await Promise.allSettled(results);
+    // A write that never settles must not hold every later commit of the processor: once the
+    // pipeline has failed (the watchdog fails a stalled one), stop waiting.
+    await Promise.race([Promise.allSettled(results), this.failure]);
+    if (this.failed) return;
     if (usable) this.checkpoints?.add({ offset, time, mark });
   }
 
@@ -379,6 +385,19 @@ export class PartitionPipeline {
     this.closeTurn();
   }
 
+  /** The sinks with writes not yet acknowledged (what a stalled partition waits on). */
+  get waitingOn(): string[] {
+    return this.writer.waitingOn;
+  }
+
+  /**
+   * Fails the pipeline from outside (the watchdog, when it has stalled): it takes no more
+   * records, and its actor fails with `error`. Writes still in flight are abandoned.
+   */
+  failFromOutside(error: Error): void {
+    this.fail(error);
+  }
+
   /** Resolves when every write so far is acknowledged (or failed). */
   async drain(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -472,6 +491,7 @@ export class PartitionPipeline {
   private fail(err: unknown): void {
     if (this.failed) return;
     this.failed = true;
+    this.failedNow();
     const error = err instanceof Error ? err : new Error(String(err));
     const offset = this.currentOffset;
     this.currentFailedOffset = offset;

@@ -8,6 +8,7 @@ import { startHttpEndpoint, type HttpEndpoint, type HealthReport } from '../obse
 import { resolveConsoleOptions, type ConsoleOptions } from '../observability/console/console-options.js';
 import { secretsIn } from '../observability/console/redact.js';
 import { CONSOLE_PATH, startWebConsole, type WebConsole } from '../observability/console/web-console.js';
+import { EventLoopLag } from '../observability/event-loop-lag.js';
 import { createLogger } from '../observability/logger.js';
 import { TributaryMetrics } from '../observability/metrics.js';
 import type { ProcessorDefinition } from '../processor/define-processor.js';
@@ -80,6 +81,13 @@ export interface TributaryOptions {
      * 60,000 ms: short outages are ridden out without an orchestrator restarting the process.
      */
     readonly connectorDownHealthMs?: number;
+    /**
+     * The liveness watchdog: a partition with records taken whose results are not acknowledged,
+     * and no progress (nothing acknowledged, nothing committed) for this long, is failed and
+     * restarted by its supervisor (same intensity and backoff), replaying from its committed
+     * offset. Default 60,000 ms; `Infinity` turns it off.
+     */
+    readonly stallTimeoutMs?: number;
     /** Delay between restarts of a crashed connector. Default 200 ms doubling to 10 s (±20%). */
     readonly connectorBackoff?: BackoffOptions;
   };
@@ -171,6 +179,7 @@ export function createTributary(options: TributaryOptions): Tributary {
     random: options.random,
   });
   const clock = options.clock ?? systemClock;
+  const eventLoopLag = new EventLoopLag(metrics.eventLoopLag);
   countSupervisorEvents(node.events, metrics.supervisorEvents);
   // The clients of the outside world (each processor's Kafka group member; the cluster's NATS
   // connection), restarted with backoff when they crash: 200 ms doubling to 10 s, so that a
@@ -233,9 +242,11 @@ export function createTributary(options: TributaryOptions): Tributary {
             intensity: options.supervision?.intensity,
             periodMs: options.supervision?.periodMs,
             clock: options.clock,
+            stallTimeoutMs: options.supervision?.stallTimeoutMs,
           }),
       );
       merge(...runtimes.map((r) => r.lifecycle)).subscribe(lifecycle);
+      eventLoopLag.start();
       await node.start();
       await node.startChild(connectors.asChild({ shutdownTimeoutMs }));
       for (const runtime of runtimes) await node.startChild(runtime.supervisor.asChild({ shutdownTimeoutMs }));
@@ -275,6 +286,7 @@ export function createTributary(options: TributaryOptions): Tributary {
         await producer?.close();
         webConsole?.close();
         await http?.close();
+        eventLoopLag.stop();
       })();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
@@ -300,7 +312,7 @@ export function createTributary(options: TributaryOptions): Tributary {
         lastError: c.lastError?.message,
       }));
       const connectorsUp = connectorStates.every((c) => c.downForMs < connectorDownHealthMs);
-      return { ok: state === 'running' && supervision.healthy && connectorsUp, state, supervision, connectors: connectorStates, processors };
+      return { ok: state === 'running' && supervision.healthy && connectorsUp, state, supervision, connectors: connectorStates, processors, eventLoopLag: eventLoopLag.figures() };
     },
     status() {
       return {

@@ -8,6 +8,8 @@ export interface PartitionStatus {
   readonly committed: number;
   readonly pending: number;
   readonly restarts: number;
+  /** Times the watchdog found it stalled (and failed it, for its supervisor to restart). */
+  readonly stalls: number;
 }
 
 /** One partition's live figures, for the web console. */
@@ -38,6 +40,7 @@ export function partitionStatus(e: PartitionEntry): PartitionStatus {
     committed: e.lastCommitted,
     pending: e.pipeline?.tracker.pending ?? 0,
     restarts: e.restarts,
+    stalls: e.stalls,
   };
 }
 

@@ -14,6 +14,8 @@ import { systemClock, type SupervisorClock } from '../supervision/clock.js';
 import { Supervisor } from '../supervision/supervisor.js';
 import { ChangelogTopics } from './changelog-topics.js';
 import { clockScheduler } from './clock-scheduler.js';
+import { PartitionWatchdog } from './partition-watchdog.js';
+import type { PartitionStalledError } from '../supervision/errors.js';
 import { resolveProcessor, type ProcessorDefinition, type ResolvedProcessor } from './define-processor.js';
 import { finishInput } from './finish-input.js';
 import { groupMemberChild } from './group-member-child.js';
@@ -42,6 +44,12 @@ export interface ProcessorRuntimeOptions {
    * The test driver gives a `SimulatedClock`.
    */
   readonly clock?: SupervisorClock;
+  /**
+   * The liveness watchdog: a partition with pending work (records taken whose results are not
+   * acknowledged) and no progress for this long fails, and its supervisor restarts it. Default
+   * 60,000 ms; `Infinity` turns it off.
+   */
+  readonly stallTimeoutMs?: number;
 }
 
 /**
@@ -83,6 +91,7 @@ export class ProcessorRuntime {
   private changelogReader: PartitionReader | undefined;
   private readonly changelogs: ChangelogTopics;
   private readonly childContext: PartitionChildContext;
+  private readonly watchdog: PartitionWatchdog;
 
   constructor(
     definition: ProcessorDefinition<any, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -108,6 +117,12 @@ export class ProcessorRuntime {
       if (event.type !== 'supervisor.child-restarting') return;
       const entry = this.childEntries.get(event.child);
       if (entry) this.emitPartition(entry.topicPartition, { type: 'partition.restarting', delayMs: event.delayMs, attempt: event.attempt });
+    });
+    this.watchdog = new PartitionWatchdog({
+      stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
+      clock: this.clock,
+      entries: () => this.partitions.values(),
+      onStall: (entry, pipeline, error) => this.onStall(entry, pipeline, error),
     });
     this.childContext = {
       processor: this.processor,
@@ -197,6 +212,7 @@ export class ProcessorRuntime {
     this.connectors = connectors;
     await connectors.startChild(this.consumerChild());
     this.scheduleCommit();
+    this.watchdog.start();
     this.emit({ type: 'processor.started', processor: processor.id, at: this.clock.now() });
   }
 
@@ -269,6 +285,7 @@ export class ProcessorRuntime {
     this.stopping = true;
     if (this.commitTimer !== undefined) this.clock.clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
+    this.watchdog.stop();
     await this.connectors?.terminateChild(this.consumerChildId);
     for (const entry of [...this.partitions.values()]) await this.retire(entry);
     // The supervisor itself is stopped by its parent (the node): stopping it here would look to
@@ -416,6 +433,26 @@ export class ProcessorRuntime {
     await this.supervisor.terminateChild(entry.childId);
     this.partitions.delete(entry.key);
     this.childEntries.delete(entry.childId);
+  }
+
+  /** The watchdog found `entry` stalled: say what it waits on, count it, and fail its actor (its supervisor restarts it). */
+  private onStall(entry: PartitionEntry, pipeline: PartitionPipeline, error: PartitionStalledError): void {
+    const { topic, partition } = entry.topicPartition;
+    entry.stalls++;
+    this.logger.error(
+      { topic, partition, pending: error.pending, firstIncomplete: error.firstIncomplete, committed: error.committed, stuckForMs: error.stuckForMs, waitingOn: error.waitingOn },
+      'partition stalled: pending work without progress; failing it for its supervisor to restart',
+    );
+    this.options.metrics.stalls.inc({ processor: this.processor.id, topic, partition: String(partition) });
+    this.emitPartition(entry.topicPartition, {
+      type: 'partition.stalled',
+      pending: error.pending,
+      firstIncomplete: error.firstIncomplete,
+      committed: error.committed,
+      stuckForMs: error.stuckForMs,
+      waitingOn: error.waitingOn,
+    });
+    pipeline.failFromOutside(error);
   }
 
   private emitPartition(tp: TopicPartition, event: PartitionEventBody): void {

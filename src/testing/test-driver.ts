@@ -35,8 +35,8 @@ export interface TestDriverOptions {
   readonly logger?: Logger;
   /** Restart backoff of failed partition actors. Default the app's: 100 ms doubling to 10 s, without jitter here. */
   readonly restartBackoff?: BackoffOptions;
-  /** Supervision intensity, as `createTributary`'s. */
-  readonly supervision?: { readonly intensity?: number; readonly periodMs?: number };
+  /** Supervision intensity and the liveness watchdog's `stallTimeoutMs`, as `createTributary`'s. */
+  readonly supervision?: { readonly intensity?: number; readonly periodMs?: number; readonly stallTimeoutMs?: number };
 }
 
 /** Encoding of records piped into an input topic. */
@@ -345,12 +345,23 @@ export class TestDriver {
     await this.settle();
   }
 
-  /** Stops the app (drains, commits, leaves the groups); no timer is left on the simulated clock. */
+  /**
+   * Stops the app (drains, commits, leaves the groups); no timer is left on the simulated clock.
+   * While it stops, simulated time moves on to each timer it waits for, so that a sink that never
+   * settles ends the drain at its shutdown timeout (30 s of simulated time), as in production.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.settle();
-    await this.app.stop();
+    let stopped = false;
+    const stopping = this.app.stop().finally(() => (stopped = true));
+    for (;;) {
+      await this.settle();
+      if (stopped || this.clock.nextTimerAt === undefined) break;
+      await this.clock.advance(this.clock.nextTimerAt - this.clock.now());
+    }
+    await stopping;
     await this.settle();
   }
 
