@@ -200,7 +200,22 @@ describe('the test driver against the app', () => {
         seen.late += expected.late.length > 0 ? 1 : 0;
         seen.dead += expected.dead.length > 0 ? 1 : 0;
       }),
-      { numRuns: 40 },
+      {
+        numRuns: 40,
+        // Always among the runs: late records to a late sink, and a repartition.
+        examples: [
+          [
+            { partitions: 1, bound: 0, pre: 'none', stateful: 'tumbling', size: 50, repartitioned: false, lateSink: true },
+            [1_000, 1_200, 1_001, 1_300, 1_100].map((ts, i) => ({ k: 'a', n: i + 1, ts, bad: false })),
+            2,
+          ],
+          [
+            { partitions: 2, bound: 20, pre: 'filter', stateful: 'hopping', size: 100, repartitioned: true, lateSink: true },
+            Array.from({ length: 40 }, (_, i) => ({ k: 'abcde'[i % 5], n: i % 10, ts: 1_000 + i * 13 - (i % 4) * 9, bad: i % 10 === 0 })),
+            7,
+          ],
+        ],
+      },
     );
     // The runs compared something: results, late records and dead letters all occurred.
     expect(seen.out).toBeGreaterThan(10);
