@@ -51,13 +51,15 @@ export async function startPartitionChild(entry: PartitionEntry, context: Partit
           onBackpressure: (paused) => {
             if (paused) context.consumer()?.pause(topicPartition);
             else if (!context.paused()) context.consumer()?.resume(topicPartition);
-            actor.send({ type: paused ? 'partition.paused' : 'partition.resumed' });
+            // A settle after the actor stopped (its last writes acknowledged while draining) changes nothing.
+            if (actor.getSnapshot().status === 'active') actor.send({ type: paused ? 'partition.paused' : 'partition.resumed' });
             emitPartition(topicPartition, paused ? { type: 'partition.paused' } : { type: 'partition.resumed' });
           },
         });
         pipeline.start();
-        const restored = await pipeline.restore((point) => context.claim(entry, point));
+        const restored = await pipeline.restore((point) => context.claim(entry, point)).finally(() => (entry.restoring = undefined));
         if (restored) {
+          metrics.restoreSeconds.observe({ processor: processor.id }, restored.durationMs / 1000);
           logger.info({ ...restored }, 'partition state restored');
           emitPartition(topicPartition, { type: 'partition.restored', ...restored });
         }

@@ -1,6 +1,7 @@
 import type { PartitionOffset, TopicPartition } from '../connectors/log.js';
 import type { FailedAttempt, PartitionPipeline } from '../actors/partition-pipeline.js';
 import { decodeResumePoint, encodeResumePoint, type ResumePoint } from '../actors/resume-point.js';
+import type { RestoreProgress } from '../state/partition-state.js';
 
 /** The runtime's view of one assigned partition: what outlives each of its actors. */
 export interface PartitionEntry {
@@ -23,6 +24,8 @@ export interface PartitionEntry {
   stalls: number;
   readonly failedAttempts: Map<number, FailedAttempt>;
   revoked: boolean;
+  /** While its stores are restored: how far. */
+  restoring: RestoreProgress | undefined;
 }
 
 export const keyOf = (tp: TopicPartition): string => `${tp.topic}:${tp.partition}`;
@@ -44,6 +47,7 @@ export function newPartitionEntry(tp: TopicPartition, committed: { readonly offs
     stalls: 0,
     failedAttempts: new Map(),
     revoked: false,
+    restoring: undefined,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { RestoreProgress } from '../state/partition-state.js';
 import type { PartitionEntry } from './partition-entry.js';
 
 /** One partition's status, as `status()` of a processor gives it. */
@@ -10,6 +11,10 @@ export interface PartitionStatus {
   readonly restarts: number;
   /** Times the watchdog found it stalled (and failed it, for its supervisor to restart). */
   readonly stalls: number;
+  /** While the partition's stores are restored: the store being read, records read so far, and its position of `until`. */
+  readonly restoring?: RestoreProgress;
+  /** Keys in each of its stores (window stores: window and key pairs). */
+  readonly stores?: Readonly<Record<string, number>>;
 }
 
 /** One partition's live figures, for the web console. */
@@ -25,7 +30,7 @@ export interface QueryAnswer {
   /** Whether the key's partition is assigned to this node. */
   readonly owned: boolean;
   readonly partition: number | undefined;
-  /** Whether state is registered under the queried name. */
+  /** Whether the key was found in the named store (or `ctx.queryable` state). */
   readonly found: boolean;
   readonly value: unknown;
   /** The partition is still replaying: the value may lag behind its last run. */
@@ -41,6 +46,8 @@ export function partitionStatus(e: PartitionEntry): PartitionStatus {
     pending: e.pipeline?.tracker.pending ?? 0,
     restarts: e.restarts,
     stalls: e.stalls,
+    ...(e.restoring ? { restoring: e.restoring } : {}),
+    ...(e.pipeline?.hasStores ? { stores: e.pipeline.storeSizes() } : {}),
   };
 }
 

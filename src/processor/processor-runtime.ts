@@ -341,6 +341,7 @@ export class ProcessorRuntime {
     }
     if (offsets.length === 0 || !this.consumer) return;
     await this.consumer.commit(offsets);
+    for (const [entry, pipeline] of entries) if (pipeline.hasStores) this.gaugeStores(entry, pipeline);
     for (const [entry, pipeline, point] of entries) recordCommitted(entry, pipeline, point);
     this.options.metrics.commits.inc({ processor: this.processor.id });
   }
@@ -392,6 +393,11 @@ export class ProcessorRuntime {
         producer: this.options.producer,
         ensureChangelog: (topic) => this.changelogs.ensure(topic, topicPartition.topic),
         logger,
+        onProgress: (progress) => {
+          entry.restoring = progress;
+          this.options.metrics.restoreRecords.inc({ processor: processor.id, store: progress.store }, progress.batch);
+        },
+        onWritten: (store, records) => this.options.metrics.changelogRecords.inc({ processor: processor.id, store }, records),
       }),
       ...hooks,
     });
@@ -453,6 +459,13 @@ export class ProcessorRuntime {
       waitingOn: error.waitingOn,
     });
     pipeline.failFromOutside(error);
+  }
+
+  private gaugeStores(entry: PartitionEntry, pipeline: PartitionPipeline): void {
+    const { topic, partition } = entry.topicPartition;
+    for (const [store, keys] of Object.entries(pipeline.storeSizes())) {
+      this.options.metrics.storeKeys.set({ processor: this.processor.id, topic, partition: String(partition), store }, keys);
+    }
   }
 
   private emitPartition(tp: TopicPartition, event: PartitionEventBody): void {

@@ -5,7 +5,7 @@ import type { Serde } from '../serdes/serde.js';
 import { changelogTopic, ChangelogHeaders, epochMarker, isEpochMarker, newOwnerId, recordEpoch, recordOwner } from './changelog.js';
 import { StoreError } from './errors.js';
 import type { LoggedStore } from './logged-store.js';
-import { MemoryKeyValueStore } from './memory-key-value-store.js';
+import { MemoryKeyValueStore, type StoreSerdes } from './memory-key-value-store.js';
 import { MemoryWindowStore } from './memory-window-store.js';
 import { jsonKeys, structuredValues } from './store-serdes.js';
 
@@ -28,6 +28,8 @@ export interface StoreOptions<K, V> {
   readonly key?: Serde<K>;
   /** Serde of the values in the changelog. Default: V8's structured clone (`Map`, `Set`, `BigInt`... survive). */
   readonly value?: Serde<V>;
+  /** What an interactive query shows of a value. Default: the value. */
+  readonly view?: (value: V) => unknown;
 }
 
 /** How a restore went, for logs, metrics and `/health`. */
@@ -45,7 +47,9 @@ export interface RestoreSummary {
 /** Restore progress, reported once per batch of changelog records. */
 export interface RestoreProgress {
   readonly store: string;
+  /** Records read so far by this restore (every store), and of this batch. */
   readonly records: number;
+  readonly batch: number;
   readonly until: number;
   readonly position: number;
 }
@@ -62,6 +66,8 @@ export interface PartitionStateOptions {
   readonly ensureChangelog: (topic: string) => Promise<void>;
   readonly logger: Logger;
   readonly onProgress?: (progress: RestoreProgress) => void;
+  /** A checkpoint wrote `records` changelog records of `store`. */
+  readonly onWritten?: (store: string, records: number) => void;
 }
 
 interface Entry {
@@ -215,7 +221,7 @@ export class PartitionState {
           }
           entry.store.restore(record);
         }
-        onProgress?.({ store: name, records, until, position: batch.length > 0 ? batch[batch.length - 1].offset + 1 : until });
+        onProgress?.({ store: name, records, batch: batch.length, until, position: batch.length > 0 ? batch[batch.length - 1].offset + 1 : until });
       });
       // Past the committed position: records of an owner that did not get to commit them (or a zombie's).
       const end = await reader.endOffset(entry.changelog);
@@ -288,6 +294,7 @@ export class PartitionState {
         // Every change of this checkpoint (and every rewrite due) is written: the position is ours.
         entry.position = end;
         entry.owner = this.ownerValue;
+        this.options.onWritten?.(entry.store.name, records.length);
       }
       return this.mark();
     });
@@ -328,8 +335,8 @@ export class PartitionState {
   }
 }
 
-function serdesOf<K, V>(options: StoreOptions<K, V>): { key: Serde<K>; value: Serde<V> } {
-  return { key: options.key ?? (jsonKeys as Serde<K>), value: options.value ?? (structuredValues as Serde<V>) };
+function serdesOf<K, V>(options: StoreOptions<K, V>): StoreSerdes<K, V> {
+  return { key: options.key ?? (jsonKeys as Serde<K>), value: options.value ?? (structuredValues as Serde<V>), view: options.view };
 }
 
 function* chunks(records: readonly OutgoingRecord[]): Generator<OutgoingRecord[]> {

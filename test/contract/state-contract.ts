@@ -112,10 +112,26 @@ export function stateContract(name: string, target: ContractTarget): void {
       // Interactive queries answer from the store of the key's partition.
       const answer = apps[apps.length - 1].processor(id).query('totals', 'k5');
       expect(answer).toMatchObject({ owned: true, found: true, value: totals(900).get('k5') });
-      expect(apps[apps.length - 1].processor(id).query('totals', 'nobody')).toMatchObject({ found: true, value: undefined });
+      expect(apps[apps.length - 1].processor(id).query('totals', 'nobody')).toMatchObject({ owned: true, found: false, value: undefined });
+      // The app-level query (no cluster here: this node owns every partition) says the same.
+      expect(await apps[apps.length - 1].query(id, 'totals', 'k5')).toMatchObject({ found: true, value: totals(900).get('k5'), node: undefined });
+      expect(await apps[apps.length - 1].query(id, 'totals', 'nobody')).toMatchObject({ found: false });
       const restored = events.filter((e) => e.type === 'partition.restored');
       expect(restored).toHaveLength(PARTITIONS);
       expect(restored.reduce((sum, e) => sum + (e.type === 'partition.restored' ? e.keys : 0), 0)).toBe(KEYS);
+      // Users see it: the status (and /health) give each partition's store sizes, the metrics the restore and the changelog writes.
+      const app = apps[apps.length - 1];
+      await eventually(async () => {
+        const partitions = app.status().processors.find((p) => p.id === id)!.partitions;
+        expect(partitions.reduce((sum, p) => sum + (p.stores?.totals ?? 0), 0)).toBe(KEYS);
+        const text = await app.metrics.registry.metrics();
+        const sum = (metric: string): number =>
+          text.split('\n').filter((l) => l.startsWith(`${metric}{`) && l.includes(`processor="${id}"`)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+        expect(sum('tributary_state_restore_records_total')).toBeGreaterThanOrEqual(KEYS);
+        expect(sum('tributary_state_changelog_records_total')).toBeGreaterThan(0);
+        expect(sum('tributary_state_store_keys')).toBe(KEYS);
+        expect(sum('tributary_state_restore_seconds_count')).toBe(PARTITIONS);
+      });
     });
 
     it('restores exactly the state at the committed offset, ignoring changelog records written after it', async () => {

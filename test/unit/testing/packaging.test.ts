@@ -26,7 +26,7 @@ describe('tributary/testing', () => {
   it('loads under plain Node ESM', () => {
     const script = `import('./src/testing/index.ts').then((m) => console.log(JSON.stringify(Object.keys(m).sort())))`;
     const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-    expect(result.stderr).toBe('');
+    expect(result.status, `${String(result.error ?? '')} ${result.stderr}`).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual(['InjectedFailure', 'SimulatedClock', 'TestDriver', 'createTestDriver']);
   });
 });
