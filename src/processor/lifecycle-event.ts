@@ -34,6 +34,8 @@ export type PartitionLifecycleEvent = {
       readonly stuckForMs: number;
       /** Sinks with writes not acknowledged. */
       readonly waitingOn: readonly string[];
+      /** The lowest offset user code holds, if any. */
+      readonly heldOffset?: number;
     }
   | ({ readonly type: 'partition.restored' } & RestoreSummary)
 );

@@ -67,14 +67,14 @@ export class PartitionWatchdog {
         this.detectors.set(pipeline, detector);
       }
       const { tracker } = pipeline;
-      const sample = { pending: tracker.pending, firstIncomplete: tracker.firstIncomplete(), committed: entry.lastCommitted };
+      const sample = { pending: tracker.pending, firstIncomplete: tracker.firstIncomplete(), committed: entry.lastCommitted, lowestHold: tracker.lowestHold() };
       const verdict = detector.observe(sample, now);
       if (!verdict.stalled) continue;
       const { topic, partition } = entry.topicPartition;
       this.options.onStall(
         entry,
         pipeline,
-        new PartitionStalledError(topic, partition, sample.pending, sample.firstIncomplete, sample.committed, verdict.stuckForMs, pipeline.waitingOn),
+        new PartitionStalledError(topic, partition, sample.pending, sample.firstIncomplete, sample.committed, verdict.stuckForMs, pipeline.waitingOn, sample.lowestHold),
       );
     }
   }

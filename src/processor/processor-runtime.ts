@@ -446,7 +446,7 @@ export class ProcessorRuntime {
     const { topic, partition } = entry.topicPartition;
     entry.stalls++;
     this.logger.error(
-      { topic, partition, pending: error.pending, firstIncomplete: error.firstIncomplete, committed: error.committed, stuckForMs: error.stuckForMs, waitingOn: error.waitingOn },
+      { topic, partition, pending: error.pending, firstIncomplete: error.firstIncomplete, committed: error.committed, stuckForMs: error.stuckForMs, waitingOn: error.waitingOn, heldOffset: error.heldOffset },
       'partition stalled: pending work without progress; failing it for its supervisor to restart',
     );
     this.options.metrics.stalls.inc({ processor: this.processor.id, topic, partition: String(partition) });
@@ -457,6 +457,7 @@ export class ProcessorRuntime {
       committed: error.committed,
       stuckForMs: error.stuckForMs,
       waitingOn: error.waitingOn,
+      ...(error.heldOffset === undefined ? {} : { heldOffset: error.heldOffset }),
     });
     pipeline.failFromOutside(error);
   }

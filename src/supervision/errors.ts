@@ -69,10 +69,13 @@ export class PartitionStalledError extends TributaryError {
     readonly stuckForMs: number,
     /** The sinks with writes not yet acknowledged. */
     readonly waitingOn: readonly string[],
+    /** The lowest offset user code holds, if any (results it still owes). */
+    readonly heldOffset?: number,
   ) {
     super(
-      `partition ${topic}[${partition}] stalled: ${pending} records from offset ${firstIncomplete} not acknowledged for ${stuckForMs} ms ` +
-        `(waiting on ${waitingOn.length > 0 ? waitingOn.join(', ') : 'the pipeline'}; committed ${committed})`,
+      `partition ${topic}[${partition}] stalled for ${stuckForMs} ms: ${pending} records from offset ${firstIncomplete} not acknowledged` +
+        (heldOffset === undefined ? '' : `, offset ${heldOffset} held by the pipeline`) +
+        ` (waiting on ${waitingOn.length > 0 ? waitingOn.join(', ') : 'the pipeline'}; committed ${committed})`,
     );
   }
 }

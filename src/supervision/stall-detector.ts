@@ -8,6 +8,11 @@ export interface ProgressSample {
   readonly firstIncomplete: number;
   /** The committed offset. */
   readonly committed: number;
+  /**
+   * The lowest offset user code holds (`ctx.holds.hold`: results it still owes, e.g. a reply it
+   * awaits), undefined when none. A hold is pending work; releasing it is progress.
+   */
+  readonly lowestHold?: number;
 }
 
 /** What {@link StallDetector.observe} concludes. */
@@ -19,8 +24,9 @@ export interface StallVerdict {
 
 /**
  * Decides whether one partition has stalled: it has pending work (records handed to the
- * pipeline whose results are not acknowledged) and, for `stallTimeoutMs`, none of it completed
- * (fewer pending, or the first incomplete offset moved) and no offset was committed. A sink
+ * pipeline whose results are not acknowledged, or an offset user code holds) and, for
+ * `stallTimeoutMs`, none of it completed (fewer pending, the first incomplete offset or the
+ * lowest hold moved) and no offset was committed. A sink
  * that is slow but acknowledges something within the timeout is progressing; a partition with
  * nothing pending (idle, or paused with everything acknowledged) is never stalled. A pure
  * function of the samples and their times: the watchdog samples, the tests feed it by hand.
@@ -42,7 +48,16 @@ export class StallDetector {
   observe(sample: ProgressSample, now: number): StallVerdict {
     const last = this.last;
     this.last = sample;
-    if (sample.pending === 0 || last === undefined || sample.pending < last.pending || sample.firstIncomplete > last.firstIncomplete || sample.committed > last.committed) {
+    const working = sample.pending > 0 || sample.lowestHold !== undefined;
+    const held = (s: ProgressSample): number => s.lowestHold ?? Infinity;
+    if (
+      !working ||
+      last === undefined ||
+      sample.pending < last.pending ||
+      sample.firstIncomplete > last.firstIncomplete ||
+      sample.committed > last.committed ||
+      held(sample) > held(last)
+    ) {
       this.progressAt = now;
       return { stalled: false, stuckForMs: 0 };
     }

@@ -1,4 +1,4 @@
-import { filter, map } from 'rxjs';
+import { filter, from, map, mergeMap } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { counting, defineProcessor, PartitionStalledError, StallDetector, toFunction, tumbling, type LifecycleEvent, type Sink } from '../../../src/index.js';
 import { createTestDriver, type TestDriver } from '../../../src/testing/index.js';
@@ -123,6 +123,53 @@ describe('the liveness watchdog', () => {
     expect(got).toHaveLength(50);
   });
 
+  it('restarts a partition whose operator swallows its input: it holds each record until a reply that, once, never comes', async () => {
+    const answered: string[] = [];
+    let lost = false;
+    const request = (item: string): Promise<string> =>
+      new Promise((resolve) => {
+        if (item === 'k1@400' && !lost) {
+          lost = true;
+          return; // swallowed: no reply, ever
+        }
+        driver!.clock.setTimeout(() => resolve(item), 5);
+      });
+    const got: string[] = [];
+    const enriching = defineProcessor<string | null, Event>({
+      id: 'p',
+      source: { topics: 'in', timestamp: (r) => r.value.ts },
+      pipeline: (records, ctx) =>
+        records.pipe(
+          mergeMap((r) => {
+            // It owes a result for this record: hold its offset until the reply is emitted.
+            const release = ctx.holds.hold(r.offset);
+            return from(request(`${r.value.k}@${r.value.ts}`)).pipe(
+              map((reply) => {
+                release();
+                answered.push(reply);
+                return reply;
+              }),
+            );
+          }),
+        ),
+      sinks: toFunction<string>('results', (items) => void got.push(...items)),
+    });
+    driver = await createTestDriver({ processors: [enriching], supervision: { stallTimeoutMs: STALL } });
+    const input = driver.input<string, Event>('in');
+    for (let i = 0; i < 10; i++) {
+      await input.pipe(events(i, 1));
+      await driver.advanceWallClock(200); // commits pass every answered record, up to the hold at offset 4
+    }
+    await driver.advanceWallClock(2_000);
+    expect(stalled(driver)).toHaveLength(1);
+    expect(stalled(driver)[0]).toMatchObject({ pending: 0, heldOffset: 4, committed: 4 });
+    await driver.advanceWallClock(1_000);
+    const all = events(0, 10).map((e) => `${e.value.k}@${e.value.ts}`);
+    expect([...new Set(got)].sort()).toEqual([...all].sort()); // nothing lost
+    expect(got.filter((g, i) => got.indexOf(g) !== i).sort()).toEqual(all.slice(5).sort()); // the replay from offset 4 asks again
+    expect(types(driver).filter((t) => t === 'partition.failed')).toHaveLength(1);
+  });
+
   it('leaves a paused partition with nothing pending alone, and an operator that drops its input (nothing is owed: its records complete)', async () => {
     const sink = toFunction<string>('none', () => new Promise<void>(() => undefined)); // would hang, were it ever written to
     const swallow = defineProcessor<string | null, Event>({
@@ -169,5 +216,13 @@ describe('StallDetector', () => {
     expect(d.observe({ pending: 0, firstIncomplete: 17, committed: 11 }, 10_000).stalled).toBe(false);
     expect(d.observe({ pending: 0, firstIncomplete: 17, committed: 11 }, 20_000).stalled).toBe(false);
     expect(() => new StallDetector(0)).toThrow(/stallTimeoutMs/);
+  });
+
+  it('counts an offset user code holds as pending work, and its release as progress', () => {
+    const d = new StallDetector(1_000);
+    d.observe({ pending: 0, firstIncomplete: 9, committed: 4, lowestHold: 4 }, 0);
+    expect(d.observe({ pending: 0, firstIncomplete: 9, committed: 4, lowestHold: 4 }, 999).stalled).toBe(false);
+    expect(d.observe({ pending: 0, firstIncomplete: 9, committed: 4, lowestHold: 6 }, 1_500).stalled).toBe(false); // 4 released
+    expect(d.observe({ pending: 0, firstIncomplete: 9, committed: 4, lowestHold: 6 }, 2_500)).toEqual({ stalled: true, stuckForMs: 1_000 });
   });
 });
