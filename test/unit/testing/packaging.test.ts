@@ -28,5 +28,5 @@ describe('tributary/testing', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(result.status, `${String(result.error ?? '')} ${result.stderr}`).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual(['InjectedFailure', 'SimulatedClock', 'TestDriver', 'createTestDriver']);
-  });
+  }, 60_000); // a child Node compiling TypeScript: 6 s under load
 });
