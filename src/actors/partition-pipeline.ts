@@ -18,6 +18,7 @@ import { RecordDecoder } from './record-decoder.js';
 import { StateCheckpoints } from './state-checkpoints.js';
 import { TurnWriter } from './turn-writer.js';
 import { RepartitionOutput, takeFromUpstream } from './repartition-links.js';
+import { RepartitionHeaders } from '../processor/repartition.js';
 import { Turn } from './turn.js';
 import type { PartitionState, RestoreSummary, StateMark } from '../state/partition-state.js';
 import { MemoryKeyValueStore } from '../state/memory-key-value-store.js';
@@ -344,7 +345,7 @@ export class PartitionPipeline {
     };
     this.openTurn().deadLetters.push({
       kind: 'late',
-      reason: `late: event time ${info.timestamp} is behind the watermark ${info.watermark} of ${info.operator}`,
+      reason: `late: event time ${info.timestamp} is behind the watermark ${info.watermark} of ${info.operator}${info.window ? ` (its window [${info.window.start}, ${info.window.end}${info.operator === 'session' ? ']' : ')'} had fired)` : ''}`,
       record,
       attempts: 1,
     });
@@ -389,7 +390,8 @@ export class PartitionPipeline {
           if (!this.replaying) turn.deadLetters.push(decoded);
           continue;
         }
-        this.records.next(decoded);
+        // Downstream of a repartition: the internal headers stay internal.
+        this.records.next(followsUpstreams ? withoutRepartitionHeaders(decoded) : decoded);
         if (!this.failed && !followsUpstreams) clock.observe(decoded.timestamp);
       }
     } finally {
@@ -531,4 +533,13 @@ export class PartitionPipeline {
     }
     this.options.onFailure(error, offset);
   }
+}
+
+/** `record` without the headers a repartition adds (a copy; records are shared with the log). */
+function withoutRepartitionHeaders(record: StreamRecord): StreamRecord {
+  const { headers } = record;
+  if (headers[RepartitionHeaders.upstream] === undefined) return record;
+  const kept: Record<string, unknown> = {};
+  for (const name in headers) if (!name.startsWith('tributary.up') && name !== RepartitionHeaders.watermark) kept[name] = headers[name];
+  return { ...record, headers: kept as StreamRecord['headers'] };
 }

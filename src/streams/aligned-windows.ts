@@ -78,7 +78,7 @@ export function alignedWindows<T, K, A>(
         const wm = watermark();
         const offset = offsetOf(element);
         if (first + size + lateness <= wm) {
-          reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset });
+          reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset, window: { start: first, end: first + size } });
           return;
         }
         const key = keyOf(element);

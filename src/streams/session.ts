@@ -187,7 +187,8 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
         }
         const bridgesFired = keyed !== undefined && keyed.firedStart - gap <= ts && ts <= keyed.firedLast + gap;
         if (bridgesFired || (touching === 0 && ts + gap + 1 + lateness <= wm)) {
-          reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset });
+          const window = bridgesFired ? { start: keyed!.firedStart, end: keyed!.firedLast } : { start: ts, end: ts };
+          reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset, window });
           return;
         }
         if (keyed === undefined) {

@@ -196,7 +196,7 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): O
         const wm = watermark();
         const offset = offsetOf(element);
         if (ts + 1 + lateness <= wm) {
-          reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset });
+          reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset, window: { start: ts - d, end: ts + 1 } });
           return;
         }
         const key = keyOf(element);
