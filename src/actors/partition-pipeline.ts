@@ -1,4 +1,4 @@
-import { isObservable, type Observable, type Subscription } from 'rxjs';
+import { asyncScheduler, isObservable, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { LogRecord, OutgoingRecord, PartitionBatch, TopicPartition } from '../connectors/log.js';
 import { ConfigError } from '../errors.js';
@@ -50,6 +50,8 @@ export interface PartitionPipelineOptions {
   readonly onBackpressure: (paused: boolean) => void;
   /** The partition's stores and their changelogs (it may have none). */
   readonly state: PartitionState;
+  /** Processing time (the idle watermark, `context.scheduler`). Default RxJS' `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
 }
 
 // Numbers pipeline instances, so each names itself uniquely to the sinks.
@@ -85,6 +87,9 @@ export class PartitionPipeline {
   private inBatch = false;
   private currentOffset: number | undefined;
   private failed = false;
+  private failedNow!: () => void;
+  /** Resolves when the pipeline fails. */
+  private readonly failure = new Promise<void>((resolve) => (this.failedNow = resolve));
   private currentFailedOffset: number | undefined;
   private paused = false;
   private backpressureCheckScheduled = false;
@@ -243,7 +248,10 @@ export class PartitionPipeline {
       this.fail(err);
       return;
     }
-    await Promise.allSettled(results);
+    // A write that never settles must not hold every later commit of the processor: once the
+    // pipeline has failed (the watchdog fails a stalled one), stop waiting.
+    await Promise.race([Promise.allSettled(results), this.failure]);
+    if (this.failed) return;
     if (usable) this.checkpoints?.add({ offset, time, mark });
   }
 
@@ -279,6 +287,7 @@ export class PartitionPipeline {
       clock: this.clock,
       late: (element: unknown, info: LateInfo) => this.late(element, info),
       queryable: (name, lookup) => void this.queryables.set(name, lookup),
+      scheduler: this.options.scheduler ?? asyncScheduler,
       logger,
     };
     const outputs = processor.pipeline(this.records.observable as Observable<StreamRecord<never, never>>, context);
@@ -301,7 +310,7 @@ export class PartitionPipeline {
     }
     if (processor.idleTimeoutMs !== undefined) {
       this.subscriptions.push(
-        advanceOnIdle({ clock: this.clock, idleTimeout: processor.idleTimeoutMs }).subscribe({ error: (err: unknown) => this.fail(err) }),
+        advanceOnIdle({ clock: this.clock, idleTimeout: processor.idleTimeoutMs, scheduler: this.options.scheduler }).subscribe({ error: (err: unknown) => this.fail(err) }),
       );
     }
   }
@@ -417,6 +426,19 @@ export class PartitionPipeline {
     this.closeTurn();
   }
 
+  /** The sinks with writes not yet acknowledged (what a stalled partition waits on). */
+  get waitingOn(): string[] {
+    return this.writer.waitingOn;
+  }
+
+  /**
+   * Fails the pipeline from outside (the watchdog, when it has stalled): it takes no more
+   * records, and its actor fails with `error`. Writes still in flight are abandoned.
+   */
+  failFromOutside(error: Error): void {
+    this.fail(error);
+  }
+
   /** Resolves when every write so far is acknowledged (or failed). */
   async drain(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -510,6 +532,7 @@ export class PartitionPipeline {
   private fail(err: unknown): void {
     if (this.failed) return;
     this.failed = true;
+    this.failedNow();
     const error = err instanceof Error ? err : new Error(String(err));
     const offset = this.currentOffset;
     this.currentFailedOffset = offset;

@@ -48,6 +48,8 @@ export class TributaryMetrics {
   readonly lateRecords: Counter<'processor' | 'operator'>;
   readonly supervisorEvents: Counter<'event' | 'supervisor'>;
   readonly sinkDropped: Counter<'processor' | 'sink' | 'reason'>;
+  readonly stalls: Counter<'processor' | 'topic' | 'partition'>;
+  readonly eventLoopLag: Gauge<'quantile'>;
   readonly restoreRecords: Counter<'processor' | 'store'>;
   readonly restoreSeconds: Histogram<'processor'>;
   readonly changelogRecords: Counter<'processor' | 'store'>;
@@ -122,6 +124,18 @@ export class TributaryMetrics {
       name: 'tributary_sink_dropped_total',
       help: 'Items an at-most-once sink dropped (e.g. live results to NATS beyond its buffer while disconnected), by reason.',
       labelNames: ['processor', 'sink', 'reason'],
+      registers,
+    });
+    this.stalls = new Counter({
+      name: 'tributary_partition_stalls_total',
+      help: 'Partitions the watchdog found with pending work and no progress for stallTimeoutMs, failed for their supervisor to restart.',
+      labelNames: ['processor', 'topic', 'partition'],
+      registers,
+    });
+    this.eventLoopLag = new Gauge({
+      name: 'tributary_event_loop_lag_seconds',
+      help: 'Event-loop delay over the last 10 s (p99 and max), seconds: a blocked loop stalls every partition at once.',
+      labelNames: ['quantile'],
       registers,
     });
     this.actors = new Gauge({
