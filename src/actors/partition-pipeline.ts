@@ -1,4 +1,4 @@
-import { isObservable, type Observable, type Subscription } from 'rxjs';
+import { asyncScheduler, isObservable, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { LogRecord, OutgoingRecord, PartitionBatch, TopicPartition } from '../connectors/log.js';
 import { ConfigError } from '../errors.js';
@@ -50,6 +50,8 @@ export interface PartitionPipelineOptions {
   readonly onBackpressure: (paused: boolean) => void;
   /** The partition's stores and their changelogs (it may have none). */
   readonly state: PartitionState;
+  /** Processing time (the idle watermark, `context.scheduler`). Default RxJS' `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
 }
 
 // Numbers pipeline instances, so each names itself uniquely to the sinks.
@@ -85,11 +87,16 @@ export class PartitionPipeline {
   private inBatch = false;
   private currentOffset: number | undefined;
   private failed = false;
+  private failedNow!: () => void;
+  /** Resolves when the pipeline fails. */
+  private readonly failure = new Promise<void>((resolve) => (this.failedNow = resolve));
   private currentFailedOffset: number | undefined;
   private paused = false;
   private backpressureCheckScheduled = false;
   // True while a record before `resume.replayUntil` is in the pipeline: what it emits was delivered before.
   private replaying = false;
+  // Downstream of a repartition, while a record is in the pipeline: its upstream partition's watermark.
+  private lateBound: number | undefined;
   private suppressed = 0;
   private duplicates = 0;
   // Names this pipeline instance to the sinks: after one of its writes failed, none of its later ones is applied.
@@ -241,7 +248,10 @@ export class PartitionPipeline {
       this.fail(err);
       return;
     }
-    await Promise.allSettled(results);
+    // A write that never settles must not hold every later commit of the processor: once the
+    // pipeline has failed (the watchdog fails a stalled one), stop waiting.
+    await Promise.race([Promise.allSettled(results), this.failure]);
+    if (this.failed) return;
     if (usable) this.checkpoints?.add({ offset, time, mark });
   }
 
@@ -257,6 +267,7 @@ export class PartitionPipeline {
         this.checkpointListeners.add(listener);
         return () => this.checkpointListeners.delete(listener);
       },
+      lateBound: () => this.lateBound,
       storeName: (operator) => {
         const n = (this.storeNames.get(operator) ?? 0) + 1;
         this.storeNames.set(operator, n);
@@ -276,6 +287,7 @@ export class PartitionPipeline {
       clock: this.clock,
       late: (element: unknown, info: LateInfo) => this.late(element, info),
       queryable: (name, lookup) => void this.queryables.set(name, lookup),
+      scheduler: this.options.scheduler ?? asyncScheduler,
       logger,
     };
     const outputs = processor.pipeline(this.records.observable as Observable<StreamRecord<never, never>>, context);
@@ -298,7 +310,7 @@ export class PartitionPipeline {
     }
     if (processor.idleTimeoutMs !== undefined) {
       this.subscriptions.push(
-        advanceOnIdle({ clock: this.clock, idleTimeout: processor.idleTimeoutMs }).subscribe({ error: (err: unknown) => this.fail(err) }),
+        advanceOnIdle({ clock: this.clock, idleTimeout: processor.idleTimeoutMs, scheduler: this.options.scheduler }).subscribe({ error: (err: unknown) => this.fail(err) }),
       );
     }
   }
@@ -310,7 +322,7 @@ export class PartitionPipeline {
     }
     if (this.repartition.has(sink)) {
       // Identify the item by the record that caused it, so a downstream stage can drop it when a replay writes it again.
-      this.openTurn().add(sink, this.repartition.data(item, this.currentOffset ?? this.tracker.nextOffset - 1));
+      this.openTurn().add(sink, this.repartition.data(item, this.currentOffset ?? this.tracker.nextOffset - 1, this.clock.settled));
       return;
     }
     this.openTurn().add(sink, item);
@@ -360,6 +372,7 @@ export class PartitionPipeline {
         const record = records[i];
         const offset = record.offset;
         if (offset < tracker.nextOffset || this.failed) continue;
+        let bound: number | undefined;
         // The event-time state before the record: a source partition's is its watermark.
         tracker.take(offset, followsUpstreams ? time.snapshot() : clock.current);
         turn.take(offset);
@@ -370,6 +383,8 @@ export class PartitionPipeline {
           const kind = takeFromUpstream(record, time);
           if (kind === 'duplicate') this.duplicates++;
           if (kind !== 'data') continue;
+          const upstream = record.headers[RepartitionHeaders.upstream];
+          bound = upstream === undefined ? undefined : time.upstreamWatermarkOf(String(upstream));
         }
         const letter = this.decoder.poison(record);
         if (letter) {
@@ -382,12 +397,15 @@ export class PartitionPipeline {
           continue;
         }
         // Downstream of a repartition: the internal headers stay internal.
+        this.lateBound = bound;
         this.records.next(followsUpstreams ? withoutRepartitionHeaders(decoded) : decoded);
+        this.lateBound = undefined;
         if (!this.failed && !followsUpstreams) clock.observe(decoded.timestamp);
       }
     } finally {
       tracker.endRun();
       this.currentOffset = undefined;
+      this.lateBound = undefined;
       this.replaying = false;
       this.inBatch = false;
       if (taken > 0) {
@@ -406,6 +424,19 @@ export class PartitionPipeline {
     this.clock.close();
     this.records.complete();
     this.closeTurn();
+  }
+
+  /** The sinks with writes not yet acknowledged (what a stalled partition waits on). */
+  get waitingOn(): string[] {
+    return this.writer.waitingOn;
+  }
+
+  /**
+   * Fails the pipeline from outside (the watchdog, when it has stalled): it takes no more
+   * records, and its actor fails with `error`. Writes still in flight are abandoned.
+   */
+  failFromOutside(error: Error): void {
+    this.fail(error);
   }
 
   /** Resolves when every write so far is acknowledged (or failed). */
@@ -501,6 +532,7 @@ export class PartitionPipeline {
   private fail(err: unknown): void {
     if (this.failed) return;
     this.failed = true;
+    this.failedNow();
     const error = err instanceof Error ? err : new Error(String(err));
     const offset = this.currentOffset;
     this.currentFailedOffset = offset;

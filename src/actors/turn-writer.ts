@@ -25,13 +25,28 @@ export class TurnWriter {
     },
   ) {}
 
+  // Writes issued and not yet settled, per sink: what a stalled partition waits on.
+  private readonly unsettled = new Map<string, number>();
+
+  /** The sinks (and `dead letters`) with writes not yet settled, in the order first written. */
+  get waitingOn(): string[] {
+    return [...this.unsettled].filter(([, n]) => n > 0).map(([name]) => name);
+  }
+
+  private track<T>(name: string, write: Promise<T>): Promise<T> {
+    this.unsettled.set(name, (this.unsettled.get(name) ?? 0) + 1);
+    const untrack = (): void => void this.unsettled.set(name, (this.unsettled.get(name) ?? 1) - 1);
+    write.then(untrack, untrack);
+    return write;
+  }
+
   /** The writes of `turn`, one promise per sink written to (none for an empty turn). */
   write(turn: Turn): Promise<void>[] {
     const { processor, metrics, origin } = this.options;
     const writes: Promise<void>[] = [];
     for (const [name, items] of turn.outputs) {
       writes.push(
-        processor.sinks[name].write(items, origin).then((rejected) => {
+        this.track(name, processor.sinks[name].write(items, origin)).then((rejected) => {
           metrics.recordsOut.inc({ processor: processor.id, sink: name }, items.length - (rejected?.length ?? 0));
           if (rejected && rejected.length > 0) return this.deadLetterOutputs(name, turn, rejected);
         }),
@@ -40,7 +55,7 @@ export class TurnWriter {
     if (turn.deadLetters.length > 0) {
       const records = turn.deadLetters.map((letter) => toDeadLetterRecord(processor.id, letter));
       writes.push(
-        this.options.deadLetters.write(records, origin).then(() => {
+        this.track('dead letters', this.options.deadLetters.write(records, origin)).then(() => {
           for (const letter of turn.deadLetters) {
             metrics.deadLetters.inc({ processor: processor.id, reason: letter.kind });
             this.options.failedAttempts.delete(letter.record.offset);

@@ -9,6 +9,7 @@ import { startHttpEndpoint, type HttpEndpoint } from '../observability/http-endp
 import { resolveConsoleOptions, type ConsoleOptions } from '../observability/console/console-options.js';
 import { secretsIn } from '../observability/console/redact.js';
 import { CONSOLE_PATH, startWebConsole, type WebConsole } from '../observability/console/web-console.js';
+import { EventLoopLag } from '../observability/event-loop-lag.js';
 import { createLogger } from '../observability/logger.js';
 import { TributaryMetrics } from '../observability/metrics.js';
 import type { ProcessorDefinition } from '../processor/define-processor.js';
@@ -16,6 +17,7 @@ import type { LifecycleEvent } from '../processor/lifecycle-event.js';
 import { ProcessorRuntime } from '../processor/processor-runtime.js';
 import { expandStages } from '../processor/expand-stages.js';
 import type { BackoffOptions } from '../supervision/backoff.js';
+import { systemClock, type SupervisorClock } from '../supervision/clock.js';
 import { countSupervisorEvents } from '../supervision/count-supervisor-events.js';
 import type { SupervisorEvent, EscalationPolicy } from '../supervision/supervisor-event.js';
 import { Supervisor } from '../supervision/supervisor.js';
@@ -49,6 +51,14 @@ export interface TributaryOptions {
    * Default: no cluster.
    */
   readonly cluster?: Omit<ClusterNodeOptions, 'app'>;
+  /**
+   * The time of supervision (backoff, intensity), commit intervals, lifecycle events and
+   * processing-time operators. Default: the system clock. `tributary/testing` gives a
+   * `SimulatedClock`, so that a test moves wall-clock time explicitly.
+   */
+  readonly clock?: SupervisorClock;
+  /** The random source of the restart backoff's jitter. Default `Math.random`. */
+  readonly random?: () => number;
   /** How long `stop()` may take before it gives up waiting. Default 30,000 ms. */
   readonly shutdownTimeoutMs?: number;
   /** Delay between restarts of a failed partition actor. Default 100 ms doubling to 10 s. */
@@ -73,6 +83,13 @@ export interface TributaryOptions {
      * 60,000 ms: short outages are ridden out without an orchestrator restarting the process.
      */
     readonly connectorDownHealthMs?: number;
+    /**
+     * The liveness watchdog: a partition with records taken whose results are not acknowledged,
+     * and no progress (nothing acknowledged, nothing committed) for this long, is failed and
+     * restarted by its supervisor (same intensity and backoff), replaying from its committed
+     * offset. Default 60,000 ms; `Infinity` turns it off.
+     */
+    readonly stallTimeoutMs?: number;
     /** Delay between restarts of a crashed connector. Default 200 ms doubling to 10 s (±20%). */
     readonly connectorBackoff?: BackoffOptions;
   };
@@ -147,7 +164,11 @@ export function createTributary(options: TributaryOptions): Tributary {
     logger,
     onEscalation: options.supervision?.onEscalation ?? 'stay-down',
     exit: options.supervision?.exit,
+    clock: options.clock,
+    random: options.random,
   });
+  const clock = options.clock ?? systemClock;
+  const eventLoopLag = new EventLoopLag(metrics.eventLoopLag);
   countSupervisorEvents(node.events, metrics.supervisorEvents);
   // The clients of the outside world (each processor's Kafka group member; the cluster's NATS
   // connection), restarted with backoff when they crash: 200 ms doubling to 10 s, so that a
@@ -160,7 +181,7 @@ export function createTributary(options: TributaryOptions): Tributary {
   // Since when each connector has not been running (failed, waiting for its restart).
   const connectorDownSince = new Map<string, number>();
   connectors.events.subscribe((event) => {
-    if (event.type === 'supervisor.child-failed' && !connectorDownSince.has(event.child)) connectorDownSince.set(event.child, Date.now());
+    if (event.type === 'supervisor.child-failed' && !connectorDownSince.has(event.child)) connectorDownSince.set(event.child, clock.now());
     if (event.type === 'supervisor.child-started' || event.type === 'supervisor.child-stopped') connectorDownSince.delete(event.child);
   });
   const connectorDownHealthMs = options.supervision?.connectorDownHealthMs ?? 60_000;
@@ -209,9 +230,12 @@ export function createTributary(options: TributaryOptions): Tributary {
             restartBackoff: options.restartBackoff,
             intensity: options.supervision?.intensity,
             periodMs: options.supervision?.periodMs,
+            clock: options.clock,
+            stallTimeoutMs: options.supervision?.stallTimeoutMs,
           }),
       );
       merge(...runtimes.map((r) => r.lifecycle)).subscribe(lifecycle);
+      eventLoopLag.start();
       await node.start();
       await node.startChild(connectors.asChild({ shutdownTimeoutMs }));
       for (const runtime of runtimes) await node.startChild(runtime.supervisor.asChild({ shutdownTimeoutMs }));
@@ -251,6 +275,7 @@ export function createTributary(options: TributaryOptions): Tributary {
         await producer?.close();
         webConsole?.close();
         await http?.close();
+        eventLoopLag.stop();
       })();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
@@ -267,7 +292,7 @@ export function createTributary(options: TributaryOptions): Tributary {
     health() {
       const processors = runtimes.map((r) => ({ id: r.processor.id, partitions: r.status() }));
       const supervision = node.health();
-      const now = Date.now();
+      const now = clock.now();
       const connectorStates = connectors.snapshot().children.map((c) => ({
         id: c.id,
         state: c.state,
@@ -276,7 +301,7 @@ export function createTributary(options: TributaryOptions): Tributary {
         lastError: c.lastError?.message,
       }));
       const connectorsUp = connectorStates.every((c) => c.downForMs < connectorDownHealthMs);
-      return { ok: state === 'running' && supervision.healthy && connectorsUp, state, supervision, connectors: connectorStates, processors };
+      return { ok: state === 'running' && supervision.healthy && connectorsUp, state, supervision, connectors: connectorStates, processors, eventLoopLag: eventLoopLag.figures() };
     },
     status() {
       return {

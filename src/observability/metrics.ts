@@ -48,6 +48,8 @@ export class TributaryMetrics {
   readonly lateRecords: Counter<'processor' | 'operator'>;
   readonly supervisorEvents: Counter<'event' | 'supervisor'>;
   readonly sinkDropped: Counter<'processor' | 'sink' | 'reason'>;
+  readonly stalls: Counter<'processor' | 'topic' | 'partition'>;
+  readonly eventLoopLag: Gauge<'quantile'>;
   readonly restoreRecords: Counter<'processor' | 'store'>;
   readonly restoreSeconds: Histogram<'processor'>;
   readonly changelogRecords: Counter<'processor' | 'store'>;
@@ -77,6 +79,8 @@ export class TributaryMetrics {
     this.lateRecords = counter('tributary_late_records_total', 'Records that arrived after the window they belong to had fired (sent to the late output).', ['processor', 'operator']);
     this.supervisorEvents = counter('tributary_supervisor_events_total', 'Supervision events (child started, failed, restarting, stopped, escalated, gave up), by supervisor path.', ['event', 'supervisor']);
     this.sinkDropped = counter('tributary_sink_dropped_total', 'Items an at-most-once sink dropped (e.g. live results to NATS beyond its buffer while disconnected), by reason.', ['processor', 'sink', 'reason']);
+    this.stalls = counter('tributary_partition_stalls_total', 'Partitions the watchdog found with pending work and no progress for stallTimeoutMs, failed for their supervisor to restart.', perPartition);
+    this.eventLoopLag = gauge('tributary_event_loop_lag_seconds', 'Event-loop delay over the last 10 s (p99 and max), seconds: a blocked loop stalls every partition at once.', ['quantile']);
     this.actors = gauge('tributary_partition_actors', 'Partition actors by lifecycle state.', ['processor', 'state']);
     this.restoreRecords = counter('tributary_state_restore_records_total', 'Changelog records read by restores, per store.', ['processor', 'store']);
     this.restoreSeconds = new Histogram({

@@ -25,6 +25,18 @@ export type PartitionLifecycleEvent = {
   | { readonly type: 'partition.resumed' }
   | { readonly type: 'partition.failed'; readonly error: Error; readonly offset: number | undefined }
   | { readonly type: 'partition.restarting'; readonly delayMs: number; readonly attempt: number }
+  | {
+      /** The watchdog found pending work without progress for `stallTimeoutMs`; a `partition.failed` follows. */
+      readonly type: 'partition.stalled';
+      readonly pending: number;
+      readonly firstIncomplete: number;
+      readonly committed: number;
+      readonly stuckForMs: number;
+      /** Sinks with writes not acknowledged. */
+      readonly waitingOn: readonly string[];
+      /** The lowest offset user code holds, if any. */
+      readonly heldOffset?: number;
+    }
   | ({ readonly type: 'partition.restored' } & RestoreSummary)
 );
 

@@ -6,6 +6,7 @@ import type { PartitionPipeline, PartitionPipelineOptions } from '../actors/part
 import type { ResumePoint } from '../actors/resume-point.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { ChildExit, ChildHandle } from '../supervision/child-spec.js';
+import { PartitionStalledError } from '../supervision/errors.js';
 import type { ResolvedProcessor } from './define-processor.js';
 import type { PartitionEventBody } from './lifecycle-event.js';
 import type { PartitionEntry } from './partition-entry.js';
@@ -135,7 +136,8 @@ async function afterFailure(entry: PartitionEntry, context: PartitionChildContex
   // its writes first, so that draining waits for them and the records before the failure count.
   await new Promise((resolve) => setImmediate(resolve));
   if (!pipeline) return;
-  await pipeline.drain();
+  // A stalled partition's writes may never settle: what was acknowledged is all that counts.
+  if (!(error instanceof PartitionStalledError)) await pipeline.drain();
   await context.commitEntry(entry, pipeline).catch((err: unknown) => logger.warn({ err }, 'commit after failure failed'));
   entry.resume = pipeline.resumePoint();
 }

@@ -20,6 +20,8 @@ export interface PartitionEntry {
   /** Whether an actor has run for it before (a new one then seeks back and replays). */
   started: boolean;
   restarts: number;
+  /** Times the watchdog found it stalled. */
+  stalls: number;
   readonly failedAttempts: Map<number, FailedAttempt>;
   revoked: boolean;
   /** While its stores are restored: how far. */
@@ -42,6 +44,7 @@ export function newPartitionEntry(tp: TopicPartition, committed: { readonly offs
     resume: decodeResumePoint(offset, committed?.metadata),
     started: false,
     restarts: 0,
+    stalls: 0,
     failedAttempts: new Map(),
     revoked: false,
     restoring: undefined,

@@ -9,6 +9,8 @@ export interface PartitionStatus {
   readonly committed: number;
   readonly pending: number;
   readonly restarts: number;
+  /** Times the watchdog found it stalled (and failed it, for its supervisor to restart). */
+  readonly stalls: number;
   /** While the partition's stores are restored: the store being read, records read so far, and its position of `until`. */
   readonly restoring?: RestoreProgress;
   /** Keys in each of its stores (window stores: window and key pairs). */
@@ -43,6 +45,7 @@ export function partitionStatus(e: PartitionEntry): PartitionStatus {
     committed: e.lastCommitted,
     pending: e.pipeline?.tracker.pending ?? 0,
     restarts: e.restarts,
+    stalls: e.stalls,
     ...(e.restoring ? { restoring: e.restoring } : {}),
     ...(e.pipeline?.hasStores ? { stores: e.pipeline.storeSizes() } : {}),
   };

@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import type { LateInfo } from '../streams/late-output.js';
 import type { OffsetHolds } from '../streams/offset-holds.js';
@@ -31,5 +31,11 @@ export interface PipelineContext {
    * on any node; the answer says whether the partition was still replaying (stale).
    */
   readonly queryable: (name: string, lookup: (key: string) => unknown) => void;
+  /**
+   * Processing time for this partition's operators (`bufferTime(1_000, undefined, Infinity,
+   * context.scheduler)`, `withTimestamp(() => context.scheduler.now())`): RxJS' `asyncScheduler`
+   * in production, the simulated clock under `tributary/testing`, so tests move it explicitly.
+   */
+  readonly scheduler: SchedulerLike;
   readonly logger: Logger;
 }

@@ -1,4 +1,4 @@
-import { Subject, type Observable } from 'rxjs';
+import { asyncScheduler, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import type { GroupConsumer, LogConnector, LogProducer, OutgoingRecord, PartitionBatch, PartitionOffset, PartitionReader, TopicPartition } from '../connectors/log.js';
 import { PartitionState } from '../state/partition-state.js';
@@ -10,8 +10,12 @@ import type { Sink, SinkContext } from '../sinks/sink.js';
 import { toTopicRecords } from '../sinks/topic-sink.js';
 import type { BackoffOptions } from '../supervision/backoff.js';
 import type { ChildSpecOptions } from '../supervision/child-spec.js';
+import { systemClock, type SupervisorClock } from '../supervision/clock.js';
 import { Supervisor } from '../supervision/supervisor.js';
 import { ChangelogTopics } from './changelog-topics.js';
+import { clockScheduler } from './clock-scheduler.js';
+import { PartitionWatchdog } from './partition-watchdog.js';
+import type { PartitionStalledError } from '../supervision/errors.js';
 import { resolveProcessor, type ProcessorDefinition, type ResolvedProcessor } from './define-processor.js';
 import { finishInput } from './finish-input.js';
 import { groupMemberChild } from './group-member-child.js';
@@ -34,6 +38,18 @@ export interface ProcessorRuntimeOptions {
   readonly periodMs?: number;
   /** How long draining a partition may take on revoke or stop. Default 30,000 ms. */
   readonly drainTimeoutMs?: number;
+  /**
+   * Time of the commit interval, lifecycle events and processing-time operators (the idle
+   * watermark, `context.scheduler`). Default: the system clock (and RxJS' `asyncScheduler`).
+   * The test driver gives a `SimulatedClock`.
+   */
+  readonly clock?: SupervisorClock;
+  /**
+   * The liveness watchdog: a partition with pending work (records taken whose results are not
+   * acknowledged) and no progress for this long fails, and its supervisor restarts it. Default
+   * 60,000 ms; `Infinity` turns it off.
+   */
+  readonly stallTimeoutMs?: number;
 }
 
 /**
@@ -62,7 +78,9 @@ export class ProcessorRuntime {
   /** Supervises this processor's group member (see {@link consumerChild}); given at `start()`. */
   private connectors: Supervisor | undefined;
   private deadLetters: Sink<OutgoingRecord> | undefined;
-  private commitTimer: NodeJS.Timeout | undefined;
+  private commitTimer: unknown;
+  private readonly clock: SupervisorClock;
+  private readonly scheduler: SchedulerLike;
   private committing: Promise<void> = Promise.resolve();
   private stopping = false;
   private readonly logger: Logger;
@@ -73,6 +91,7 @@ export class ProcessorRuntime {
   private changelogReader: PartitionReader | undefined;
   private readonly changelogs: ChangelogTopics;
   private readonly childContext: PartitionChildContext;
+  private readonly watchdog: PartitionWatchdog;
 
   constructor(
     definition: ProcessorDefinition<any, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -80,6 +99,8 @@ export class ProcessorRuntime {
   ) {
     this.processor = resolveProcessor(definition) as ResolvedProcessor;
     this.logger = options.logger.child({ processor: this.processor.id });
+    this.clock = options.clock ?? systemClock;
+    this.scheduler = options.clock ? clockScheduler(options.clock) : asyncScheduler;
     this.changelogs = new ChangelogTopics(options.log, (topic) => this.partitionCounts.get(topic));
     this.supervisor = new Supervisor({
       name: `processor:${this.processor.id}`,
@@ -96,6 +117,12 @@ export class ProcessorRuntime {
       if (event.type !== 'supervisor.child-restarting') return;
       const entry = this.childEntries.get(event.child);
       if (entry) this.emitPartition(entry.topicPartition, { type: 'partition.restarting', delayMs: event.delayMs, attempt: event.attempt });
+    });
+    this.watchdog = new PartitionWatchdog({
+      stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
+      clock: this.clock,
+      entries: () => this.partitions.values(),
+      onStall: (entry, pipeline, error) => this.onStall(entry, pipeline, error),
     });
     this.childContext = {
       processor: this.processor,
@@ -184,9 +211,9 @@ export class ProcessorRuntime {
     for (const sink of Object.values(processor.sinks)) await sink.start?.(context);
     this.connectors = connectors;
     await connectors.startChild(this.consumerChild());
-    this.commitTimer = setInterval(() => void this.commitNow(), processor.commitIntervalMs);
-    this.commitTimer.unref();
-    this.emit({ type: 'processor.started', processor: processor.id, at: Date.now() });
+    this.scheduleCommit();
+    this.watchdog.start();
+    this.emit({ type: 'processor.started', processor: processor.id, at: this.clock.now() });
   }
 
   /**
@@ -241,11 +268,24 @@ export class ProcessorRuntime {
     }
   }
 
+  /** The next periodic commit, `commitIntervalMs` from now (on the system clock, a timer that never keeps the process alive). */
+  private scheduleCommit(): void {
+    if (this.stopping) return;
+    const handle = this.clock.setTimeout(() => {
+      void this.commitNow();
+      this.scheduleCommit();
+    }, this.processor.commitIntervalMs);
+    (handle as { unref?: () => void } | undefined)?.unref?.();
+    this.commitTimer = handle;
+  }
+
   /** Stops fetching, drains every partition, commits, leaves the group, flushes the sinks. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.commitTimer) clearInterval(this.commitTimer);
+    if (this.commitTimer !== undefined) this.clock.clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    this.watchdog.stop();
     await this.connectors?.terminateChild(this.consumerChildId);
     for (const entry of [...this.partitions.values()]) await this.retire(entry);
     // The supervisor itself is stopped by its parent (the node): stopping it here would look to
@@ -254,7 +294,7 @@ export class ProcessorRuntime {
     for (const sink of Object.values(this.processor.sinks)) await sink.stop?.();
     await this.deadLetters?.stop?.();
     await this.changelogReader?.close();
-    this.emit({ type: 'processor.stopped', processor: this.processor.id, at: Date.now() });
+    this.emit({ type: 'processor.stopped', processor: this.processor.id, at: this.clock.now() });
     this.events.complete();
   }
 
@@ -344,6 +384,7 @@ export class ProcessorRuntime {
       failedAttempts: entry.failedAttempts,
       metrics: this.options.metrics,
       logger,
+      scheduler: this.scheduler,
       state: new PartitionState({
         processorId: processor.id,
         topicPartition,
@@ -400,6 +441,27 @@ export class ProcessorRuntime {
     this.childEntries.delete(entry.childId);
   }
 
+  /** The watchdog found `entry` stalled: say what it waits on, count it, and fail its actor (its supervisor restarts it). */
+  private onStall(entry: PartitionEntry, pipeline: PartitionPipeline, error: PartitionStalledError): void {
+    const { topic, partition } = entry.topicPartition;
+    entry.stalls++;
+    this.logger.error(
+      { topic, partition, pending: error.pending, firstIncomplete: error.firstIncomplete, committed: error.committed, stuckForMs: error.stuckForMs, waitingOn: error.waitingOn, heldOffset: error.heldOffset },
+      'partition stalled: pending work without progress; failing it for its supervisor to restart',
+    );
+    this.options.metrics.stalls.inc({ processor: this.processor.id, topic, partition: String(partition) });
+    this.emitPartition(entry.topicPartition, {
+      type: 'partition.stalled',
+      pending: error.pending,
+      firstIncomplete: error.firstIncomplete,
+      committed: error.committed,
+      stuckForMs: error.stuckForMs,
+      waitingOn: error.waitingOn,
+      ...(error.heldOffset === undefined ? {} : { heldOffset: error.heldOffset }),
+    });
+    pipeline.failFromOutside(error);
+  }
+
   private gaugeStores(entry: PartitionEntry, pipeline: PartitionPipeline): void {
     const { topic, partition } = entry.topicPartition;
     for (const [store, keys] of Object.entries(pipeline.storeSizes())) {
@@ -408,7 +470,7 @@ export class ProcessorRuntime {
   }
 
   private emitPartition(tp: TopicPartition, event: PartitionEventBody): void {
-    this.emit({ ...event, processor: this.processor.id, topic: tp.topic, partition: tp.partition, at: Date.now() } as LifecycleEvent);
+    this.emit({ ...event, processor: this.processor.id, topic: tp.topic, partition: tp.partition, at: this.clock.now() } as LifecycleEvent);
   }
 
   private emit(event: LifecycleEvent): void {

@@ -8,6 +8,7 @@ import { currentPipelineScope } from './pipeline-scope.js';
 import { nonNegativeInteger, requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
 import { checkAggregator, resolveEmit, type EmitOptions, type WindowOptions } from './window-options.js';
+import { resolveGrace } from './window-options.js';
 import type { WindowResult } from './window-result.js';
 
 /** What the window store keeps per window and key: the accumulator, and the earliest offset that contributed. */
@@ -30,7 +31,7 @@ interface Entry<A> {
  * commit, one record per changed window and key, and restored after a crash, so an open
  * window never keeps the commit back), with a min-heap of starts for firing; each window maps
  * keys (in first-seen order, kept across restores) to accumulators. When the watermark reaches
- * `end + allowedLateness`, the window emits one result per key, in first-seen order, and is
+ * `end + grace`, the window emits one result per key, in first-seen order, and is
  * deleted from the store (tombstones in the changelog); windows fire in order of their start.
  */
 export function alignedWindows<T, K, A>(
@@ -53,10 +54,10 @@ export function alignedWindows<T, K, A>(
   const storeName = options.store ?? scope?.storeName(operator) ?? operator;
   const storeOptions = { view: (entry: Entry<A>) => entry.acc };
   const logged = scope?.stores.windowStore<K, Entry<A>>(storeName, storeOptions);
-  const lateness = nonNegativeInteger(operator, 'allowedLateness', options.allowedLateness, 0);
+  const lateness = resolveGrace(operator, options);
   const emitMode = resolveEmit(operator, options.emit);
 
-  return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, closed }) => {
+  return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, lateWatermark, closed }) => {
     const windows = logged ?? unloggedStores().windowStore<K, Entry<A>>(storeName, storeOptions);
     const starts = new MinHeap<number>((a, b) => a - b);
     windows.onRestored(() => {
@@ -75,7 +76,7 @@ export function alignedWindows<T, K, A>(
     return {
       next(element, ts) {
         const first = (Math.floor((ts - size) / advance) + 1) * advance;
-        const wm = watermark();
+        const wm = lateWatermark();
         const offset = offsetOf(element);
         if (first + size + lateness <= wm) {
           reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset, window: { start: first, end: first + size } });

@@ -1,5 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { checkAggregator, resolveEmit, type EmitOptions, type WindowOptions } from './window-options.js';
+import { resolveGrace } from './window-options.js';
 import {
   resolveEventTime,
   resolveHolds,
@@ -32,7 +33,7 @@ interface OpenSession<A> {
   last: number;
   acc: A;
   minOffset: number | undefined;
-  /** `last + gap + 1 + allowedLateness`: the watermark at which it fires. Only grows. */
+  /** `last + gap + 1 + grace`: the watermark at which it fires. Only grows. */
   fireAt: number;
   /** Its place among sessions due at the same watermark (kept across restores). */
   seq: number;
@@ -62,18 +63,18 @@ type Scheduled<K, A> =
  * `timestamp` is `windowEnd + gap`.
  *
  * **Firing.** A session can grow until no on-time record can reach it: it fires when the
- * watermark passes `last + gap`, i.e. reaches `last + gap + 1 + allowedLateness`.
+ * watermark passes `last + gap`, i.e. reaches `last + gap + 1 + grace`.
  *
  * **Late records.** A record is late when the session it belongs to has fired: when it is
  * within `gap` of a session that already fired, or when it joins no open session and its own
- * one-event session would already have fired (`ts + gap + 1 + allowedLateness <= watermark`).
+ * one-event session would already have fired (`ts + gap + 1 + grace <= watermark`).
  * It goes to the `late` output and into no session, so results equal a batch
  * sessionization of the records that were not late.
  *
  * **State.** Per key, in a key-value store (inside a processor: logged to its changelog at each
  * commit and restored after a crash, so an open session never keeps the commit back): the open
  * sessions (usually one) and the extent of the latest fired one, which is forgotten (and the key
- * freed) once the watermark reaches `last + 3 × gap + 1 + allowedLateness` with no session open:
+ * freed) once the watermark reaches `last + 3 × gap + 1 + grace` with no session open:
  * by then any record it could catch is late anyway, whether alone (its own session would have
  * fired) or bridging to a session opened since (none can open within `2 × gap` of it any more).
  * At `2 × gap` a record within `gap` of the fired session could still join a session opened
@@ -109,7 +110,7 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
   const eventTime = resolveEventTime(operator, options);
   const keyOf = resolveKey(operator, options);
   const { offset: offsetOf } = resolveHolds(operator, options);
-  const lateness = nonNegativeInteger(operator, 'allowedLateness', options.allowedLateness, 0);
+  const lateness = resolveGrace(operator, options);
   const emitMode = resolveEmit(operator, options.emit);
   if (options.store !== undefined && (typeof options.store !== 'string' || options.store.length === 0)) {
     throw new ConfigError(`${operator}.store`, 'must be a non-empty string');
@@ -120,7 +121,7 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
   const storeOptions = { view: (keyed: KeySessions<K, A>) => keyed.open.map((s) => ({ windowStart: s.start, windowEnd: s.last, value: s.acc })) };
   const logged = scope?.stores.keyValueStore<K, KeySessions<K, A>>(storeName, storeOptions);
 
-  return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, closed }) => {
+  return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, lateWatermark, closed }) => {
     const keys = logged ?? unloggedStores().keyValueStore<K, KeySessions<K, A>>(storeName, storeOptions);
     const schedule = new MinHeap<Scheduled<K, A>>((a, b) => a.at - b.at || a.seq - b.seq);
     let seq = 0;
@@ -172,7 +173,7 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
       next(element, ts) {
         const key = keyOf(element);
         const offset = offsetOf(element);
-        const wm = watermark();
+        const wm = lateWatermark();
         let keyed = keys.get(key);
         let firstTouching = -1;
         let touching = 0;

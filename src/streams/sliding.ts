@@ -1,5 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { checkAggregator, type WindowOptions } from './window-options.js';
+import { resolveGrace } from './window-options.js';
 import { resolveEventTime, resolveHolds, resolveKey, resolveLate, type KeyOf } from './event-time-options.js';
 import { reportLate } from './late-output.js';
 import { ConfigError } from '../errors.js';
@@ -78,15 +79,15 @@ function lowerBound(values: readonly number[], x: number): number {
  * results are half-open: `windowStart = t − d`, `windowEnd = t + 1` for a left window
  * (`windowEnd − windowStart = d + 1`); Kafka Streams would print the same window as `[t − d, t]`.
  *
- * **Firing.** A window fires when the watermark reaches `windowEnd + allowedLateness`.
+ * **Firing.** A window fires when the watermark reaches `windowEnd + grace`.
  * Final results only. **Late records.** A record at `t` is late when its own left window has
- * fired (`t + 1 + allowedLateness <= watermark`): every window containing `t` ends at or after
+ * fired (`t + 1 + grace <= watermark`): every window containing `t` ends at or after
  * it, so an on-time record only ever changes windows that are still open.
  *
  * **State.** Per key, in a key-value store (inside a processor: logged at each commit and
  * restored after a crash, so open windows never keep the commit back), its records by
  * timestamp, each kept until no open window contains or is defined by it
- * (`t + d + 2 + allowedLateness <= watermark`); the key is freed when none is left. The records
+ * (`t + d + 2 + grace <= watermark`); the key is freed when none is left. The records
  * themselves are the state (serialized with the store's serde: V8's structured clone), and a
  * window's value is folded from them when it fires, so `add` is called once per record and window.
  *
@@ -107,7 +108,7 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): O
   const eventTime = resolveEventTime(operator, options);
   const keyOf = resolveKey(operator, options);
   const { offset: offsetOf } = resolveHolds(operator, options);
-  const lateness = nonNegativeInteger(operator, 'allowedLateness', options.allowedLateness, 0);
+  const lateness = resolveGrace(operator, options);
   if (options.store !== undefined && (typeof options.store !== 'string' || options.store.length === 0)) {
     throw new ConfigError(`${operator}.store`, 'must be a non-empty string');
   }
@@ -115,7 +116,7 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): O
   const storeName = options.store ?? scope?.storeName(operator) ?? operator;
   const logged = scope?.stores.keyValueStore<K, KeyBuffer<K, T>>(storeName);
 
-  return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, closed }) => {
+  return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, lateWatermark, closed }) => {
     const keys = logged ?? unloggedStores().keyValueStore<K, KeyBuffer<K, T>>(storeName);
     const schedule = new MinHeap<{ at: number; seq: number; buffer: KeyBuffer<K, T> }>((a, b) => a.at - b.at || a.seq - b.seq);
     let seq = 0;
@@ -194,9 +195,10 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): O
     return {
       next(element, ts) {
         const wm = watermark();
+        const lateWm = lateWatermark();
         const offset = offsetOf(element);
-        if (ts + 1 + lateness <= wm) {
-          reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset, window: { start: ts - d, end: ts + 1 } });
+        if (ts + 1 + lateness <= lateWm) {
+          reportLate(late, element, { operator, timestamp: ts, watermark: lateWm, offset, window: { start: ts - d, end: ts + 1 } });
           return;
         }
         const key = keyOf(element);

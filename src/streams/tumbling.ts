@@ -21,7 +21,7 @@ export interface TumblingOptions<T, K, A> extends WindowOptions<T, K, A>, EmitOp
  * epoch-aligned windows `[start, start + size)` with `start = floor(ts / size) * size`.
  *
  * Each window fires once, with its final result per key, when the watermark reaches
- * `windowEnd + allowedLateness`; all open windows fire when the source completes or the clock
+ * `windowEnd + grace`; all open windows fire when the source completes or the clock
  * closes. A record whose window has already fired is late: it goes to the `late` side output
  * and into no result. While open, a window holds its earliest input offset (`holds`).
  *

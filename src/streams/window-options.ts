@@ -10,7 +10,7 @@ import type { EmitMode } from './window-result.js';
  *
  * @example
  * const common: WindowOptions<StreamRecord<string, Click>, string, number> = {
- *   key: (r) => r.value.page, aggregate: counting(), allowedLateness: 0, store: 'page-views',
+ *   key: (r) => r.value.page, aggregate: counting(), grace: 0, store: 'page-views',
  * };
  * clicks.pipe(tumbling({ ...common, size: 60_000 }));
  */
@@ -18,9 +18,16 @@ export interface WindowOptions<T, K, A> extends EventTimeOptions<T>, KeyOptions<
   /** How the window's elements become its value: {@link counting}, {@link summing}, {@link topN}, {@link aggregating}... */
   readonly aggregate: Aggregator<T, A>;
   /**
-   * How long after its end a window stays open for stragglers, ms: it fires when the
-   * watermark reaches `end + allowedLateness`. Default 0. A downstream window operator should
-   * allow at least as much as the one upstream of it.
+   * How long after its end a window stays open for stragglers, ms: it fires once, with its
+   * final result, when the watermark reaches `end + grace` (Kafka Streams' grace period with
+   * `suppress(untilWindowCloses)`). Default 0. A downstream window operator should allow at
+   * least as much as the one upstream of it.
+   */
+  readonly grace?: number;
+  /**
+   * The old name of {@link grace} (it is not Flink's allowed lateness: no on-time firing then
+   * late refinements). Setting both is a {@link ConfigError}.
+   * @deprecated use `grace`
    */
   readonly allowedLateness?: number;
   /**
@@ -67,3 +74,15 @@ export function resolveEmit(operator: string, emit: unknown): EmitMode {
   return emit;
 }
 
+/** The grace period of a window operator's options (`grace`, or its old name `allowedLateness`), validated. Internal. */
+export function resolveGrace(operator: string, options: { readonly grace?: number; readonly allowedLateness?: number }): number {
+  if (options.grace !== undefined && options.allowedLateness !== undefined) {
+    throw new ConfigError(`${operator}.allowedLateness`, 'is the old name of grace: set only grace');
+  }
+  const name = options.grace !== undefined ? 'grace' : 'allowedLateness';
+  const value = options.grace ?? options.allowedLateness ?? 0;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(`${operator}.${name}`, `must be a non-negative integer number of milliseconds, got ${String(value)}`);
+  }
+  return value;
+}

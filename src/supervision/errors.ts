@@ -47,3 +47,35 @@ export class ChildFailedError extends TributaryError {
     super(`child '${path}' ${message}`, options);
   }
 }
+
+/**
+ * A partition had pending work and made no progress for `stallTimeoutMs`: nothing it had taken
+ * was acknowledged and nothing committed (a sink promise that never settles, an await on a reply
+ * that never comes). The watchdog fails the partition actor with it; its supervisor restarts it
+ * under the usual intensity and backoff, replaying from the committed offset.
+ *
+ * @example
+ * app.lifecycle.subscribe((e) => e.type === 'partition.failed' && e.error instanceof PartitionStalledError && page(e.error.message));
+ */
+export class PartitionStalledError extends TributaryError {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    /** Records taken and not acknowledged. */
+    readonly pending: number,
+    /** The oldest of them. */
+    readonly firstIncomplete: number,
+    readonly committed: number,
+    readonly stuckForMs: number,
+    /** The sinks with writes not yet acknowledged. */
+    readonly waitingOn: readonly string[],
+    /** The lowest offset user code holds, if any (results it still owes). */
+    readonly heldOffset?: number,
+  ) {
+    super(
+      `partition ${topic}[${partition}] stalled for ${stuckForMs} ms: ${pending} records from offset ${firstIncomplete} not acknowledged` +
+        (heldOffset === undefined ? '' : `, offset ${heldOffset} held by the pipeline`) +
+        ` (waiting on ${waitingOn.length > 0 ? waitingOn.join(', ') : 'the pipeline'}; committed ${committed})`,
+    );
+  }
+}

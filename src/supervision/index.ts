@@ -32,7 +32,8 @@ export type {
   ChildState,
   ErrorSummary,
 } from './supervisor-snapshot.js';
-export { SupervisorEscalatedError, ChildFailedError } from './errors.js';
+export { SupervisorEscalatedError, ChildFailedError, PartitionStalledError } from './errors.js';
+export { StallDetector, type ProgressSample, type StallVerdict } from './stall-detector.js';
 export { countSupervisorEvents } from './count-supervisor-events.js';
 export { systemClock, type SupervisorClock } from './clock.js';
 export { SimulatedClock } from './simulated-clock.js';

@@ -51,7 +51,7 @@ describe('tumbling', () => {
     const seen: number[] = [];
     late.records.subscribe(({ element, info }) => {
       seen.push(element.offset);
-      expect(info).toEqual({ operator: 'tumbling', timestamp: 3, watermark: 12, offset: 2 });
+      expect(info).toEqual({ operator: 'tumbling', timestamp: 3, watermark: 12, offset: 2, window: { start: 0, end: 10 } });
     });
     const out = runOp([rec('k', 1, 0), rec('k', 12, 1), rec('k', 3, 2)], (clock) =>
       tumbling({ size: 10, aggregate: counting(), clock, late }),
@@ -166,5 +166,30 @@ describe('tumbling', () => {
       /tumbling\.outOfOrderness/,
     );
     expect(() => tumbling({ size: 10, aggregate: counting(), late: 42 as never })).toThrow(/tumbling\.late/);
+  });
+});
+
+describe('grace', () => {
+  it('is the name of the time a window stays open after its end; allowedLateness, its old name, means the same, and setting both is an error', async () => {
+    const { tumbling: tumblingOp } = await import('../../../src/streams/tumbling.js');
+    const { counting: countingOp } = await import('../../../src/streams/counting.js');
+    const { WatermarkClock: Clock } = await import('../../../src/streams/watermark-clock.js');
+    const { ConfigError: ConfigErr } = await import('../../../src/errors.js');
+    const { Subject: S } = await import('rxjs');
+    const fired = (options: { grace?: number; allowedLateness?: number }): number[] => {
+      const clock = new Clock();
+      const source = new S<{ timestamp: number; key: string }>();
+      const ends: number[] = [];
+      source.pipe(tumblingOp({ size: 10, aggregate: countingOp(), clock, ...options })).subscribe((w) => ends.push(clock.current));
+      for (const ts of [1, 12, 15, 25]) {
+        source.next({ timestamp: ts, key: 'k' });
+        clock.observe(ts);
+      }
+      return ends;
+    };
+    expect(fired({ grace: 5 })).toEqual([15, 25]); // [0,10) at 15, [10,20) at 25
+    expect(fired({ allowedLateness: 5 })).toEqual(fired({ grace: 5 }));
+    expect(fired({})).toEqual([12, 25]);
+    expect(() => tumblingOp({ size: 10, aggregate: countingOp(), grace: 1, allowedLateness: 1 })).toThrow(ConfigErr);
   });
 });
