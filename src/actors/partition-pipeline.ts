@@ -24,12 +24,9 @@ import type { PartitionState, RestoreSummary, StateMark } from '../state/partiti
 import { MemoryKeyValueStore } from '../state/memory-key-value-store.js';
 import { MemoryWindowStore } from '../state/memory-window-store.js';
 import { withPipelineScope, type PipelineScope } from '../streams/pipeline-scope.js';
+import type { FailedAttempt } from './failed-attempt.js';
 
-/** Failed attempts at one offset, kept by whoever restarts the pipeline so they survive restarts. */
-export interface FailedAttempt {
-  count: number;
-  lastError: string;
-}
+export type { FailedAttempt } from './failed-attempt.js';
 
 /** Everything a {@link PartitionPipeline} needs from the processor runtime around it. */
 export interface PartitionPipelineOptions {
@@ -152,14 +149,14 @@ export class PartitionPipeline {
     }
     const store = this.options.state.stores.get(name);
     if (store instanceof MemoryKeyValueStore) {
-      const value = store.get(key);
+      const value: unknown = store.get(key);
       return { found: value !== undefined, value: value === undefined ? undefined : store.queryView(value), stale };
     }
     if (store instanceof MemoryWindowStore) {
       // Every window of the key, by start: [{ windowStart, value }].
       const windows: Array<{ windowStart: number; value: unknown }> = [];
       for (const start of [...store.starts()].sort((a, b) => a - b)) {
-        const value = store.get(start, key);
+        const value: unknown = store.get(start, key);
         if (value !== undefined) windows.push({ windowStart: start, value: store.queryView(value) });
       }
       return { found: windows.length > 0, value: windows.length > 0 ? windows : undefined, stale };
@@ -290,7 +287,7 @@ export class PartitionPipeline {
       scheduler: this.options.scheduler ?? asyncScheduler,
       logger,
     };
-    const outputs = processor.pipeline(this.records.observable as Observable<StreamRecord<never, never>>, context);
+    const outputs = processor.pipeline(this.records.observable, context);
     const streams: Array<[string, Observable<unknown>]> = isObservable(outputs)
       ? [['default', outputs]]
       : Object.entries(outputs as Record<string, Observable<unknown>>);

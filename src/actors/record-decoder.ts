@@ -3,7 +3,7 @@ import type { LogRecord } from '../connectors/log.js';
 import type { ResolvedProcessor } from '../processor/define-processor.js';
 import type { StreamRecord } from '../streams/stream-record.js';
 import type { DeadLetter, DeadLetterKind } from '../supervision/dead-letter.js';
-import type { FailedAttempt } from './partition-pipeline.js';
+import type { FailedAttempt } from './failed-attempt.js';
 
 /**
  * Turns a partition's log records into stream records, or into dead letters with the reason:
@@ -47,7 +47,7 @@ export class RecordDecoder {
     // Deserializing changed nothing (bytes() values, null keys) and the log's timestamp is the
     // event time: the log record already is the stream record, no copy needed. It is shared with
     // the log as its key, value and headers always were: records are read-only to the pipeline.
-    if (key === record.key && value === record.value && !processor.timestamp) return record as StreamRecord;
+    if (key === record.key && value === record.value && !processor.timestamp) return record;
     const decoded = {
       topic: record.topic,
       partition: record.partition,

@@ -3,7 +3,7 @@ import type { TributaryMetrics } from '../observability/metrics.js';
 import type { ResolvedProcessor } from '../processor/define-processor.js';
 import type { RejectedOutput, Sink } from '../sinks/sink.js';
 import { toDeadLetterRecord } from '../supervision/dead-letter.js';
-import type { FailedAttempt } from './partition-pipeline.js';
+import type { FailedAttempt } from './failed-attempt.js';
 import type { RecordDecoder } from './record-decoder.js';
 import type { Turn } from './turn.js';
 

@@ -145,7 +145,7 @@ async function afterFailure(entry: PartitionEntry, context: PartitionChildContex
 function stateName(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object') {
-    const [parent, child] = Object.entries(value)[0] ?? [];
+    const [parent, child] = Object.entries(value as Record<string, unknown>)[0] ?? [];
     return child === undefined ? String(parent) : `${parent}.${stateName(child)}`;
   }
   return String(value);

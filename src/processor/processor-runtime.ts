@@ -327,7 +327,7 @@ export class ProcessorRuntime {
 
   private async commitOnce(): Promise<void> {
     // Stores first: their changes up to now are written, so the offsets below can pass them.
-    await Promise.all([...this.partitions.values()].map((entry) => entry.pipeline?.checkpoint()));
+    await Promise.all([...this.partitions.values()].flatMap((entry) => (entry.pipeline ? [entry.pipeline.checkpoint()] : [])));
     const offsets: PartitionOffset[] = [];
     const entries: Array<[PartitionEntry, PartitionPipeline, ResumePoint]> = [];
     for (const entry of this.partitions.values()) {
@@ -470,7 +470,7 @@ export class ProcessorRuntime {
   }
 
   private emitPartition(tp: TopicPartition, event: PartitionEventBody): void {
-    this.emit({ ...event, processor: this.processor.id, topic: tp.topic, partition: tp.partition, at: this.clock.now() } as LifecycleEvent);
+    this.emit({ ...event, processor: this.processor.id, topic: tp.topic, partition: tp.partition, at: this.clock.now() });
   }
 
   private emit(event: LifecycleEvent): void {

@@ -150,12 +150,12 @@ export class PartitionState {
    * declared while the pipeline is built, before it is restored.
    */
   keyValueStore<K, V>(name: string, options: StoreOptions<K, V> = {}): MemoryKeyValueStore<K, V> {
-    return this.register(name, MemoryKeyValueStore, () => new MemoryKeyValueStore<K, V>(name, serdesOf(options))) as MemoryKeyValueStore<K, V>;
+    return this.register<MemoryKeyValueStore<K, V>>(name, MemoryKeyValueStore, () => new MemoryKeyValueStore<K, V>(name, serdesOf(options)));
   }
 
   /** The window store `name` of this partition (keys in JSON), created on first call; see {@link keyValueStore}. */
   windowStore<K, V>(name: string, options: Omit<StoreOptions<K, V>, 'key'> = {}): MemoryWindowStore<K, V> {
-    return this.register(name, MemoryWindowStore, () => new MemoryWindowStore<K, V>(name, serdesOf<K, V>(options))) as MemoryWindowStore<K, V>;
+    return this.register<MemoryWindowStore<K, V>>(name, MemoryWindowStore, () => new MemoryWindowStore<K, V>(name, serdesOf<K, V>(options)));
   }
 
   private register<S extends LoggedStore>(name: string, kind: abstract new (...args: never[]) => S, create: () => S): S {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Subject, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { counting } from '../../../src/streams/counting.js';
 import { hopping } from '../../../src/streams/hopping.js';
