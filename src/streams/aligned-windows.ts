@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.js';
 import { unloggedStores } from '../state/store-provider.js';
 import { MinHeap } from './min-heap.js';
 import { currentPipelineScope } from './pipeline-scope.js';
-import { nonNegativeInteger, requiredObject } from './validate.js';
+import { requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
 import { checkAggregator, resolveEmit, type EmitOptions, type WindowOptions } from './window-options.js';
 import { resolveGrace } from './window-options.js';

@@ -13,7 +13,7 @@ import { ConfigError } from '../errors.js';
 import { unloggedStores } from '../state/store-provider.js';
 import { MinHeap } from './min-heap.js';
 import { currentPipelineScope } from './pipeline-scope.js';
-import { nonNegativeInteger, positiveInteger, requiredObject } from './validate.js';
+import { positiveInteger, requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
 import type { WindowResult } from './window-result.js';
 

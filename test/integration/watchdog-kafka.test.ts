@@ -68,7 +68,7 @@ describe('the liveness watchdog on Kafka', () => {
     expect(stalls).toHaveLength(1);
     const failed = lifecycle.filter((e) => e.type === 'partition.failed');
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatchObject({ partition: stalls[0].type === 'partition.stalled' ? stalls[0].partition : -1, error: expect.any(PartitionStalledError) });
+    expect(failed[0]).toMatchObject({ partition: stalls[0].type === 'partition.stalled' ? stalls[0].partition : -1, error: expect.any(PartitionStalledError) as unknown });
     // While 'a' hung, 'b' and 'f' went on: all 200 of theirs were through before the stall was noticed.
     expect(othersAtStall).toBe(200);
     // Nothing lost; only 'a' (replayed from its commit) may see a record twice.

@@ -80,6 +80,7 @@ describe('the packed package', () => {
     expect(files.filter((f) => !/^(dist|static)\//.test(f)).sort()).toEqual(['README.md', 'package.json']);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(readFileSync(join(work, 'app', 'node_modules', 'tributary', 'dist', 'index.js'), 'utf8')).toMatch(/^export /m);
+    expect(files).toContain('dist/testing/index.js');
   });
 
   it('installs into a new project whose ten-line app compiles with tsc --strict and runs on MemoryLog', async () => {

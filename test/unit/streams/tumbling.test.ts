@@ -180,7 +180,7 @@ describe('grace', () => {
       const clock = new Clock();
       const source = new S<{ timestamp: number; key: string }>();
       const ends: number[] = [];
-      source.pipe(tumblingOp({ size: 10, aggregate: countingOp(), clock, ...options })).subscribe((w) => ends.push(clock.current));
+      source.pipe(tumblingOp({ size: 10, aggregate: countingOp(), clock, ...options })).subscribe(() => ends.push(clock.current));
       for (const ts of [1, 12, 15, 25]) {
         source.next({ timestamp: ts, key: 'k' });
         clock.observe(ts);

@@ -50,7 +50,7 @@ describe('the liveness watchdog', () => {
     await driver.advanceWallClock(251);
     expect(types(driver)).toEqual(['partition.started', 'partition.stalled', 'partition.failed', 'partition.restarting']);
     expect(stalled(driver)[0]).toMatchObject({ pending: 25, firstIncomplete: 0, committed: 0, waitingOn: ['default'] });
-    expect(driver.lifecycle.find((e) => e.type === 'partition.failed')).toMatchObject({ error: expect.any(PartitionStalledError) });
+    expect(driver.lifecycle.find((e) => e.type === 'partition.failed')).toMatchObject({ error: expect.any(PartitionStalledError) as unknown });
     await driver.advanceWallClock(99);
     expect(types(driver)).toHaveLength(4);
     await driver.advanceWallClock(1); // the backoff: replayed from the committed offset 0

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { filter, map, type Observable, type OperatorFunction } from 'rxjs';
+import { filter, map, type OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   countByKey,
@@ -122,7 +122,7 @@ function topology(spec: Spec, late: unknown[]): ProcessorDefinition<string | nul
         timestamp: (e) => e.ts,
         partitions: 2,
         pipeline: (events) => ({
-          out: (events as Observable<StreamRecord<string, Event>>).pipe(map((r) => ({ ...r, timestamp: r.value.ts }) as Rec), stateful(spec)),
+          out: events.pipe(map((r) => ({ ...r, timestamp: r.value.ts })), stateful(spec)),
         }),
         sinks: { out, ...lateSinks },
       }),
@@ -160,7 +160,7 @@ async function onApp(spec: Spec, inputs: readonly Input[]): Promise<Outcome> {
     }
   };
   return {
-    out: sorted(read('out').map((r) => JSON.parse(r.value!.toString()))),
+    out: sorted(read('out').map((r) => JSON.parse(r.value!.toString()) as unknown)),
     late: sorted(late),
     dead: sorted([...read('p.dlq'), ...read('p-by-k.dlq')].map(decodeDeadLetter).map((d) => [d.processor, d.kind, d.topic, d.partition, d.offset])),
   };

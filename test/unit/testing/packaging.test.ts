@@ -11,8 +11,8 @@ function sources(dir: string): string[] {
 
 describe('tributary/testing', () => {
   it('is a separate export of the package, built from src/testing', () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { import: string; types: string }> };
-    expect(pkg.exports['./testing']).toEqual({ types: './dist/testing/index.d.ts', import: './dist/testing/index.js' });
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { default: string; types: string }> };
+    expect(pkg.exports['./testing']).toEqual({ types: './dist/testing/index.d.ts', default: './dist/testing/index.js' });
     expect(readdirSync(join(root, 'src/testing'))).toContain('index.ts');
   });
 

@@ -262,7 +262,7 @@ describe('the test driver', () => {
       const handle = realInterval(fn, ms);
       live.add(handle);
       return handle;
-    }) as typeof setInterval;
+    });
     globalThis.clearInterval = ((handle: NodeJS.Timeout) => {
       live.delete(handle);
       realClearInterval(handle);
