@@ -47,6 +47,12 @@ export interface TributaryOptions {
    * Default: no cluster.
    */
   readonly cluster?: Omit<ClusterNodeOptions, 'app'>;
+  /**
+   * The directory where stores on `'lmdb'` (a processor's `stores` option) keep their local
+   * copies, one LMDB environment per processor (`<stateDir>/<processor id>`). One node per
+   * directory. Default: none (a processor with an `'lmdb'` store then fails to start).
+   */
+  readonly stateDir?: string;
   /** How long `stop()` may take before it gives up waiting. Default 30,000 ms. */
   readonly shutdownTimeoutMs?: number;
   /** Delay between restarts of a failed partition actor. Default 100 ms doubling to 10 s. */
@@ -220,6 +226,7 @@ export function createTributary(options: TributaryOptions): Tributary {
             restartBackoff: options.restartBackoff,
             intensity: options.supervision?.intensity,
             periodMs: options.supervision?.periodMs,
+            stateDir: options.stateDir,
           }),
       );
       merge(...runtimes.map((r) => r.lifecycle)).subscribe(lifecycle);

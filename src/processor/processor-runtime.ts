@@ -12,7 +12,9 @@ import type {
   TopicPartition,
 } from '../connectors/log.js';
 import { CHANGELOG_CONFIG } from '../state/changelog.js';
+import { ConfigError } from '../errors.js';
 import { ChangelogTopicError } from '../state/errors.js';
+import { LmdbStateDir } from '../state/lmdb-state-dir.js';
 import { PartitionState } from '../state/partition-state.js';
 import { partitionActorMachine } from '../actors/partition-actor.js';
 import { PartitionPipeline, type FailedAttempt } from '../actors/partition-pipeline.js';
@@ -39,6 +41,8 @@ export interface ProcessorRuntimeOptions {
   readonly periodMs?: number;
   /** How long draining a partition may take on revoke or stop. Default 30,000 ms. */
   readonly drainTimeoutMs?: number;
+  /** The directory of local store copies (stores on `'lmdb'`). */
+  readonly stateDir?: string;
 }
 
 
@@ -97,6 +101,7 @@ export class ProcessorRuntime {
   private paused = false;
   private changelogReader: PartitionReader | undefined;
   private readonly changelogs = new Map<string, Promise<void>>();
+  private readonly stateDir: LmdbStateDir | undefined;
 
   constructor(
     definition: ProcessorDefinition<any, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -104,6 +109,10 @@ export class ProcessorRuntime {
   ) {
     this.processor = resolveProcessor(definition) as ResolvedProcessor;
     this.logger = options.logger.child({ processor: this.processor.id });
+    if (this.processor.usesLmdb) {
+      if (!options.stateDir) throw new ConfigError('stateDir', `processor ${this.processor.id} keeps stores on 'lmdb': the app needs a stateDir to keep them in`);
+      this.stateDir = new LmdbStateDir(options.stateDir, this.processor.id, this.logger);
+    }
     this.supervisor = new Supervisor({
       name: `processor:${this.processor.id}`,
       flags: {
@@ -325,6 +334,7 @@ export class ProcessorRuntime {
     for (const sink of Object.values(this.processor.sinks)) await sink.stop?.();
     await this.deadLetters?.stop?.();
     await this.changelogReader?.close();
+    await this.stateDir?.close();
     this.emit({ type: 'processor.stopped', processor: this.processor.id, at: Date.now() });
     this.events.complete();
   }
@@ -473,6 +483,7 @@ export class ProcessorRuntime {
       entry.resume = point;
     }
     pipeline.tracker.forgetStatesBefore(point.offset);
+    if (point.state) pipeline.state.committed(point.state);
   }
 
   private async onAssigned(tps: readonly TopicPartition[]): Promise<void> {
@@ -565,6 +576,7 @@ export class ProcessorRuntime {
               producer: this.options.producer,
               ensureChangelog: (topic) => this.ensureChangelog(topic, topicPartition.topic),
               logger,
+              localCopy: (store, changelog) => (this.processor.storeBackend(store) === 'lmdb' ? this.stateDir?.copy(changelog) : undefined),
             }),
             onFailure: (error, failedOffset) => actor.send({ type: 'partition.failed', error, offset: failedOffset }),
             onBackpressure: (paused) => {

@@ -8,6 +8,7 @@ import type { LoggedStore } from './logged-store.js';
 import { MemoryKeyValueStore } from './memory-key-value-store.js';
 import { MemoryWindowStore } from './memory-window-store.js';
 import { jsonKeys, structuredValues } from './store-serdes.js';
+import type { LmdbStoreCopy, LocalCopyMeta, LocalWrite } from './lmdb-state-dir.js';
 
 /**
  * What a commit records of a partition's state, next to the input offset: the owner's epoch,
@@ -32,6 +33,8 @@ export interface RestoreSummary {
   readonly stores: number;
   /** Changelog records read (applied, ignored and past the committed position). */
   readonly records: number;
+  /** Entries read from the stores' local copies (LMDB) instead of the changelog. */
+  readonly localRecords: number;
   /** Records ignored: written by an older epoch after a newer one began (a zombie's), or past the committed position. */
   readonly ignored: number;
   readonly keys: number;
@@ -59,6 +62,11 @@ export interface PartitionStateOptions {
   readonly ensureChangelog: (topic: string) => Promise<void>;
   readonly logger: Logger;
   readonly onProgress?: (progress: RestoreProgress) => void;
+  /**
+   * The local copy (LMDB) of a store, for a store whose backend is `'lmdb'`; undefined for an
+   * in-memory one. Asked once per store, when it is declared.
+   */
+  readonly localCopy?: (store: string, changelog: TopicPartition) => LmdbStoreCopy | undefined;
 }
 
 interface Entry {
@@ -68,7 +76,23 @@ interface Entry {
   position: number;
   /** Where our next append should land; a gap before it is someone else's write. */
   expected: number;
+  /** The store's local copy (LMDB), if it has one. */
+  readonly local: LmdbStoreCopy | undefined;
+  /** Our epoch marker's offset (-1 before the restore). */
+  markerAt: number;
+  /** The epoch in force at the restored position (before our marker). */
+  restoredEpochInForce: number;
 }
+
+/** A checkpoint's changes, kept until a commit covers them, then written to the local copies. */
+interface PendingCheckpoint {
+  readonly mark: StateMark;
+  readonly changes: ReadonlyMap<Entry, readonly OutgoingRecord[]>;
+  readonly records: number;
+}
+
+/** Most changelog records kept for the local copies while commits lag behind checkpoints. */
+const MAX_PENDING_LOCAL = 500_000;
 
 /** Most records and bytes in one changelog append (under Kafka's 1 MiB default `max.message.bytes`). */
 const MAX_RECORDS = 1_000;
@@ -108,6 +132,10 @@ export class PartitionState {
   private sealed = false;
   private epochValue = 0;
   private chain: Promise<unknown> = Promise.resolve();
+  private pendingLocal: PendingCheckpoint[] = [];
+  private pendingLocalRecords = 0;
+  /** The local copies are no longer kept up to date (a write failed, or commits lagged too far behind). */
+  private localStopped = false;
 
   constructor(private readonly options: PartitionStateOptions) {}
 
@@ -152,7 +180,8 @@ export class PartitionState {
     const store = create();
     const { processorId, topicPartition, multiTopic } = this.options;
     const changelog = { topic: changelogTopic(processorId, name, multiTopic ? topicPartition.topic : undefined), partition: topicPartition.partition };
-    this.entries.set(name, { store, changelog, position: 0, expected: 0 });
+    const local = this.options.localCopy?.(name, changelog);
+    this.entries.set(name, { store, changelog, position: 0, expected: 0, local, markerAt: -1, restoredEpochInForce: 0 });
     return store;
   }
 
@@ -166,17 +195,32 @@ export class PartitionState {
     this.sealed = true;
     const started = performance.now();
     let records = 0;
+    let localRecords = 0;
     let ignored = 0;
     let maxEpoch = mark?.epoch ?? 0;
     const junk = new Map<Entry, Buffer[]>();
     const ends = new Map<Entry, number>();
+    // Per store with a local copy: the changelog records applied past it, written to it after the claim.
+    const tails = new Map<Entry, OutgoingRecord[]>();
     const { reader, onProgress } = this.options;
     for (const [name, entry] of this.entries) {
       await this.options.ensureChangelog(entry.changelog.topic);
       const until = mark?.positions[name] ?? 0;
       const stale: Buffer[] = [];
+      // Where the changelog read starts, and the epoch rules' state there.
+      let from = 0;
       let epochInForce = 0;
-      await reader.read(entry.changelog, 0, until, (batch) => {
+      if (entry.local) {
+        const loaded = await this.loadLocalCopy(name, entry, mark, until);
+        if (loaded) {
+          localRecords += loaded.records;
+          from = loaded.meta.position;
+          epochInForce = loaded.meta.epochInForce;
+        }
+        tails.set(entry, []);
+      }
+      const tail = tails.get(entry);
+      await reader.read(entry.changelog, from, until, (batch) => {
         for (const record of batch) {
           records++;
           const epoch = recordEpoch(record);
@@ -191,10 +235,12 @@ export class PartitionState {
           }
           epochInForce = epoch;
           entry.store.restore(record);
+          tail?.push({ key: record.key, value: record.value });
         }
         onProgress?.({ store: name, records, until, position: batch.length > 0 ? batch[batch.length - 1].offset + 1 : until });
       });
       if (epochInForce > maxEpoch) maxEpoch = epochInForce;
+      entry.restoredEpochInForce = epochInForce;
       // Past the committed position: records of an owner that did not get to commit them (or a zombie's).
       const end = await reader.endOffset(entry.changelog);
       await reader.read(entry.changelog, until, end, (batch) => {
@@ -216,7 +262,9 @@ export class PartitionState {
     this.epochValue = epoch;
     for (const [name, entry] of this.entries) {
       const end = ends.get(entry)!;
+      const restoredAt = entry.position;
       const marker = await this.append(entry, [epochMarker(epoch, entry.position)]);
+      entry.markerAt = marker;
       const stale = junk.get(entry)!;
       // Written between our read of the end and our marker: someone else's, too late to be ours.
       if (marker > end) await this.collectKeys(entry, end, marker, stale);
@@ -225,11 +273,116 @@ export class PartitionState {
       if (stale.length === 0) entry.position = marker + 1;
       for (const key of stale) entry.store.rewrite(key);
       entry.store.restored();
+      const tail = tails.get(entry);
+      // The claim committed the restored positions: the local copy may now say it holds them.
+      if (tail) this.writeLocal([{ copy: entry.local!, records: tail, meta: this.localMeta(entry, restoredAt) }]);
       this.options.logger.debug({ store: name, changelog: entry.changelog, position: entry.position, rewrites: stale.length }, 'store restored');
     }
     let keys = 0;
     for (const entry of this.entries.values()) keys += entry.store.size;
-    return { stores: this.entries.size, records, ignored, keys, durationMs: performance.now() - started, epoch };
+    return { stores: this.entries.size, records, localRecords, ignored, keys, durationMs: performance.now() - started, epoch };
+  }
+
+  /**
+   * Loads a store's local copy when it may be trusted for the committed `mark` (see
+   * docs/runtime.md, "Local copies on LMDB"): its position at or below the committed one, and
+   * its writer's epoch at or below the committed epoch. Otherwise, or when an entry does not
+   * decode, the copy is wiped and the store restores in full from the changelog.
+   */
+  private async loadLocalCopy(name: string, entry: Entry, mark: StateMark | undefined, until: number): Promise<{ meta: LocalCopyMeta; records: number } | undefined> {
+    const local = entry.local!;
+    await local.dir.flushed(); // a previous owner's writes in this process (a restarted actor)
+    const meta = local.meta();
+    const reason =
+      meta === undefined
+        ? 'no meta'
+        : mark === undefined
+          ? 'nothing committed with state'
+          : meta.position > until
+            ? `ahead of the committed position (${meta.position} > ${until}): written after the last commit`
+            : meta.epoch > mark.epoch
+              ? `written in epoch ${meta.epoch}, after the committed epoch ${mark.epoch}`
+              : undefined;
+    if (meta !== undefined && reason === undefined) {
+      try {
+        const records = local.load(entry.store);
+        this.options.logger.debug({ store: name, position: meta.position, until, records }, 'store loaded from its local copy');
+        return { meta, records };
+      } catch (err) {
+        this.options.logger.warn({ err, store: name }, 'the local copy of the store does not decode: it is wiped and the store restored from its changelog');
+        entry.store.clear();
+      }
+    } else if (meta !== undefined) {
+      this.options.logger.info({ store: name, reason }, 'the local copy of the store is not usable: it is wiped and the store restored from its changelog');
+    }
+    local.wipe();
+    return undefined;
+  }
+
+  /** The meta of a store's local copy holding the state at `position` (one of its checkpointed or restored positions). */
+  private localMeta(entry: Entry, position: number): LocalCopyMeta {
+    return {
+      version: 1,
+      changelog: entry.changelog.topic,
+      partition: entry.changelog.partition,
+      epoch: this.epochValue,
+      position,
+      epochInForce: position > entry.markerAt ? this.epochValue : entry.restoredEpochInForce,
+    };
+  }
+
+  /**
+   * A commit of `mark` succeeded: the checkpoints it covers are written to the stores' local
+   * copies (one LMDB transaction, data and metas together). Local copies thus never get ahead
+   * of a commit, and a restart on the same disk reads only the changelog past them.
+   */
+  committed(mark: StateMark): void {
+    if (mark.epoch !== this.epochValue || this.localStopped || this.pendingLocal.length === 0) return;
+    let last: PendingCheckpoint | undefined;
+    const merged = new Map<Entry, OutgoingRecord[]>();
+    while (this.pendingLocal.length > 0 && covers(mark, this.pendingLocal[0].mark)) {
+      const checkpoint = this.pendingLocal.shift()!;
+      this.pendingLocalRecords -= checkpoint.records;
+      last = checkpoint;
+      for (const [entry, records] of checkpoint.changes) {
+        let into = merged.get(entry);
+        if (!into) merged.set(entry, (into = []));
+        for (const record of records) into.push(record);
+      }
+    }
+    if (!last) return;
+    const writes: LocalWrite[] = [];
+    for (const [name, entry] of this.entries) {
+      if (entry.local) writes.push({ copy: entry.local, records: merged.get(entry) ?? [], meta: this.localMeta(entry, last.mark.positions[name] ?? entry.position) });
+    }
+    this.writeLocal(writes);
+  }
+
+  private writeLocal(writes: readonly LocalWrite[]): void {
+    if (this.localStopped || writes.length === 0) return;
+    try {
+      writes[0].copy.dir.write(writes).catch((err: unknown) => this.stopLocal(err, true));
+    } catch (err) {
+      this.stopLocal(err, true);
+    }
+  }
+
+  /** Stops keeping the local copies; `forget`: they may be wrong, so no restore may trust them. */
+  private stopLocal(err: unknown, forget: boolean): void {
+    if (this.localStopped) return;
+    this.localStopped = true;
+    this.pendingLocal = [];
+    this.pendingLocalRecords = 0;
+    if (forget) {
+      for (const entry of this.entries.values()) {
+        try {
+          entry.local?.forget();
+        } catch {
+          // the next restore finds a meta it cannot read, or none: it restores in full either way
+        }
+      }
+    }
+    this.options.logger.warn({ err, forget }, 'local store copies are no longer updated; a restart restores from their last good state or from the changelog');
   }
 
   /** The positions of the state as it was last checkpointed (or restored). */
@@ -254,10 +407,29 @@ export class PartitionState {
       for (const [entry, records] of changes) {
         for (const chunk of chunks(records)) entry.position = (await this.append(entry, chunk)) + chunk.length;
       }
-      return this.mark();
+      const mark = this.mark();
+      this.keepForLocalCopies(mark, changes);
+      return mark;
     });
     this.chain = written.catch(() => undefined);
     return written;
+  }
+
+  private keepForLocalCopies(mark: StateMark, changes: ReadonlyArray<[Entry, OutgoingRecord[]]>): void {
+    if (this.localStopped) return;
+    const local = new Map<Entry, OutgoingRecord[]>();
+    let records = 0;
+    for (const [entry, taken] of changes) {
+      if (!entry.local) continue;
+      local.set(entry, taken);
+      records += taken.length;
+    }
+    if (local.size === 0) return;
+    this.pendingLocal.push({ mark, changes: local, records });
+    this.pendingLocalRecords += records;
+    if (this.pendingLocalRecords > MAX_PENDING_LOCAL) {
+      this.stopLocal(new StoreError(`more than ${MAX_PENDING_LOCAL} changes checkpointed and not yet committed`), false);
+    }
   }
 
   /** Appends to a store's changelog partition with our epoch, retrying what may succeed later; returns the first offset. */
@@ -291,6 +463,12 @@ export class PartitionState {
       for (const record of batch) if (record.key && !isEpochMarker(record)) into.push(record.key);
     });
   }
+}
+
+/** Whether the committed `mark` includes the checkpoint `checkpoint` (every position at or past it). */
+function covers(mark: StateMark, checkpoint: StateMark): boolean {
+  for (const [name, position] of Object.entries(checkpoint.positions)) if ((mark.positions[name] ?? -1) < position) return false;
+  return true;
 }
 
 function serdesOf<K, V>(options: StoreOptions<K, V>): { key: Serde<K>; value: Serde<V> } {
