@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
+import { EMPTY } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createTributary } from '../../../src/app/tributary.js';
+import { ConfigError } from '../../../src/errors.js';
+import { defineProcessor } from '../../../src/processor/define-processor.js';
+import { toFunction } from '../../../src/sinks/function-sink.js';
 import type { OutgoingRecord, PartitionReader } from '../../../src/connectors/log.js';
 import { MemoryLog } from '../../../src/connectors/memory/index.js';
 import { createLogger } from '../../../src/observability/logger.js';
@@ -232,5 +237,18 @@ describe('stores on LMDB (local copies)', () => {
     ]);
     expect(second.store.window(60)).toBeUndefined();
     expect(second.store.size).toBe(2);
+  });
+});
+
+describe('the stateDir setting', () => {
+  it("fails the start, naming stateDir, when a processor keeps stores on 'lmdb' and the app has none", async () => {
+    const app = createTributary({
+      logger,
+      processors: [defineProcessor({ id: 'p', source: { topics: 'in' }, pipeline: () => EMPTY, sinks: toFunction('noop', () => {}), stores: 'lmdb' })],
+    });
+    const failure = await app.start().catch((err: unknown) => err);
+    await app.stop().catch(() => {});
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as Error).message).toMatch(/stateDir/);
   });
 });
