@@ -168,9 +168,11 @@ export class LmdbStoreCopy {
    */
   load(store: LoggedStore): number {
     let count = 0;
-    const origin = { topic: `lmdb:${this.dir.path}:${this.name}`, partition: this.changelog.partition };
+    const topic = `lmdb:${this.dir.path}:${this.name}`;
+    const { partition } = this.changelog;
+    const headers = {};
     for (const { key, value } of this.db.getRange()) {
-      const record: LogRecord = { ...origin, offset: count, key, value, headers: {}, timestamp: 0 };
+      const record: LogRecord = { topic, partition, offset: count, key, value, headers, timestamp: 0 };
       store.restore(record);
       count++;
     }

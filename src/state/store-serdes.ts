@@ -1,5 +1,6 @@
 import { deserialize, serialize } from 'node:v8';
 import type { Serde } from '../serdes/serde.js';
+import { fastDeserialize, fastSerialize } from './v8-fast-values.js';
 
 /**
  * The default key serde of stores: JSON. Keys are compared as bytes by the changelog's
@@ -26,6 +27,7 @@ export const jsonKeys: Serde<unknown> = {
  */
 export const structuredValues: Serde<unknown> = {
   name: 'v8',
-  serialize: (value) => serialize(value),
-  deserialize: (bytes) => (bytes === null ? undefined : deserialize(bytes)),
+  // Numbers, short strings, booleans: the same bytes, without V8's serializer objects.
+  serialize: (value) => fastSerialize(value) ?? serialize(value),
+  deserialize: (bytes) => (bytes === null ? undefined : (fastDeserialize(bytes) ?? { value: deserialize(bytes) }).value),
 };
