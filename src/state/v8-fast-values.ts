@@ -81,22 +81,24 @@ function encode(value: unknown): Buffer | undefined {
   }
 }
 
+/** A varint of at most 5 bytes at `at`: [value, offset after it], or undefined when cut short. */
+function readVarint(bytes: Uint8Array, at: number): [number, number] | undefined {
+  let n = 0;
+  let scale = 1;
+  for (let i = at; i < bytes.length && i < at + 5; i++) {
+    n += (bytes[i]! & 0x7f) * scale;
+    if (bytes[i]! < 0x80) return [n, i + 1];
+    scale *= 0x80;
+  }
+  return undefined;
+}
+
 function decode(bytes: Uint8Array): { value: unknown } | undefined {
   if (bytes.length < 3 || bytes[0] !== 0xff || bytes[1] !== VERSION) return undefined;
   const tag = bytes[2];
-  const varint = (at: number): [number, number] | undefined => {
-    let n = 0;
-    let scale = 1;
-    for (let i = at; i < bytes.length && i < at + 5; i++) {
-      n += (bytes[i]! & 0x7f) * scale;
-      if (bytes[i]! < 0x80) return [n, i + 1];
-      scale *= 0x80;
-    }
-    return undefined;
-  };
   switch (tag) {
     case TAG_INT32: {
-      const read = varint(3);
+      const read = readVarint(bytes, 3);
       if (!read || read[1] !== bytes.length) return undefined;
       const zigzag = read[0];
       return { value: zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2 };
@@ -104,7 +106,7 @@ function decode(bytes: Uint8Array): { value: unknown } | undefined {
     case TAG_DOUBLE:
       return bytes.length === 11 ? { value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).readDoubleLE(3) } : undefined;
     case TAG_ONE_BYTE_STRING: {
-      const read = varint(3);
+      const read = readVarint(bytes, 3);
       if (!read || read[1] + read[0] !== bytes.length) return undefined;
       return { value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1', read[1]) };
     }
