@@ -4,18 +4,20 @@ import type { LogRecord, OutgoingRecord, PartitionBatch, TopicPartition } from '
 import { ConfigError } from '../errors.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { PipelineContext, ResolvedProcessor } from '../processor/define-processor.js';
-import type { RejectedOutput, Sink } from '../sinks/sink.js';
+import type { Sink } from '../sinks/sink.js';
 import { advanceOnIdle } from '../streams/advance-on-idle.js';
 import type { LateInfo } from '../streams/late-output.js';
 import type { OffsetHolds } from '../streams/offset-holds.js';
 import type { StreamRecord } from '../streams/stream-record.js';
 import { Multicast } from '../streams/multicast.js';
 import type { WatermarkClock } from '../streams/watermark-clock.js';
-import { RepartitionHeaders, type RepartitionEnvelope } from '../processor/repartition.js';
 import { PartitionTime } from './partition-time.js';
-import { toDeadLetterRecord, type DeadLetter, type DeadLetterKind } from '../supervision/dead-letter.js';
 import { OffsetTracker } from './offset-tracker.js';
 import type { ResumePoint, TimeState } from './resume-point.js';
+import { RecordDecoder } from './record-decoder.js';
+import { StateCheckpoints } from './state-checkpoints.js';
+import { TurnWriter } from './turn-writer.js';
+import { RepartitionOutput, takeFromUpstream } from './repartition-links.js';
 import { Turn } from './turn.js';
 import type { PartitionState, RestoreSummary, StateMark } from '../state/partition-state.js';
 import { withPipelineScope, type PipelineScope } from '../streams/pipeline-scope.js';
@@ -45,13 +47,6 @@ export interface PartitionPipelineOptions {
   readonly onBackpressure: (paused: boolean) => void;
   /** The partition's stores and their changelogs (it may have none). */
   readonly state: PartitionState;
-}
-
-/** A checkpoint written: the state at input `offset` is in the changelogs up to `mark`'s positions. */
-interface Checkpoint {
-  readonly offset: number;
-  readonly time: TimeState;
-  readonly mark: StateMark;
 }
 
 // Numbers pipeline instances, so each names itself uniquely to the sinks.
@@ -94,16 +89,14 @@ export class PartitionPipeline {
   private replaying = false;
   private suppressed = 0;
   private duplicates = 0;
-  // Repartition outputs: what identifies each item upstream, and the watermark last forwarded.
-  private readonly upstreamId: string;
   // Names this pipeline instance to the sinks: after one of its writes failed, none of its later ones is applied.
   private readonly origin: string;
-  private seqOffset = -1;
-  private seq = 0;
-  private readonly forwardedWatermark = new Map<string, number>();
+  private readonly repartition: RepartitionOutput;
   private readonly queryables = new Map<string, (key: string) => unknown>();
-  // With stores: checkpoints written, ascending by offset (the first is where the restore left the state).
-  private checkpoints: Checkpoint[] = [];
+  // With stores: the checkpoints written since the restore.
+  private checkpoints: StateCheckpoints | undefined;
+  private readonly decoder: RecordDecoder;
+  private readonly writer: TurnWriter;
   private readonly checkpointListeners = new Set<() => void>();
   private readonly storeNames = new Map<string, number>();
 
@@ -116,9 +109,12 @@ export class PartitionPipeline {
     this.tracker = new OffsetTracker<number | TimeState>(options.resume.offset);
     const { processor, topicPartition } = options;
     this.time = new PartitionTime({ outOfOrdernessMs: processor.outOfOrdernessMs, resume: options.resume.time, upstreams: options.upstreams });
-    this.upstreamId = `${topicPartition.topic}:${topicPartition.partition}`;
-    this.origin = `${processor.id}/${this.upstreamId}#${++pipelineInstances}`;
+    const upstreamId = `${topicPartition.topic}:${topicPartition.partition}`;
+    this.origin = `${processor.id}/${upstreamId}#${++pipelineInstances}`;
+    this.repartition = new RepartitionOutput(processor.repartitionSinks, upstreamId);
     this.labels = { processor: processor.id, topic: topicPartition.topic, partition: String(topicPartition.partition) };
+    this.decoder = new RecordDecoder(processor, options.failedAttempts, options.logger);
+    this.writer = new TurnWriter({ ...options, decoder: this.decoder, origin: this.origin });
   }
 
   /** True once the pipeline has failed; it takes no more records. */
@@ -150,6 +146,18 @@ export class PartitionPipeline {
     return { found: false, value: undefined, stale: false };
   }
 
+  /** Whether the pipeline declared any store. */
+  get hasStores(): boolean {
+    return this.options.state.hasStores;
+  }
+
+  /** Keys in each store now. */
+  storeSizes(): Record<string, number> {
+    const sizes: Record<string, number> = {};
+    for (const [name, store] of this.options.state.stores) sizes[name] = store.size;
+    return sizes;
+  }
+
   /** Records from a repartition topic dropped as duplicates an upstream partition wrote again. */
   get duplicateRecords(): number {
     return this.duplicates;
@@ -169,27 +177,12 @@ export class PartitionPipeline {
 
   /**
    * With stores: the latest checkpoint whose records are all complete and that no hold keeps
-   * back (a restore reads the changelogs up to its positions, and yields the state at its
-   * offset exactly), with the offset up to which results are delivered.
+   * back (see {@link StateCheckpoints}); before the restore, the point it started from.
    */
   private checkpointedResumePoint(): ResumePoint {
-    const limit = Math.min(this.tracker.commitPoint(), this.tracker.firstIncomplete());
-    let chosen = 0;
-    for (let i = this.checkpoints.length - 1; i > 0; i--) {
-      if (this.checkpoints[i].offset <= limit) {
-        chosen = i;
-        break;
-      }
-    }
-    // Older checkpoints can never be chosen again.
-    if (chosen > 0) this.checkpoints = this.checkpoints.slice(chosen);
-    const checkpoint = this.checkpoints[0];
-    return {
-      offset: checkpoint.offset,
-      time: checkpoint.time,
-      replayUntil: Math.max(checkpoint.offset, this.tracker.firstIncomplete(), this.options.resume.replayUntil),
-      state: checkpoint.mark,
-    };
+    const replayUntil = Math.max(this.tracker.firstIncomplete(), this.options.resume.replayUntil);
+    if (!this.checkpoints) return this.options.resume;
+    return this.checkpoints.resumePoint(Math.min(this.tracker.commitPoint(), this.tracker.firstIncomplete()), replayUntil);
   }
 
   /**
@@ -200,10 +193,11 @@ export class PartitionPipeline {
   async restore(claim: (point: ResumePoint) => Promise<void>): Promise<RestoreSummary | undefined> {
     const { state, resume } = this.options;
     if (!state.hasStores) return undefined;
-    const summary = await state.restore(resume.state, (epoch) =>
-      claim({ ...resume, state: { epoch, positions: { ...resume.state?.positions, ...state.mark().positions } } }),
+    // Stores the topology no longer declares keep their committed marks.
+    const summary = await state.restore(resume.state, (mark) =>
+      claim({ ...resume, state: { epoch: mark.epoch, positions: { ...resume.state?.positions, ...mark.positions }, owners: { ...resume.state?.owners, ...mark.owners } } }),
     );
-    this.checkpoints = [{ offset: resume.offset, time: resume.time, mark: state.mark() }];
+    this.checkpoints = new StateCheckpoints(resume, state.mark());
     return summary;
   }
 
@@ -220,7 +214,7 @@ export class PartitionPipeline {
     this.closeTurn();
     const offset = this.tracker.nextOffset;
     const time = this.time.snapshot();
-    // An operator not on stores (sliding, session windows) holds an earlier record: its state is
+    // An operator not on stores (sliding windows) holds an earlier record: its state is
     // not in the changelogs, so the stores' state at this offset cannot be resumed from.
     const hold = this.tracker.lowestHold();
     const usable = hold === undefined || hold >= offset;
@@ -234,10 +228,7 @@ export class PartitionPipeline {
       return;
     }
     await Promise.allSettled(results);
-    if (!usable) return;
-    const last = this.checkpoints[this.checkpoints.length - 1];
-    if (last && last.offset === offset) this.checkpoints[this.checkpoints.length - 1] = { offset, time, mark };
-    else this.checkpoints.push({ offset, time, mark });
+    if (usable) this.checkpoints?.add({ offset, time, mark });
   }
 
   /** Subscribes the user's pipeline. Throws a {@link ConfigError} when its outputs do not match the sinks. */
@@ -303,30 +294,12 @@ export class PartitionPipeline {
       this.suppressed++;
       return;
     }
-    if (this.options.processor.repartitionSinks.has(sink)) {
+    if (this.repartition.has(sink)) {
       // Identify the item by the record that caused it, so a downstream stage can drop it when a replay writes it again.
-      const offset = this.currentOffset ?? this.tracker.nextOffset - 1;
-      if (offset !== this.seqOffset) {
-        this.seqOffset = offset;
-        this.seq = 0;
-      }
-      const envelope: RepartitionEnvelope<unknown> = { kind: 'data', item, upstream: this.upstreamId, offset, seq: this.seq++ };
-      this.openTurn().add(sink, envelope);
+      this.openTurn().add(sink, this.repartition.data(item, this.currentOffset ?? this.tracker.nextOffset - 1));
       return;
     }
     this.openTurn().add(sink, item);
-  }
-
-  /** Appends the partition's watermark, where it moved, to each repartition output of the turn. */
-  private forwardWatermark(turn: Turn): void {
-    const watermark = this.clock.current;
-    for (const sink of this.options.processor.repartitionSinks) {
-      if (watermark > (this.forwardedWatermark.get(sink) ?? -Infinity)) {
-        this.forwardedWatermark.set(sink, watermark);
-        const envelope: RepartitionEnvelope<unknown> = { kind: 'watermark', watermark, upstream: this.upstreamId };
-        turn.add(sink, envelope);
-      }
-    }
   }
 
   private late(element: unknown, info: LateInfo): void {
@@ -379,13 +352,17 @@ export class PartitionPipeline {
         taken++;
         this.currentOffset = offset;
         this.replaying = offset < replayUntil;
-        if (followsUpstreams && !this.takeFromUpstream(record)) continue;
-        const letter = this.checkPoison(record);
+        if (followsUpstreams) {
+          const kind = takeFromUpstream(record, time);
+          if (kind === 'duplicate') this.duplicates++;
+          if (kind !== 'data') continue;
+        }
+        const letter = this.decoder.poison(record);
         if (letter) {
           if (!this.replaying) turn.deadLetters.push(letter);
           continue;
         }
-        const decoded = this.decode(record);
+        const decoded = this.decoder.decode(record);
         if ('kind' in decoded) {
           if (!this.replaying) turn.deadLetters.push(decoded);
           continue;
@@ -405,28 +382,6 @@ export class PartitionPipeline {
       }
       this.closeTurn();
     }
-  }
-
-  /**
-   * A record of a repartition topic: a control record moves the upstream's watermark (and
-   * perhaps this partition's); a data record already taken from its upstream is a duplicate.
-   * Returns whether the record goes on into the pipeline.
-   */
-  private takeFromUpstream(record: LogRecord): boolean {
-    const header = (name: string): string | undefined => {
-      const value = record.headers[name];
-      return value === undefined ? undefined : String(value);
-    };
-    const upstream = header(RepartitionHeaders.upstream);
-    if (upstream === undefined) return true;
-    const watermark = header(RepartitionHeaders.watermark);
-    if (watermark !== undefined) {
-      this.time.upstreamWatermark(upstream, Number(watermark));
-      return false;
-    }
-    const accepted = this.time.acceptUpstream(upstream, Number(header(RepartitionHeaders.offset)), Number(header(RepartitionHeaders.seq)));
-    if (!accepted) this.duplicates++;
-    return accepted;
   }
 
   /** The input ended (a finite source): completes the pipeline's records so every window fires. */
@@ -474,8 +429,8 @@ export class PartitionPipeline {
       // the turn's records would complete (they are replayed: at-least-once, never a gap).
       turn.records = 0;
     }
-    if (!this.failed) this.forwardWatermark(turn);
-    const writes = this.write(turn);
+    if (!this.failed) this.repartition.forwardWatermark(turn, this.clock.current);
+    const writes = this.writer.write(turn);
     if (writes.length === 0) {
       this.settle(turn);
       return;
@@ -501,61 +456,6 @@ export class PartitionPipeline {
         if (!this.failed) this.checkBackpressure();
       });
     }
-  }
-
-  private write(turn: Turn): Promise<void>[] {
-    const { processor, metrics } = this.options;
-    const writes: Promise<void>[] = [];
-    for (const [name, items] of turn.outputs) {
-      writes.push(
-        processor.sinks[name].write(items, this.origin).then((rejected) => {
-          metrics.recordsOut.inc({ processor: processor.id, sink: name }, items.length - (rejected?.length ?? 0));
-          if (rejected && rejected.length > 0) return this.deadLetterOutputs(name, turn, rejected);
-        }),
-      );
-    }
-    if (turn.deadLetters.length > 0) {
-      const records = turn.deadLetters.map((letter) => toDeadLetterRecord(processor.id, letter));
-      writes.push(
-        this.options.deadLetters.write(records, this.origin).then(() => {
-          for (const letter of turn.deadLetters) {
-            metrics.deadLetters.inc({ processor: processor.id, reason: letter.kind });
-            this.options.failedAttempts.delete(letter.record.offset);
-          }
-        }),
-      );
-    }
-    return writes;
-  }
-
-  /**
-   * Results a sink refused for good (e.g. larger than the topic takes): dead letters with reason
-   * `output-rejected`, the result's key and value, and the input position of the turn that
-   * produced them (its last offset; the reason names the whole range). Written before the turn
-   * completes, so a crash before they are acknowledged replays the turn.
-   */
-  private deadLetterOutputs(sink: string, turn: Turn, rejected: readonly RejectedOutput[]): Promise<void> {
-    const { processor, metrics, topicPartition } = this.options;
-    const first = turn.first;
-    const last = turn.last;
-    const letters = rejected.map(({ record, reason }) =>
-      this.deadLetter(
-        {
-          topic: topicPartition.topic,
-          partition: topicPartition.partition,
-          offset: last,
-          key: typeof record.key === 'string' ? Buffer.from(record.key) : (record.key ?? null),
-          value: typeof record.value === 'string' ? Buffer.from(record.value) : (record.value ?? null),
-          headers: record.headers ?? {},
-          timestamp: record.timestamp ?? Date.now(),
-        },
-        'output-rejected',
-        `result for sink ${sink} of the records at offsets ${first}..${last} rejected: ${reason}`,
-      ),
-    );
-    return this.options.deadLetters.write(letters.map((letter) => toDeadLetterRecord(processor.id, letter)), this.origin).then(() => {
-      metrics.deadLetters.inc({ processor: processor.id, reason: 'output-rejected' }, letters.length);
-    });
   }
 
   private settle(turn: Turn): void {
@@ -594,66 +494,5 @@ export class PartitionPipeline {
       this.options.failedAttempts.set(offset, { count: (previous?.count ?? 0) + 1, lastError: error.message });
     }
     this.options.onFailure(error, offset);
-  }
-
-  private checkPoison(record: LogRecord): DeadLetter | undefined {
-    if (this.options.failedAttempts.size === 0) return undefined;
-    const attempt = this.options.failedAttempts.get(record.offset);
-    if (!attempt || attempt.count < this.options.processor.maxAttempts) return undefined;
-    return this.deadLetter(record, 'poison', `processing failed ${attempt.count} times: ${attempt.lastError}`, attempt.count);
-  }
-
-  private decode(record: LogRecord): StreamRecord | DeadLetter {
-    const { processor } = this.options;
-    const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
-    if (size > processor.maxRecordBytes) {
-      return this.deadLetter(record, 'oversized', `record of ${size} bytes exceeds maxRecordBytes ${processor.maxRecordBytes}`);
-    }
-    let key: unknown;
-    let value: unknown;
-    try {
-      key = processor.key.deserialize(record.key);
-    } catch (err) {
-      return this.deadLetter(record, 'deserialization', `key: ${(err as Error).message}`);
-    }
-    try {
-      value = processor.value.deserialize(record.value);
-    } catch (err) {
-      return this.deadLetter(record, 'deserialization', (err as Error).message);
-    }
-    // Deserializing changed nothing (bytes() values, null keys) and the log's timestamp is the
-    // event time: the log record already is the stream record, no copy needed. It is shared with
-    // the log as its key, value and headers always were: records are read-only to the pipeline.
-    if (key === record.key && value === record.value && !processor.timestamp) return record as StreamRecord;
-    const decoded = {
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      key,
-      value,
-      headers: record.headers,
-      timestamp: record.timestamp,
-    };
-    if (!processor.timestamp) return decoded;
-    let timestamp: number | null | undefined;
-    try {
-      timestamp = processor.timestamp(decoded);
-    } catch (err) {
-      return this.deadLetter(record, 'timestamp', `timestamp extractor threw: ${(err as Error).message}`);
-    }
-    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
-      return this.deadLetter(record, 'timestamp', `missing or invalid timestamp: ${String(timestamp)}`);
-    }
-    // Not yet handed to the pipeline: set the event time in place rather than copy the record.
-    decoded.timestamp = timestamp;
-    return decoded;
-  }
-
-  private deadLetter(record: LogRecord, kind: DeadLetterKind, reason: string, attempts = 1): DeadLetter {
-    this.options.logger.warn(
-      { topic: record.topic, partition: record.partition, offset: record.offset, kind, reason },
-      'record sent to the dead-letter topic',
-    );
-    return { kind, reason, record, attempts };
   }
 }

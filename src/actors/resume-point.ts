@@ -67,7 +67,7 @@ export function encodeResumePoint(point: ResumePoint): string {
     wm: encodeNumber(point.time.watermark),
     until: point.replayUntil,
     ...(point.time.upstreams ? { up } : {}),
-    ...(point.state ? { st: { e: point.state.epoch, p: point.state.positions } } : {}),
+    ...(point.state ? { st: { e: point.state.epoch, p: point.state.positions, ...(point.state.owners ? { o: point.state.owners } : {}) } } : {}),
   });
 }
 
@@ -100,11 +100,15 @@ export function decodeResumePoint(offset: number, metadata: string | undefined |
 
 function decodeStateMark(value: unknown): StateMark | undefined {
   if (!value || typeof value !== 'object') return undefined;
-  const { e, p } = value as { e?: unknown; p?: unknown };
+  const { e, p, o } = value as { e?: unknown; p?: unknown; o?: unknown };
   if (typeof e !== 'number' || !Number.isSafeInteger(e) || !p || typeof p !== 'object') return undefined;
   const positions: Record<string, number> = {};
   for (const [name, position] of Object.entries(p as Record<string, unknown>)) {
     if (typeof position === 'number' && Number.isSafeInteger(position) && position >= 0) positions[name] = position;
   }
-  return { epoch: e, positions };
+  const owners: Record<string, string> = {};
+  if (o && typeof o === 'object') {
+    for (const [name, owner] of Object.entries(o as Record<string, unknown>)) if (typeof owner === 'string' && owner.length > 0) owners[name] = owner;
+  }
+  return { epoch: e, positions, owners };
 }

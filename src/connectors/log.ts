@@ -156,8 +156,9 @@ export class NotAssignedError extends TributaryError {
   constructor(
     readonly groupId: string,
     readonly partitions: readonly TopicPartition[],
+    why = 'not assigned to this member',
   ) {
-    super(`group ${groupId}: ${partitions.map((p) => `${p.topic}-${p.partition}`).join(', ')} not assigned to this member: commit refused`);
+    super(`group ${groupId}: ${partitions.map((p) => `${p.topic}-${p.partition}`).join(', ')} ${why}: commit refused`);
   }
 }
 

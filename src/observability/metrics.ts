@@ -25,6 +25,10 @@ export interface MetricsOptions {
  * | `tributary_partition_actors` | processor, state |
  * | `tributary_late_records_total` | processor, operator |
  * | `tributary_supervisor_events_total` | event, supervisor |
+ * | `tributary_state_restore_records_total` | processor, store (changelog records read by restores) |
+ * | `tributary_state_restore_seconds` | processor (one partition's restore, all its stores) |
+ * | `tributary_state_changelog_records_total` | processor, store (records written at checkpoints) |
+ * | `tributary_state_store_keys` | processor, topic, partition, store (at the last commit) |
  *
  * @example
  * const metrics = new TributaryMetrics();
@@ -44,6 +48,10 @@ export class TributaryMetrics {
   readonly lateRecords: Counter<'processor' | 'operator'>;
   readonly supervisorEvents: Counter<'event' | 'supervisor'>;
   readonly sinkDropped: Counter<'processor' | 'sink' | 'reason'>;
+  readonly restoreRecords: Counter<'processor' | 'store'>;
+  readonly restoreSeconds: Histogram<'processor'>;
+  readonly changelogRecords: Counter<'processor' | 'store'>;
+  readonly storeKeys: Gauge<'processor' | 'topic' | 'partition' | 'store'>;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -120,6 +128,31 @@ export class TributaryMetrics {
       name: 'tributary_partition_actors',
       help: 'Partition actors by lifecycle state.',
       labelNames: ['processor', 'state'],
+      registers,
+    });
+    this.restoreRecords = new Counter({
+      name: 'tributary_state_restore_records_total',
+      help: 'Changelog records read by restores, per store.',
+      labelNames: ['processor', 'store'],
+      registers,
+    });
+    this.restoreSeconds = new Histogram({
+      name: 'tributary_state_restore_seconds',
+      help: "How long a partition's restore took (all its stores).",
+      labelNames: ['processor'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.changelogRecords = new Counter({
+      name: 'tributary_state_changelog_records_total',
+      help: 'Records written to changelogs at checkpoints, per store.',
+      labelNames: ['processor', 'store'],
+      registers,
+    });
+    this.storeKeys = new Gauge({
+      name: 'tributary_state_store_keys',
+      help: "Keys (window stores: window and key pairs) in a partition's store, at the last commit.",
+      labelNames: ['processor', 'topic', 'partition', 'store'],
       registers,
     });
   }

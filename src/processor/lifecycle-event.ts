@@ -27,3 +27,8 @@ export type PartitionLifecycleEvent = {
   | { readonly type: 'partition.restarting'; readonly delayMs: number; readonly attempt: number }
   | ({ readonly type: 'partition.restored' } & RestoreSummary)
 );
+
+/** A partition lifecycle event as its source gives it: the runtime adds the processor, partition and time. */
+export type PartitionEventBody = DistributiveOmit<PartitionLifecycleEvent, 'processor' | 'topic' | 'partition' | 'at'>;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

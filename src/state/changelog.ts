@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { LogRecord, OutgoingRecord } from '../connectors/log.js';
 
 /**
@@ -14,25 +15,35 @@ export function changelogTopic(processorId: string, store: string, sourceTopic?:
 
 /** Headers of changelog records. */
 export const ChangelogHeaders = {
-  /** The writer's epoch, on every record: which owner of the partition wrote it. */
+  /**
+   * The writer's owner id, on every record: which owner of the partition wrote it. An owner id
+   * is `<epoch>.<token>`: the epoch number (one more than any before it) and a random token, so
+   * two members that claim the partition at the same time (a split during a rebalance) never
+   * share an id.
+   */
   epoch: 'tributary.epoch',
   /** On an epoch marker only: `'epoch'`. */
   control: 'tributary.control',
 } as const;
 
 /**
- * The key of the epoch marker an owner writes before anything else. Unique per epoch, so
+ * The key of the epoch marker an owner writes before anything else. Unique per owner, so
  * compaction never removes it; starting with a NUL byte, it cannot be a key a JSON key serde
  * writes.
  */
 const MARKER_PREFIX = '\u0000tributary.epoch.';
 
-/** The marker an owner of epoch `epoch` writes first, after restoring up to `restoredUntil`. */
-export function epochMarker(epoch: number, restoredUntil: number): OutgoingRecord {
+/** A new owner id for `epoch`: `<epoch>.<random token>`. */
+export function newOwnerId(epoch: number): string {
+  return `${epoch}.${randomBytes(4).toString('hex')}`;
+}
+
+/** The marker owner `owner` writes first, after restoring its store up to `restoredUntil`. */
+export function epochMarker(owner: string, restoredUntil: number): OutgoingRecord {
   return {
-    key: `${MARKER_PREFIX}${epoch}`,
-    value: JSON.stringify({ epoch, restoredUntil }),
-    headers: { [ChangelogHeaders.epoch]: String(epoch), [ChangelogHeaders.control]: 'epoch' },
+    key: `${MARKER_PREFIX}${owner}`,
+    value: JSON.stringify({ owner, restoredUntil }),
+    headers: { [ChangelogHeaders.epoch]: owner, [ChangelogHeaders.control]: 'epoch' },
   };
 }
 
@@ -42,12 +53,21 @@ export function isEpochMarker(record: LogRecord): boolean {
   return control !== undefined && String(control) === 'epoch';
 }
 
+/** The owner id a changelog record was written by (`''` for a record without one). */
+export function recordOwner(record: LogRecord): string {
+  const header = record.headers[ChangelogHeaders.epoch];
+  return header === undefined ? '' : String(header);
+}
+
+/** The epoch number of an owner id (0 when it has none). */
+export function ownerEpoch(owner: string): number {
+  const epoch = Number.parseInt(owner, 10);
+  return Number.isSafeInteger(epoch) && epoch >= 0 ? epoch : 0;
+}
+
 /** The epoch a changelog record was written in (0 for a record without one). */
 export function recordEpoch(record: LogRecord): number {
-  const header = record.headers[ChangelogHeaders.epoch];
-  if (header === undefined) return 0;
-  const epoch = Number(String(header));
-  return Number.isSafeInteger(epoch) && epoch >= 0 ? epoch : 0;
+  return ownerEpoch(recordOwner(record));
 }
 
 /** The topic configuration tributary creates changelogs with. */

@@ -12,17 +12,21 @@ export type StoreBackend = 'memory' | 'lmdb';
 /**
  * What a local copy of a store corresponds to, written in the same LMDB transaction as the data:
  * Kafka Streams' `.checkpoint` file. The copy holds exactly the state a restore of the changelog
- * partition `[0, position)` under the epoch rules yields (see {@link PartitionState}).
+ * partition `[0, position)` for the mark `(position, owner)` yields (see {@link PartitionState}).
  */
 export interface LocalCopyMeta {
-  readonly version: 1;
+  readonly version: 2;
   readonly changelog: string;
   readonly partition: number;
-  /** The epoch of the owner that wrote the copy (after that owner's commit of `position` succeeded). */
+  /** The epoch of the owner that wrote the copy (a restore's new epoch is above it). */
   readonly epoch: number;
   readonly position: number;
-  /** The epoch in force at `position` (the newest epoch marker before it): where a tail read resumes the epoch rules. */
-  readonly epochInForce: number;
+  /**
+   * The owner of `position`, as a commit's mark names it (`StateMark.owners`): its epoch marker
+   * lies before `position`, and after that marker only its records count. Absent when no owner
+   * had written the store yet.
+   */
+  readonly owner?: string;
 }
 
 /** One store's records and meta, in a write of several stores of a partition (one transaction). */
@@ -157,8 +161,8 @@ export class LmdbStoreCopy {
     if (typeof meta !== 'object' || meta === null) return undefined;
     const m = meta as Partial<LocalCopyMeta>;
     const natural = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
-    if (m.version !== 1 || m.changelog !== this.changelog.topic || m.partition !== this.changelog.partition) return undefined;
-    if (!natural(m.epoch) || !natural(m.position) || !natural(m.epochInForce)) return undefined;
+    if (m.version !== 2 || m.changelog !== this.changelog.topic || m.partition !== this.changelog.partition) return undefined;
+    if (!natural(m.epoch) || !natural(m.position) || (m.owner !== undefined && typeof m.owner !== 'string')) return undefined;
     return m as LocalCopyMeta;
   }
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { LogProducer, LogRecord, OutgoingRecord, PartitionReader, TopicPartition } from '../connectors/log.js';
 import { isRetriable } from '../errors.js';
 import type { Serde } from '../serdes/serde.js';
-import { changelogTopic, ChangelogHeaders, epochMarker, isEpochMarker, recordEpoch } from './changelog.js';
+import { changelogTopic, ChangelogHeaders, epochMarker, isEpochMarker, newOwnerId, recordEpoch, recordOwner } from './changelog.js';
 import { StoreError } from './errors.js';
 import type { LoggedStore } from './logged-store.js';
 import { MemoryKeyValueStore } from './memory-key-value-store.js';
@@ -11,13 +11,16 @@ import { jsonKeys, structuredValues } from './store-serdes.js';
 import type { LmdbStoreCopy, LocalCopyMeta, LocalWrite } from './lmdb-state-dir.js';
 
 /**
- * What a commit records of a partition's state, next to the input offset: the owner's epoch,
- * and for each store the changelog position (the offset after the last record the owner had
- * written, and had acknowledged, for the state at that input offset).
+ * What a commit records of a partition's state, next to the input offset: the committing
+ * owner's epoch, and for each store the changelog position (the offset after the last record
+ * written, and acknowledged, for the state at that input offset) and the owner whose records
+ * up to that position are the state (its epoch marker lies before the position).
  */
 export interface StateMark {
   readonly epoch: number;
   readonly positions: Readonly<Record<string, number>>;
+  /** Per store: the owner id of its position; absent for a store no owner has written yet. */
+  readonly owners?: Readonly<Record<string, string>>;
 }
 
 /** Options of a store declared in a pipeline. */
@@ -45,7 +48,9 @@ export interface RestoreSummary {
 /** Restore progress, reported once per batch of changelog records. */
 export interface RestoreProgress {
   readonly store: string;
+  /** Records read so far by this restore (every store), and of this batch. */
   readonly records: number;
+  readonly batch: number;
   readonly until: number;
   readonly position: number;
 }
@@ -62,6 +67,8 @@ export interface PartitionStateOptions {
   readonly ensureChangelog: (topic: string) => Promise<void>;
   readonly logger: Logger;
   readonly onProgress?: (progress: RestoreProgress) => void;
+  /** A checkpoint wrote `records` changelog records of `store`. */
+  readonly onWritten?: (store: string, records: number) => void;
   /**
    * The local copy (LMDB) of a store, for a store whose backend is `'lmdb'`; undefined for an
    * in-memory one. Asked once per store, when it is declared.
@@ -74,14 +81,12 @@ interface Entry {
   readonly changelog: TopicPartition;
   /** The position a commit may record: the offset after our last acknowledged changelog write. */
   position: number;
+  /** Whose state `position` is: ours once it passed our marker, before that the owner we restored from. */
+  owner: string | undefined;
   /** Where our next append should land; a gap before it is someone else's write. */
   expected: number;
   /** The store's local copy (LMDB), if it has one. */
   readonly local: LmdbStoreCopy | undefined;
-  /** Our epoch marker's offset (-1 before the restore). */
-  markerAt: number;
-  /** The epoch in force at the restored position (before our marker). */
-  restoredEpochInForce: number;
 }
 
 /** A checkpoint's changes, kept until a commit covers them, then written to the local copies. */
@@ -104,17 +109,19 @@ const MAX_BYTES = 900_000;
  * Kafka Streams' `ProcessorStateManager` and `StoreChangelogReader` in one, for one partition.
  *
  * **Restore yields exactly the state at the committed input offset.** Each store's changelog is
- * read up to the position the commit recorded; a record written by an older epoch after a
- * newer epoch's marker is a zombie's and is ignored; everything past the position (written
- * after the commit by an owner that then died, or by a zombie) is ignored too, and the keys it
- * touched are written again at the first checkpoint, so that neither a later restore nor
- * compaction (which keeps a key's *last* record) can take those records for the state.
+ * read up to the position the commit recorded; after the marker of the owner the commit names
+ * for that store, only that owner's records count (anyone else's there is a zombie's, or a
+ * member's that briefly believed it owned the partition during a rebalance); everything past the
+ * position (written after the commit by an owner that then died, or by a zombie) is ignored too.
+ * Every key whose last record was ignored is written again at the first checkpoint, before the
+ * position passes this owner's marker, so that neither a later restore nor compaction (which
+ * keeps a key's *last* record) can take those records for the state.
  *
- * **An owner's epoch** is one more than any before it (the committed one, and any seen in the
- * changelog). Before writing anything the owner *claims* it: a strict commit of the unchanged
- * offset with the new epoch, which the log refuses to a member that no longer owns the
- * partition (Kafka: generation fencing). Only then does it append its epoch marker, and every
- * record it writes carries its epoch in a header.
+ * **An owner** has an id `<epoch>.<token>`, the epoch one more than any before it. Before
+ * writing anything it *claims* the partition: a strict commit of the unchanged offset, which the
+ * group consumer refuses to a member that does not own the partition by its latest assignment.
+ * Only then does it append its epoch marker, and every record it writes carries its id in a
+ * header.
  *
  * **A checkpoint** takes every store's changes at one moment (between two batches) and appends
  * them; the positions it resolves with belong to the input offset the caller read at that same
@@ -131,6 +138,7 @@ export class PartitionState {
   private readonly entries = new Map<string, Entry>();
   private sealed = false;
   private epochValue = 0;
+  private ownerValue = '';
   private chain: Promise<unknown> = Promise.resolve();
   private pendingLocal: PendingCheckpoint[] = [];
   private pendingLocalRecords = 0;
@@ -147,6 +155,11 @@ export class PartitionState {
   /** The owner's epoch (0 until restored). */
   get epoch(): number {
     return this.epochValue;
+  }
+
+  /** This owner's id, `<epoch>.<token>`, on every record it writes (`''` until restored). */
+  get owner(): string {
+    return this.ownerValue;
   }
 
   /** The stores, by name. */
@@ -181,17 +194,25 @@ export class PartitionState {
     const { processorId, topicPartition, multiTopic } = this.options;
     const changelog = { topic: changelogTopic(processorId, name, multiTopic ? topicPartition.topic : undefined), partition: topicPartition.partition };
     const local = this.options.localCopy?.(name, changelog);
-    this.entries.set(name, { store, changelog, position: 0, expected: 0, local, markerAt: -1, restoredEpochInForce: 0 });
+    this.entries.set(name, { store, changelog, position: 0, owner: undefined, expected: 0, local });
     return store;
   }
 
   /**
    * Restores every store to the state at the committed input offset (`mark`: what the commit
    * recorded; undefined when nothing was committed with state), claims the partition for a new
-   * epoch through `claim` (a strict commit: it rejects when this member is not the owner), and
-   * writes the epoch markers. No store may be declared afterwards.
+   * owner through `claim` (with the mark to commit: the restored positions, this owner's
+   * epoch; it rejects when this member is not the owner), and writes the epoch markers. No
+   * store may be declared afterwards.
+   *
+   * Each store's changelog is read up to its committed position. Up to the marker of the owner
+   * the mark names for it, every record counts (the last write of a key wins); after that
+   * marker, only that owner's records do: anyone else's there (a zombie's, or a member that
+   * briefly believed it owned the partition during a rebalance) is ignored. That is exact,
+   * because every owner, once restored, writes again each key whose last record it ignored,
+   * before its position passes its own marker. Records past the position are ignored too.
    */
-  async restore(mark: StateMark | undefined, claim: (epoch: number) => Promise<void>): Promise<RestoreSummary> {
+  async restore(mark: StateMark | undefined, claim: (mark: StateMark) => Promise<void>): Promise<RestoreSummary> {
     this.sealed = true;
     const started = performance.now();
     let records = 0;
@@ -206,16 +227,20 @@ export class PartitionState {
     for (const [name, entry] of this.entries) {
       await this.options.ensureChangelog(entry.changelog.topic);
       const until = mark?.positions[name] ?? 0;
+      const owner = mark?.owners?.[name];
       const stale: Buffer[] = [];
-      // Where the changelog read starts, and the epoch rules' state there.
+      // Once the owner's marker is read: whose records still count.
+      let only: string | undefined;
+      // Where the changelog read starts: past the local copy, when it may be trusted.
       let from = 0;
-      let epochInForce = 0;
       if (entry.local) {
         const loaded = await this.loadLocalCopy(name, entry, mark, until);
         if (loaded) {
           localRecords += loaded.records;
           from = loaded.meta.position;
-          epochInForce = loaded.meta.epochInForce;
+          // The copy's owner is the mark's, and its marker lies before the copy's position.
+          only = loaded.meta.owner;
+          if (loaded.meta.epoch > maxEpoch) maxEpoch = loaded.meta.epoch;
         }
         tails.set(entry, []);
       }
@@ -224,23 +249,21 @@ export class PartitionState {
         for (const record of batch) {
           records++;
           const epoch = recordEpoch(record);
+          if (epoch > maxEpoch) maxEpoch = epoch;
           if (isEpochMarker(record)) {
-            if (epoch > epochInForce) epochInForce = epoch;
+            if (owner !== undefined && recordOwner(record) === owner) only = owner;
             continue;
           }
-          if (epoch < epochInForce) {
+          if (only !== undefined && recordOwner(record) !== only) {
             ignored++;
             if (record.key) stale.push(record.key);
             continue;
           }
-          epochInForce = epoch;
           entry.store.restore(record);
           tail?.push({ key: record.key, value: record.value });
         }
-        onProgress?.({ store: name, records, until, position: batch.length > 0 ? batch[batch.length - 1].offset + 1 : until });
+        onProgress?.({ store: name, records, batch: batch.length, until, position: batch.length > 0 ? batch[batch.length - 1].offset + 1 : until });
       });
-      if (epochInForce > maxEpoch) maxEpoch = epochInForce;
-      entry.restoredEpochInForce = epochInForce;
       // Past the committed position: records of an owner that did not get to commit them (or a zombie's).
       const end = await reader.endOffset(entry.changelog);
       await reader.read(entry.changelog, until, end, (batch) => {
@@ -254,28 +277,33 @@ export class PartitionState {
         }
       });
       entry.position = until;
+      entry.owner = owner;
       ends.set(entry, end);
       junk.set(entry, stale);
     }
     const epoch = maxEpoch + 1;
-    if (this.entries.size > 0) await claim(epoch);
     this.epochValue = epoch;
+    this.ownerValue = newOwnerId(epoch);
+    if (this.entries.size > 0) await claim(this.mark());
     for (const [name, entry] of this.entries) {
       const end = ends.get(entry)!;
       const restoredAt = entry.position;
-      const marker = await this.append(entry, [epochMarker(epoch, entry.position)]);
-      entry.markerAt = marker;
+      const restoredOwner = entry.owner;
+      const marker = await this.append(entry, [epochMarker(this.ownerValue, entry.position)]);
       const stale = junk.get(entry)!;
       // Written between our read of the end and our marker: someone else's, too late to be ours.
       if (marker > end) await this.collectKeys(entry, end, marker, stale);
       entry.expected = marker + 1;
       // The position may pass the marker only once the stale keys are written again (the next checkpoint).
-      if (stale.length === 0) entry.position = marker + 1;
+      if (stale.length === 0) {
+        entry.position = marker + 1;
+        entry.owner = this.ownerValue;
+      }
       for (const key of stale) entry.store.rewrite(key);
       entry.store.restored();
       const tail = tails.get(entry);
-      // The claim committed the restored positions: the local copy may now say it holds them.
-      if (tail) this.writeLocal([{ copy: entry.local!, records: tail, meta: this.localMeta(entry, restoredAt) }]);
+      // The claim committed the restored position: the local copy may now say it holds it.
+      if (tail) this.writeLocal([{ copy: entry.local!, records: tail, meta: this.localMeta(entry, restoredAt, restoredOwner) }]);
       this.options.logger.debug({ store: name, changelog: entry.changelog, position: entry.position, rewrites: stale.length }, 'store restored');
     }
     let keys = 0;
@@ -286,13 +314,14 @@ export class PartitionState {
   /**
    * Loads a store's local copy when it may be trusted for the committed `mark` (see
    * docs/runtime.md, "Local copies on LMDB"): its position at or below the committed one, and
-   * its writer's epoch at or below the committed epoch. Otherwise, or when an entry does not
-   * decode, the copy is wiped and the store restores in full from the changelog.
+   * its position's owner the one the mark names. Otherwise, or when an entry does not decode,
+   * the copy is wiped and the store restores in full from the changelog.
    */
   private async loadLocalCopy(name: string, entry: Entry, mark: StateMark | undefined, until: number): Promise<{ meta: LocalCopyMeta; records: number } | undefined> {
     const local = entry.local!;
     await local.dir.flushed(); // a previous owner's writes in this process (a restarted actor)
     const meta = local.meta();
+    const owner = mark?.owners?.[name];
     const reason =
       meta === undefined
         ? 'no meta'
@@ -300,8 +329,8 @@ export class PartitionState {
           ? 'nothing committed with state'
           : meta.position > until
             ? `ahead of the committed position (${meta.position} > ${until}): written after the last commit`
-            : meta.epoch > mark.epoch
-              ? `written in epoch ${meta.epoch}, after the committed epoch ${mark.epoch}`
+            : meta.owner !== owner
+              ? `its position is owner ${meta.owner ?? 'none'}'s, the committed one ${owner ?? 'none'}'s`
               : undefined;
     if (meta !== undefined && reason === undefined) {
       try {
@@ -319,15 +348,15 @@ export class PartitionState {
     return undefined;
   }
 
-  /** The meta of a store's local copy holding the state at `position` (one of its checkpointed or restored positions). */
-  private localMeta(entry: Entry, position: number): LocalCopyMeta {
+  /** The meta of a store's local copy holding the state at `position`, whose owner is `owner` (one of its checkpointed or restored marks). */
+  private localMeta(entry: Entry, position: number, owner: string | undefined): LocalCopyMeta {
     return {
-      version: 1,
+      version: 2,
       changelog: entry.changelog.topic,
       partition: entry.changelog.partition,
       epoch: this.epochValue,
       position,
-      epochInForce: position > entry.markerAt ? this.epochValue : entry.restoredEpochInForce,
+      ...(owner !== undefined ? { owner } : {}),
     };
   }
 
@@ -353,7 +382,7 @@ export class PartitionState {
     if (!last) return;
     const writes: LocalWrite[] = [];
     for (const [name, entry] of this.entries) {
-      if (entry.local) writes.push({ copy: entry.local, records: merged.get(entry) ?? [], meta: this.localMeta(entry, last.mark.positions[name] ?? entry.position) });
+      if (entry.local) writes.push({ copy: entry.local, records: merged.get(entry) ?? [], meta: this.localMeta(entry, last.mark.positions[name] ?? entry.position, last.mark.owners?.[name]) });
     }
     this.writeLocal(writes);
   }
@@ -388,8 +417,12 @@ export class PartitionState {
   /** The positions of the state as it was last checkpointed (or restored). */
   mark(): StateMark {
     const positions: Record<string, number> = {};
-    for (const [name, entry] of this.entries) positions[name] = entry.position;
-    return { epoch: this.epochValue, positions };
+    const owners: Record<string, string> = {};
+    for (const [name, entry] of this.entries) {
+      positions[name] = entry.position;
+      if (entry.owner !== undefined) owners[name] = entry.owner;
+    }
+    return { epoch: this.epochValue, positions, owners };
   }
 
   /**
@@ -405,7 +438,12 @@ export class PartitionState {
     }
     const written = this.chain.then(async () => {
       for (const [entry, records] of changes) {
-        for (const chunk of chunks(records)) entry.position = (await this.append(entry, chunk)) + chunk.length;
+        let end = entry.position;
+        for (const chunk of chunks(records)) end = (await this.append(entry, chunk)) + chunk.length;
+        // Every change of this checkpoint (and every rewrite due) is written: the position is ours.
+        entry.position = end;
+        entry.owner = this.ownerValue;
+        this.options.onWritten?.(entry.store.name, records.length);
       }
       const mark = this.mark();
       this.keepForLocalCopies(mark, changes);
@@ -434,8 +472,8 @@ export class PartitionState {
 
   /** Appends to a store's changelog partition with our epoch, retrying what may succeed later; returns the first offset. */
   private async append(entry: Entry, records: readonly OutgoingRecord[]): Promise<number> {
-    const epoch = String(this.epochValue);
-    const stamped = records.map((r) => (r.headers ? r : { ...r, headers: { [ChangelogHeaders.epoch]: epoch } }));
+    const owner = this.ownerValue;
+    const stamped = records.map((r) => (r.headers ? r : { ...r, headers: { [ChangelogHeaders.epoch]: owner } }));
     const { topic, partition } = entry.changelog;
     for (let attempt = 0; ; attempt++) {
       try {

@@ -8,7 +8,10 @@ import {
   type KeyOf,
 } from './event-time-options.js';
 import { reportLate } from './late-output.js';
+import { ConfigError } from '../errors.js';
+import { unloggedStores } from '../state/store-provider.js';
 import { MinHeap } from './min-heap.js';
+import { currentPipelineScope } from './pipeline-scope.js';
 import { nonNegativeInteger, positiveInteger, requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
 import type { WindowResult } from './window-result.js';
@@ -29,12 +32,13 @@ interface OpenSession<A> {
   last: number;
   acc: A;
   minOffset: number | undefined;
-  release: (() => void) | undefined;
   /** `last + gap + 1 + allowedLateness`: the watermark at which it fires. Only grows. */
   fireAt: number;
-  merged: boolean;
+  /** Its place among sessions due at the same watermark (kept across restores). */
+  seq: number;
 }
 
+/** What the store keeps per key (the key too: a restored entry schedules itself). */
 interface KeySessions<K, A> {
   readonly key: K;
   /** Open sessions, disjoint, by start. */
@@ -42,11 +46,6 @@ interface KeySessions<K, A> {
   /** The latest fired session: a record within `gap` of it is late. */
   firedStart: number;
   firedLast: number;
-  /**
-   * The fired session's offset hold, kept while its extent still decides what is late: a replay
-   * must start early enough to rebuild it, or a late record would join a session instead.
-   */
-  firedRelease: (() => void) | undefined;
 }
 
 type Scheduled<K, A> =
@@ -71,13 +70,14 @@ type Scheduled<K, A> =
  * It goes to the `late` output and into no session, so results equal a batch
  * sessionization of the records that were not late.
  *
- * **State.** Per key, the open sessions (usually one) and the extent of the latest fired one,
- * which is forgotten (and the key freed) once the watermark reaches `last + 3 × gap + 1 +
- * allowedLateness` with no session open: by then any record it could catch is late anyway,
- * whether alone (its own session would have fired) or bridging to a session opened since (none
- * can open within `2 × gap` of it any more). At `2 × gap` a record within `gap` of the fired
- * session could still join a session opened just after it, and be counted instead of late.
- * Each open session holds its earliest input offset until it fires.
+ * **State.** Per key, in a key-value store (inside a processor: logged to its changelog at each
+ * commit and restored after a crash, so an open session never keeps the commit back): the open
+ * sessions (usually one) and the extent of the latest fired one, which is forgotten (and the key
+ * freed) once the watermark reaches `last + 3 × gap + 1 + allowedLateness` with no session open:
+ * by then any record it could catch is late anyway, whether alone (its own session would have
+ * fired) or bridging to a session opened since (none can open within `2 × gap` of it any more).
+ * At `2 × gap` a record within `gap` of the fired session could still join a session opened
+ * just after it, and be counted instead of late.
  *
  * With `emit: 'every-record'`, each record emits its session as updated; after a merge, the
  * merged session's update supersedes those of the sessions it absorbed.
@@ -92,7 +92,7 @@ type Scheduled<K, A> =
  *       add: (s, r: StreamRecord<string, Click>) => ({ events: s.events + 1, pages: s.pages.add(r.value.page) }),
  *       merge: (a, b) => ({ events: a.events + b.events, pages: new Set([...a.pages, ...b.pages]) }),
  *     }),
- *     clock, holds, late,
+ *     store: 'sessions',
  *   }),
  *   map((s) => ({ userId: s.key, sessionStart: s.windowStart, sessionEnd: s.windowEnd,
  *     events: s.value.events, pages: s.value.pages.size, bounce: s.value.events === 1 })),
@@ -108,14 +108,32 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
   const merge = aggregate.merge as (earlier: A, later: A) => A;
   const eventTime = resolveEventTime(operator, options);
   const keyOf = resolveKey(operator, options);
-  const { holds, offset: offsetOf } = resolveHolds(operator, options);
+  const { offset: offsetOf } = resolveHolds(operator, options);
   const lateness = nonNegativeInteger(operator, 'allowedLateness', options.allowedLateness, 0);
   const emitMode = resolveEmit(operator, options.emit);
+  if (options.store !== undefined && (typeof options.store !== 'string' || options.store.length === 0)) {
+    throw new ConfigError(`${operator}.store`, 'must be a non-empty string');
+  }
+  const scope = currentPipelineScope();
+  const storeName = options.store ?? scope?.storeName(operator) ?? operator;
+  const logged = scope?.stores.keyValueStore<K, KeySessions<K, A>>(storeName);
 
   return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, closed }) => {
-    const keys = new Map<K, KeySessions<K, A>>();
+    const keys = logged ?? unloggedStores().keyValueStore<K, KeySessions<K, A>>(storeName);
     const schedule = new MinHeap<Scheduled<K, A>>((a, b) => a.at - b.at || a.seq - b.seq);
     let seq = 0;
+    // Entries forgotten (deleted from the store): what is still scheduled for them is void.
+    const forgotten = new WeakSet<KeySessions<K, A>>();
+    // Restored keys: their open sessions and fired extents go back on the schedule.
+    keys.onRestored(() => {
+      for (const [, keyed] of keys.all()) {
+        for (const s of keyed.open) {
+          schedule.push({ at: s.fireAt, seq: s.seq, session: s, keyed });
+          if (s.seq >= seq) seq = s.seq + 1;
+        }
+        if (keyed.firedLast > -Infinity) schedule.push({ at: keyed.firedLast + 3 * gap + 1 + lateness, seq: seq++, session: undefined, keyed });
+      }
+    });
 
     const result = (key: K, s: OpenSession<A>, final: boolean): WindowResult<K, A> => ({
       key,
@@ -127,42 +145,25 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
       final,
     });
 
-    const holdEarliest = (s: OpenSession<A>, offset: number | undefined, release: (() => void) | undefined): void => {
-      // `release` belongs to a session merged into `s`, holding `offset`: keep the earlier hold.
-      if (offset === undefined) return;
-      if (s.minOffset === undefined || offset < s.minOffset) {
-        const previous = s.release;
-        s.minOffset = offset;
-        s.release = release ?? holds.hold(offset);
-        previous?.();
-      } else {
-        release?.();
-      }
-    };
-
     const fire = (keyed: KeySessions<K, A>, s: OpenSession<A>): void => {
       keyed.open.splice(keyed.open.indexOf(s), 1);
       keyed.firedStart = s.start;
       keyed.firedLast = s.last;
+      keys.touch(keyed.key);
       emit(result(keyed.key, s, true));
-      // Its extent replaces the previous one's; its records stay replayable until it is forgotten.
-      keyed.firedRelease?.();
-      keyed.firedRelease = s.release;
-      s.release = undefined;
       schedule.push({ at: s.last + 3 * gap + 1 + lateness, seq: seq++, session: undefined, keyed });
     };
 
     /**
      * From `firedLast + 3 gap + 1` (+ lateness) on, a record within `gap` of the fired session is
-     * late by the watermark alone, unless it touches an open session that started within
-     * `2 gap` of it: while one does, the extent still decides (and is replaced when that fires).
+     * late by the watermark alone: with no session open, the key is forgotten.
      */
     const forgetFired = (keyed: KeySessions<K, A>, wm: number): void => {
       if (keyed.firedLast + 3 * gap + 1 + lateness > wm) return;
-      if (keyed.open.some((o) => o.start <= keyed.firedLast + 2 * gap)) return;
-      keyed.firedRelease?.();
-      keyed.firedRelease = undefined;
-      if (keyed.open.length === 0 && keys.get(keyed.key) === keyed) keys.delete(keyed.key);
+      if (keyed.open.length === 0 && !forgotten.has(keyed)) {
+        forgotten.add(keyed);
+        keys.delete(keyed.key);
+      }
     };
 
     return {
@@ -188,13 +189,15 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
           return;
         }
         if (keyed === undefined) {
-          keyed = { key, open: [], firedStart: Infinity, firedLast: -Infinity, firedRelease: undefined };
-          keys.set(key, keyed);
+          keyed = { key, open: [], firedStart: Infinity, firedLast: -Infinity };
+          keys.put(key, keyed);
+        } else {
+          keys.touch(key); // changed in place below: logged at the next checkpoint
         }
         const { open } = keyed;
         let s: OpenSession<A>;
         if (touching === 0) {
-          s = { start: ts, last: ts, acc: aggregate.init(), minOffset: undefined, release: undefined, fireAt: Infinity, merged: false };
+          s = { start: ts, last: ts, acc: aggregate.init(), minOffset: offset, fireAt: Infinity, seq: seq++ };
           let at = 0;
           while (at < open.length && open[at].start < ts) at++;
           open.splice(at, 0, s);
@@ -204,17 +207,16 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
           for (const other of open.splice(firstTouching + 1, touching - 1)) {
             s.acc = merge(s.acc, other.acc);
             s.last = Math.max(s.last, other.last);
-            other.merged = true;
-            holdEarliest(s, other.minOffset, other.release);
+            s.minOffset = earliest(s.minOffset, other.minOffset);
           }
         }
         s.acc = aggregate.add(s.acc, element);
         if (ts < s.start) s.start = ts;
         if (ts > s.last) s.last = ts;
-        holdEarliest(s, offset, undefined);
+        s.minOffset = earliest(s.minOffset, offset);
         s.fireAt = s.last + gap + 1 + lateness;
         // A new session is scheduled now; a grown one keeps its entry and is rescheduled when it comes.
-        if (touching === 0) schedule.push({ at: s.fireAt, seq: seq++, session: s, keyed });
+        if (touching === 0) schedule.push({ at: s.fireAt, seq: s.seq, session: s, keyed });
         if (emitMode === 'every-record') emit(result(key, s, false));
       },
 
@@ -227,17 +229,26 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
           if (s === undefined) {
             // Forget the key's fired session (its hold), and the key if nothing opened since.
             forgetFired(keyed, wm);
-          } else if (!s.merged) {
-            if (s.fireAt > wm) schedule.push({ at: s.fireAt, seq: seq++, session: s, keyed });
-            else fire(keyed, s);
+          } else if (keyed.open.includes(s)) {
+            // Not merged into another since it was scheduled.
+            if (s.fireAt > wm) {
+              s.seq = seq++;
+              keys.touch(keyed.key);
+              schedule.push({ at: s.fireAt, seq: s.seq, session: s, keyed });
+            } else fire(keyed, s);
           }
         }
       },
 
       teardown() {
-        keys.clear();
+        // The store is the partition's (restored by the next pipeline), not this subscription's.
         schedule.clear();
       },
     };
   });
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined || b >= a ? a : b;
 }

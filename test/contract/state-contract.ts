@@ -132,6 +132,20 @@ export function stateContract(name: string, target: ContractTarget, stores: Stor
         expect(restored.reduce((sum, e) => sum + (e.type === 'partition.restored' ? e.localRecords : 0), 0)).toBe(KEYS);
         expect(restored.reduce((sum, e) => sum + (e.type === 'partition.restored' ? e.records : 0), 0)).toBe(0);
       }
+      // Users see it: the status (and /health) give each partition's store sizes, the metrics the restore and the changelog writes.
+      const app = apps[apps.length - 1];
+      await eventually(async () => {
+        const partitions = app.status().processors.find((p) => p.id === id)!.partitions;
+        expect(partitions.reduce((sum, p) => sum + (p.stores?.totals ?? 0), 0)).toBe(KEYS);
+        const text = await app.metrics.registry.metrics();
+        const sum = (metric: string): number =>
+          text.split('\n').filter((l) => l.startsWith(`${metric}{`) && l.includes(`processor="${id}"`)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+        // On LMDB the keys come from the local copies: no changelog record to read.
+        if (stores === 'memory') expect(sum('tributary_state_restore_records_total')).toBeGreaterThanOrEqual(KEYS);
+        expect(sum('tributary_state_changelog_records_total')).toBeGreaterThan(0);
+        expect(sum('tributary_state_store_keys')).toBe(KEYS);
+        expect(sum('tributary_state_restore_seconds_count')).toBe(PARTITIONS);
+      });
     });
 
     it('restores exactly the state at the committed offset, ignoring changelog records written after it', async () => {

@@ -47,7 +47,7 @@ export function lmdbRestorer(): StoreRestorer {
     async restore(from, into) {
       const records = from.takeChanges();
       position += records.length;
-      await dir.write([{ copy, records, meta: { version: 1, changelog: 'store-changelog', partition: 0, epoch: 1, position, epochInForce: 1 } }]);
+      await dir.write([{ copy, records, meta: { version: 2, changelog: 'store-changelog', partition: 0, epoch: 1, position } }]);
       const store = into();
       copy.load(store);
       store.restored();

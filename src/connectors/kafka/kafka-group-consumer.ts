@@ -59,6 +59,10 @@ const tpKey = (topic: string, partition: number): string => `${topic}:${partitio
 export class KafkaGroupConsumer implements GroupConsumer {
   private readonly consumer: Consumer;
   private readonly assigned = new Map<string, TopicPartition>();
+  // GROUP_JOINs received and the one whose assignment \`assigned\` holds; a rebalance announced.
+  private joinsSeen = 0;
+  private joinReconciled = 0;
+  private rebalancing = false;
   private reconciling: Promise<void> = Promise.resolve();
   private handlers: GroupConsumerHandlers | undefined;
   private stopped = false;
@@ -94,11 +98,16 @@ export class KafkaGroupConsumer implements GroupConsumer {
       const memberId = event.payload.memberId;
       const lost = this.currentMemberId !== undefined && memberId !== this.currentMemberId;
       this.currentMemberId = memberId;
-      this.reconciling = this.reconciling.then(() => this.reconcile(assignment, lost)).catch((err: unknown) => {
+      const join = ++this.joinsSeen;
+      this.rebalancing = false;
+      this.reconciling = this.reconciling.then(() => this.reconcile(assignment, lost, join)).catch((err: unknown) => {
         handlers.onCrash?.(err instanceof Error ? err : new Error(String(err)));
       });
     });
-    consumer.on(consumer.events.REBALANCING, () => handlers.onRebalancing?.());
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.rebalancing = true;
+      handlers.onRebalancing?.();
+    });
     consumer.on(consumer.events.CRASH, (event) => {
       const error = event.payload.error;
       if (!event.payload.restart) handlers.onCrash?.(error);
@@ -129,7 +138,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
     await heartbeat();
   }
 
-  private async reconcile(assignment: Record<string, number[]>, lost = false): Promise<void> {
+  private async reconcile(assignment: Record<string, number[]>, lost: boolean, join: number): Promise<void> {
+    this.joinReconciled = join;
     const next = new Map<string, TopicPartition>();
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) next.set(tpKey(topic, partition), { topic, partition });
@@ -163,6 +173,13 @@ export class KafkaGroupConsumer implements GroupConsumer {
     const owned = offsets.filter((o) => this.assigned.has(tpKey(o.topic, o.partition)));
     if (options.strict && owned.length < offsets.length) {
       throw new NotAssignedError(this.options.groupId, offsets.filter((o) => !this.assigned.has(tpKey(o.topic, o.partition))));
+    }
+    // Kafka accepts a commit from any member of the current generation, for any partition: the
+    // assignment this member acts on may be a generation old while the next one is being
+    // reconciled (or agreed), and another member may own the partition already. A strict
+    // commit is a claim of ownership: refused then.
+    if (options.strict && (this.rebalancing || this.joinReconciled !== this.joinsSeen)) {
+      throw new NotAssignedError(this.options.groupId, offsets, 'a rebalance is in progress');
     }
     if (owned.length === 0) return;
     try {

@@ -28,10 +28,10 @@ function setup(): { log: MemoryLog; state: () => PartitionState } {
   return { log, state };
 }
 
-const record = (key: string, value: number | null, epoch: number): OutgoingRecord => ({
+const record = (key: string, value: number | null, owner: string): OutgoingRecord => ({
   key: JSON.stringify(key),
   value: value === null ? null : serialize(value),
-  headers: { [ChangelogHeaders.epoch]: String(epoch) },
+  headers: { [ChangelogHeaders.epoch]: owner },
 });
 
 async function append(log: MemoryLog, records: OutgoingRecord[]): Promise<number> {
@@ -42,7 +42,7 @@ async function append(log: MemoryLog, records: OutgoingRecord[]): Promise<number
 async function restore(make: () => PartitionState, mark: StateMark | undefined, claims: number[] = []) {
   const state = make();
   const store = state.keyValueStore<string, number>('sums');
-  await state.restore(mark, async (epoch) => void claims.push(epoch));
+  await state.restore(mark, async (claimed) => void claims.push(claimed.epoch));
   return { state, store };
 }
 
@@ -62,7 +62,8 @@ describe('PartitionState', () => {
       ['gone', null],
     ]);
     expect(written.every((r) => recordEpoch(r) === state.epoch)).toBe(true);
-    expect(mark).toEqual({ epoch: 1, positions: { sums: 4 } }); // marker at 0, then 3 records
+    expect(mark).toEqual({ epoch: 1, positions: { sums: 4 }, owners: { sums: state.owner } }); // marker at 0, then 3 records
+    expect(state.owner).toMatch(/^1\.[0-9a-f]{8}$/);
     expect(await state.checkpoint()).toEqual(mark); // nothing changed: nothing written
   });
 
@@ -94,24 +95,56 @@ describe('PartitionState', () => {
     expect(new Map(third.store.all())).toEqual(new Map([['a', 1], ['b', 2]]));
   });
 
-  it("ignores an older epoch's records written after a newer epoch's marker (a zombie's)", async () => {
+  it("ignores an older owner's records written after the committing owner's marker (a zombie's)", async () => {
     const { log, state: make } = setup();
-    await append(log, [epochMarker(1, 0), record('k', 1, 1), record('j', 5, 1)]);
-    await append(log, [epochMarker(2, 3), record('k', 2, 2)]);
-    await append(log, [record('k', 99, 1), record('j', null, 1)]); // the zombie of epoch 1
-    const end = await append(log, [record('x', 3, 2)]);
-    const { store, state } = await restore(make, { epoch: 2, positions: { sums: end + 1 } });
+    await append(log, [epochMarker('1.aa', 0), record('k', 1, '1.aa'), record('j', 5, '1.aa')]);
+    await append(log, [epochMarker('2.bb', 3), record('k', 2, '2.bb')]);
+    await append(log, [record('k', 99, '1.aa'), record('j', null, '1.aa')]); // the zombie of epoch 1
+    const end = await append(log, [record('x', 3, '2.bb')]);
+    const { store, state } = await restore(make, { epoch: 2, positions: { sums: end + 1 }, owners: { sums: '2.bb' } });
     expect(new Map(store.all())).toEqual(new Map([['k', 2], ['j', 5], ['x', 3]]));
     expect(state.epoch).toBe(3);
   });
 
+  it("counts the committing owner's records after another member's newer marker (a member that briefly believed it owned the partition)", async () => {
+    const { log, state: make } = setup();
+    await append(log, [epochMarker('1.aa', 0), record('k', 1, '1.aa')]);
+    // During a rebalance another member restored from the same commit, claimed a newer epoch, wrote, and lost the partition.
+    await append(log, [epochMarker('2.bb', 0), record('k', 50, '2.bb'), record('z', 1, '2.bb')]);
+    const end = await append(log, [record('k', 2, '1.aa'), record('j', 7, '1.aa')]);
+    const { store, state } = await restore(make, { epoch: 1, positions: { sums: end + 2 }, owners: { sums: '1.aa' } });
+    expect(new Map(store.all())).toEqual(new Map([['k', 2], ['j', 7]]));
+    expect(state.epoch).toBe(3);
+  });
+
+  it('two members restoring from one commit at once (a split during a rebalance): a restore from either one\'s commit is that one\'s state', async () => {
+    const { state: make } = setup();
+    const first = await restore(make, undefined);
+    first.store.put('a', 1);
+    const base = await first.state.checkpoint();
+    const x = await restore(make, base);
+    const y = await restore(make, base);
+    expect(y.state.epoch).toBeGreaterThan(x.state.epoch); // y's marker is the newer: x's records after it still count for x's commits
+    x.store.put('a', 10);
+    y.store.put('a', 20);
+    y.store.put('b', 2);
+    await x.state.checkpoint();
+    const ofY = await y.state.checkpoint();
+    x.store.put('c', 3);
+    const ofX = await x.state.checkpoint();
+    expect(new Map((await restore(make, ofX)).store.all())).toEqual(new Map([['a', 10], ['c', 3]]));
+    expect(new Map((await restore(make, ofY)).store.all())).toEqual(new Map([['a', 20], ['b', 2]]));
+    // The one restored from base again, after both: base's state exactly.
+    expect(new Map((await restore(make, base)).store.all())).toEqual(new Map([['a', 1]]));
+  });
+
   it('writes nothing when its claim is refused', async () => {
     const { log, state: make } = setup();
-    await append(log, [epochMarker(1, 0), record('k', 1, 1)]);
+    await append(log, [epochMarker('1.aa', 0), record('k', 1, '1.aa')]);
     const state = make();
     state.keyValueStore<string, number>('sums');
     const before = log.read(changelog).length;
-    await expect(state.restore({ epoch: 1, positions: { sums: 2 } }, async () => Promise.reject(new Error('not the owner')))).rejects.toThrow('not the owner');
+    await expect(state.restore({ epoch: 1, positions: { sums: 2 }, owners: { sums: '1.aa' } }, async () => Promise.reject(new Error('not the owner')))).rejects.toThrow('not the owner');
     expect(log.read(changelog)).toHaveLength(before);
   });
 
@@ -120,7 +153,7 @@ describe('PartitionState', () => {
     const { state, store } = await restore(make, undefined);
     store.put('k', 1);
     await state.checkpoint();
-    await append(log, [record('k', 666, 0), record('z', 1, 0)]);
+    await append(log, [record('k', 666, '0'), record('z', 1, '0')]);
     store.put('other', 1);
     await state.checkpoint(); // lands after the foreign records: k and z are queued again
     const mark = await state.checkpoint();
@@ -132,7 +165,7 @@ describe('PartitionState', () => {
 
   it('fails the restore loudly, naming the record, when a changelog record does not decode', async () => {
     const { log, state: make } = setup();
-    await append(log, [epochMarker(1, 0), { key: '{not json', value: serialize(1), headers: { [ChangelogHeaders.epoch]: '1' } }]);
+    await append(log, [epochMarker('1.aa', 0), { key: '{not json', value: serialize(1), headers: { [ChangelogHeaders.epoch]: '1.aa' } }]);
     const state = make();
     state.keyValueStore('sums');
     const failure = await state.restore({ epoch: 1, positions: { sums: 2 } }, async () => {}).catch((err: unknown) => err);

@@ -1,0 +1,67 @@
+import type { LogRecord } from '../connectors/log.js';
+import { RepartitionHeaders, type RepartitionEnvelope } from '../processor/repartition.js';
+import type { PartitionTime } from './partition-time.js';
+import type { Turn } from './turn.js';
+
+/**
+ * A partition's side of a repartition, upstream: what it writes to each repartition topic.
+ * Each item is identified by the record that caused it (`upstream`, offset, sequence number), so
+ * a downstream stage drops it when a replay writes it again; the partition's watermark follows
+ * the items as a control record wherever it moved.
+ */
+export class RepartitionOutput {
+  private seqOffset = -1;
+  private seq = 0;
+  private readonly forwarded = new Map<string, number>();
+
+  constructor(
+    private readonly sinks: ReadonlySet<string>,
+    /** This partition, `topic:partition`. */
+    private readonly upstream: string,
+  ) {}
+
+  /** Whether `sink` writes to a repartition topic. */
+  has(sink: string): boolean {
+    return this.sinks.has(sink);
+  }
+
+  /** The envelope of `item`, caused by the record at `offset`. */
+  data(item: unknown, offset: number): RepartitionEnvelope<unknown> {
+    if (offset !== this.seqOffset) {
+      this.seqOffset = offset;
+      this.seq = 0;
+    }
+    return { kind: 'data', item, upstream: this.upstream, offset, seq: this.seq++ };
+  }
+
+  /** Appends the partition's `watermark`, where it moved, to each repartition output of the turn. */
+  forwardWatermark(turn: Turn, watermark: number): void {
+    for (const sink of this.sinks) {
+      if (watermark > (this.forwarded.get(sink) ?? -Infinity)) {
+        this.forwarded.set(sink, watermark);
+        turn.add(sink, { kind: 'watermark', watermark, upstream: this.upstream } satisfies RepartitionEnvelope<unknown>);
+      }
+    }
+  }
+}
+
+/**
+ * A record of a repartition topic, downstream: a control record moves the upstream's watermark
+ * (and perhaps this partition's): `'watermark'`; a data record already taken from its upstream
+ * is a `'duplicate'`; anything else goes on into the pipeline: `'data'`.
+ */
+export function takeFromUpstream(record: LogRecord, time: PartitionTime): 'data' | 'watermark' | 'duplicate' {
+  const header = (name: string): string | undefined => {
+    const value = record.headers[name];
+    return value === undefined ? undefined : String(value);
+  };
+  const upstream = header(RepartitionHeaders.upstream);
+  if (upstream === undefined) return 'data';
+  const watermark = header(RepartitionHeaders.watermark);
+  if (watermark !== undefined) {
+    time.upstreamWatermark(upstream, Number(watermark));
+    return 'watermark';
+  }
+  const accepted = time.acceptUpstream(upstream, Number(header(RepartitionHeaders.offset)), Number(header(RepartitionHeaders.seq)));
+  return accepted ? 'data' : 'duplicate';
+}

@@ -1,0 +1,71 @@
+import type { Logger } from 'pino';
+import type { LogConnector } from '../connectors/log.js';
+import type { PartitionPipeline } from '../actors/partition-pipeline.js';
+import { keyOf, type PartitionEntry } from './partition-entry.js';
+
+/** How often a long {@link finishInput} says what it still waits for. */
+const REPORT_EVERY_MS = 10_000;
+
+/**
+ * For a finite input: waits until every record now in `topics` is taken and complete on this
+ * node, then ends each partition's input (watermark +∞, so every open window fires), waits for
+ * the results and commits each partition (`commit`). While it waits it logs, every 10 s, the
+ * partitions it waits for and why (not assigned here, behind the end, results unacknowledged);
+ * the timeout's error names them too.
+ */
+export async function finishInput(
+  options: {
+    readonly log: LogConnector;
+    readonly topics: readonly string[];
+    readonly partitions: ReadonlyMap<string, PartitionEntry>;
+    readonly commit: (entry: PartitionEntry, pipeline: PartitionPipeline) => Promise<void>;
+    readonly logger: Logger;
+  },
+  timeoutMs = 600_000,
+): Promise<void> {
+  const { partitions } = options;
+  const ends = await endOffsets(options.log, options.topics);
+  const waitingFor = (): string[] =>
+    [...ends].flatMap(([key, end]) => {
+      const entry = partitions.get(key);
+      if (!entry) return [`${key}: not assigned to this node`];
+      if (end === 0) return [];
+      const pipeline = entry.pipeline;
+      if (!pipeline || !entry.accepting) return [`${key}: its actor is ${entry.state}`];
+      if (pipeline.tracker.nextOffset < end) return [`${key}: at offset ${pipeline.tracker.nextOffset} of ${end}`];
+      if (pipeline.tracker.pending > 0) return [`${key}: ${pipeline.tracker.pending} records wait for their results to be acknowledged`];
+      return [];
+    });
+  const started = Date.now();
+  let reported = started;
+  for (let waiting = waitingFor(); waiting.length > 0; waiting = waitingFor()) {
+    const now = Date.now();
+    if (now - started > timeoutMs) throw new Error(`finishInput: not caught up with ${options.topics.join(', ')} within ${timeoutMs} ms; waiting for ${waiting.join('; ')}`);
+    if (now - reported >= REPORT_EVERY_MS) {
+      reported = now;
+      options.logger.info({ waitingFor: waiting, waitedMs: now - started }, 'finishInput: still waiting');
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  for (const entry of partitions.values()) {
+    entry.accepting = false;
+    entry.pipeline?.end();
+  }
+  for (const entry of partitions.values()) {
+    if (entry.pipeline) {
+      await entry.pipeline.drain();
+      await options.commit(entry, entry.pipeline);
+    }
+  }
+}
+
+async function endOffsets(log: LogConnector, topics: readonly string[]): Promise<Map<string, number>> {
+  const admin = log.admin();
+  const ends = new Map<string, number>();
+  try {
+    for (const topic of topics) for (const end of await admin.endOffsets(topic)) ends.set(keyOf(end), end.offset);
+  } finally {
+    await admin.close();
+  }
+  return ends;
+}
