@@ -14,6 +14,7 @@ export * from './streams/index.js';
 export * from './state/index.js';
 export { repartition, RepartitionHeaders, type RepartitionOptions } from './processor/repartition.js';
 export type { QueryAnswer } from './processor/processor-runtime.js';
+export type { StateQueryAnswer } from './app/state-query.js';
 export type { NodeStatus } from './app/tributary.js';
 export * from './serdes/index.js';
 export * from './sinks/index.js';

@@ -20,6 +20,8 @@ import { TurnWriter } from './turn-writer.js';
 import { RepartitionOutput, takeFromUpstream } from './repartition-links.js';
 import { Turn } from './turn.js';
 import type { PartitionState, RestoreSummary, StateMark } from '../state/partition-state.js';
+import { MemoryKeyValueStore } from '../state/memory-key-value-store.js';
+import { MemoryWindowStore } from '../state/memory-window-store.js';
 import { withPipelineScope, type PipelineScope } from '../streams/pipeline-scope.js';
 
 /** Failed attempts at one offset, kept by whoever restarts the pipeline so they survive restarts. */
@@ -133,17 +135,33 @@ export class PartitionPipeline {
   }
 
   /**
-   * Answers an interactive query from the live state registered under `name`; `found` is false
-   * when nothing is registered under that name. `stale` while the partition has not yet replayed
-   * up to where its last run had got (its state is being rebuilt).
+   * Answers an interactive query from the store (or `ctx.queryable` state) named `name`: `found`
+   * says the key was found there. A window store answers with the key's open windows,
+   * `[{ windowStart, value }]` by start. `stale` while the partition has not yet replayed up to
+   * where its last run had got (its state is being rebuilt).
    */
   query(name: string, key: string): { found: boolean; value: unknown; stale: boolean } {
     const stale = this.tracker.nextOffset < this.options.resume.replayUntil;
     const lookup = this.queryables.get(name);
-    if (lookup) return { found: true, value: lookup(key), stale };
-    const store = this.options.state.stores.get(name) as { get?: (key: unknown) => unknown } | undefined;
-    if (store?.get) return { found: true, value: store.get(key), stale };
-    return { found: false, value: undefined, stale: false };
+    if (lookup) {
+      const value = lookup(key);
+      return { found: value !== undefined, value, stale };
+    }
+    const store = this.options.state.stores.get(name);
+    if (store instanceof MemoryKeyValueStore) {
+      const value = store.get(key);
+      return { found: value !== undefined, value: value === undefined ? undefined : store.queryView(value), stale };
+    }
+    if (store instanceof MemoryWindowStore) {
+      // Every window of the key, by start: [{ windowStart, value }].
+      const windows: Array<{ windowStart: number; value: unknown }> = [];
+      for (const start of [...store.starts()].sort((a, b) => a - b)) {
+        const value = store.get(start, key);
+        if (value !== undefined) windows.push({ windowStart: start, value: store.queryView(value) });
+      }
+      return { found: windows.length > 0, value: windows.length > 0 ? windows : undefined, stale };
+    }
+    return { found: false, value: undefined, stale };
   }
 
   /** Whether the pipeline declared any store. */
@@ -214,7 +232,7 @@ export class PartitionPipeline {
     this.closeTurn();
     const offset = this.tracker.nextOffset;
     const time = this.time.snapshot();
-    // An operator not on stores (sliding windows) holds an earlier record: its state is
+    // User code holding an offset (`hold()`) keeps an earlier record: its state is
     // not in the changelogs, so the stores' state at this offset cannot be resumed from.
     const hold = this.tracker.lowestHold();
     const usable = hold === undefined || hold >= offset;

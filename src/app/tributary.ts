@@ -20,6 +20,8 @@ import type { SupervisorEvent, EscalationPolicy } from '../supervision/superviso
 import type { SupervisorSnapshot } from '../supervision/supervisor-snapshot.js';
 import { Supervisor } from '../supervision/supervisor.js';
 import { appConsoleSource } from './app-console-source.js';
+import { queryState, type StateQueryAnswer } from './state-query.js';
+import type { QueryOptions } from '../cluster/queries.js';
 
 /** Options of {@link createTributary}. */
 export interface TributaryOptions {
@@ -106,6 +108,15 @@ export interface Tributary {
   health(): HealthReport;
   /** The runtime of a processor (or of a repartition stage, `<processor>-<name>`), by id. */
   processor(id: string): ProcessorRuntime;
+  /**
+   * Interactive query: `key` in the store (or `ctx.queryable` state) `store` of `processor`,
+   * from the partition the key maps to; with `cluster`, routed to that partition's owner. See
+   * {@link queryState}.
+   *
+   * @example
+   * const { found, value } = await app.query('clicks-per-user', 'clicks-per-user', 'user-1');
+   */
+  query(processor: string, store: string, key: string, options?: QueryOptions): Promise<StateQueryAnswer>;
   /**
    * For finite inputs (files, tests): processes everything now in the source topics, then ends
    * the input of every processor and stage in order (watermark +∞: every window fires), and
@@ -310,6 +321,9 @@ export function createTributary(options: TributaryOptions): Tributary {
       const runtime = runtimes.find((r) => r.processor.id === id);
       if (!runtime) throw new TributaryError(`no processor '${id}' (have: ${runtimes.map((r) => r.processor.id).join(', ')})`);
       return runtime;
+    },
+    query(processor, store, key, queryOptions) {
+      return queryState(app.processor(processor), clusterNode, store, key, queryOptions);
     },
   };
   return app;

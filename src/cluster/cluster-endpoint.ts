@@ -84,7 +84,7 @@ async function handle(node: ClusterNode, req: IncomingMessage, res: ServerRespon
   }
   try {
     const answer = await node.query(processor, state, key, { timeoutMs });
-    return send(res, answer.found ? 200 : 404, answer.found ? answer : { ...answer, error: `no state '${state}' in processor '${processor}'` });
+    return send(res, answer.found ? 200 : 404, answer.found ? answer : { ...answer, error: `key ${JSON.stringify(key)} not found in state '${state}' of processor '${processor}'` });
   } catch (err) {
     if (err instanceof NoOwnerError) {
       res.setHeader('Retry-After', '1');

@@ -27,7 +27,7 @@ export interface ClusterQueryAnswer {
   readonly processor: string;
   readonly topic: string;
   readonly partition: number;
-  /** Whether the partition registered state under that name (`ctx.queryable(name, ...)`). */
+  /** Whether the key was found in the named store (or `ctx.queryable(name, ...)` state) of its partition. */
   readonly found: boolean;
   /** What the state's lookup returned for the key (`undefined` becomes `null` on the wire). */
   readonly value: unknown;

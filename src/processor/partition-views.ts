@@ -28,7 +28,7 @@ export interface QueryAnswer {
   /** Whether the key's partition is assigned to this node. */
   readonly owned: boolean;
   readonly partition: number | undefined;
-  /** Whether state is registered under the queried name. */
+  /** Whether the key was found in the named store (or `ctx.queryable` state). */
   readonly found: boolean;
   readonly value: unknown;
   /** The partition is still replaying: the value may lag behind its last run. */

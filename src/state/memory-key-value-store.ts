@@ -8,6 +8,8 @@ import type { LoggedStore } from './logged-store.js';
 export interface StoreSerdes<K, V> {
   readonly key: Serde<K>;
   readonly value: Serde<V>;
+  /** What an interactive query shows of a value (the operator's internal shape stays inside). */
+  readonly view?: (value: V) => unknown;
 }
 
 /**
@@ -34,6 +36,11 @@ export class MemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, LoggedSto
 
   get size(): number {
     return this.map.size;
+  }
+
+  /** What an interactive query shows of `value` (the store's `view`). */
+  queryView(value: V): unknown {
+    return this.serdes.view ? this.serdes.view(value) : value;
   }
 
   get(key: K): V | undefined {

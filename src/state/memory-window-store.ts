@@ -34,6 +34,11 @@ export class MemoryWindowStore<K, V> implements WindowStore<K, V>, LoggedStore {
     return this.count;
   }
 
+  /** What an interactive query shows of `value` (the store's `view`). */
+  queryView(value: V): unknown {
+    return this.serdes.view ? this.serdes.view(value) : value;
+  }
+
   get(start: number, key: K): V | undefined {
     return this.windows.get(start)?.get(key);
   }

@@ -5,7 +5,7 @@ import type { Serde } from '../serdes/serde.js';
 import { changelogTopic, ChangelogHeaders, epochMarker, isEpochMarker, newOwnerId, recordEpoch, recordOwner } from './changelog.js';
 import { StoreError } from './errors.js';
 import type { LoggedStore } from './logged-store.js';
-import { MemoryKeyValueStore } from './memory-key-value-store.js';
+import { MemoryKeyValueStore, type StoreSerdes } from './memory-key-value-store.js';
 import { MemoryWindowStore } from './memory-window-store.js';
 import { jsonKeys, structuredValues } from './store-serdes.js';
 import type { LmdbStoreCopy, LocalCopyMeta, LocalWrite } from './lmdb-state-dir.js';
@@ -29,6 +29,8 @@ export interface StoreOptions<K, V> {
   readonly key?: Serde<K>;
   /** Serde of the values in the changelog. Default: V8's structured clone (`Map`, `Set`, `BigInt`... survive). */
   readonly value?: Serde<V>;
+  /** What an interactive query shows of a value. Default: the value. */
+  readonly view?: (value: V) => unknown;
 }
 
 /** How a restore went, for logs, metrics and `/health`. */
@@ -509,8 +511,8 @@ function covers(mark: StateMark, checkpoint: StateMark): boolean {
   return true;
 }
 
-function serdesOf<K, V>(options: StoreOptions<K, V>): { key: Serde<K>; value: Serde<V> } {
-  return { key: options.key ?? (jsonKeys as Serde<K>), value: options.value ?? (structuredValues as Serde<V>) };
+function serdesOf<K, V>(options: StoreOptions<K, V>): StoreSerdes<K, V> {
+  return { key: options.key ?? (jsonKeys as Serde<K>), value: options.value ?? (structuredValues as Serde<V>), view: options.view };
 }
 
 function* chunks(records: readonly OutgoingRecord[]): Generator<OutgoingRecord[]> {

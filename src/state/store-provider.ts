@@ -22,7 +22,7 @@ export interface StoreProvider {
  * stores.keyValueStore<string, number>('counts').put('a', 1);
  */
 export function unloggedStores(): StoreProvider {
-  const serdes = <K, V>(options: StoreOptions<K, V>) => ({ key: options.key ?? (jsonKeys as Serde<K>), value: options.value ?? (structuredValues as Serde<V>) });
+  const serdes = <K, V>(options: StoreOptions<K, V>) => ({ key: options.key ?? (jsonKeys as Serde<K>), value: options.value ?? (structuredValues as Serde<V>), view: options.view });
   return {
     keyValueStore: <K, V>(name: string, options: StoreOptions<K, V> = {}) => new MemoryKeyValueStore<K, V>(name, serdes(options), false),
     windowStore: <K, V>(name: string, options: Omit<StoreOptions<K, V>, 'key'> = {}) => new MemoryWindowStore<K, V>(name, serdes<K, V>(options), false),

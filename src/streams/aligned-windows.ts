@@ -51,12 +51,13 @@ export function alignedWindows<T, K, A>(
   }
   const scope = currentPipelineScope();
   const storeName = options.store ?? scope?.storeName(operator) ?? operator;
-  const logged = scope?.stores.windowStore<K, Entry<A>>(storeName);
+  const storeOptions = { view: (entry: Entry<A>) => entry.acc };
+  const logged = scope?.stores.windowStore<K, Entry<A>>(storeName, storeOptions);
   const lateness = nonNegativeInteger(operator, 'allowedLateness', options.allowedLateness, 0);
   const emitMode = resolveEmit(operator, options.emit);
 
   return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, closed }) => {
-    const windows = logged ?? unloggedStores().windowStore<K, Entry<A>>(storeName);
+    const windows = logged ?? unloggedStores().windowStore<K, Entry<A>>(storeName, storeOptions);
     const starts = new MinHeap<number>((a, b) => a - b);
     windows.onRestored(() => {
       for (const start of windows.starts()) starts.push(start);

@@ -156,7 +156,8 @@ export function keyedProcessAs<T, K, S, R>(operator: string, options: KeyedProce
   }
   const scope = currentPipelineScope();
   const storeName = options.store ?? scope?.storeName(operator) ?? operator;
-  const storeOptions = { value: options.stateSerde ? keyEntrySerde<K, S>(options.stateSerde) : undefined };
+  // Queries see the key's state (undefined when it has none).
+  const storeOptions = { value: options.stateSerde ? keyEntrySerde<K, S>(options.stateSerde) : undefined, view: (e: KeyEntry<K, S>) => (e.hasState ? e.state : undefined) };
   const logged = scope?.stores.keyValueStore<K, KeyEntry<K, S>>(storeName, storeOptions);
 
   return watermarkOperator<T, R>(eventTime, ({ emit, watermark, closed }) => {

@@ -116,10 +116,12 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
   }
   const scope = currentPipelineScope();
   const storeName = options.store ?? scope?.storeName(operator) ?? operator;
-  const logged = scope?.stores.keyValueStore<K, KeySessions<K, A>>(storeName);
+  // Queries see the key's open sessions: [{ windowStart, windowEnd, value }].
+  const storeOptions = { view: (keyed: KeySessions<K, A>) => keyed.open.map((s) => ({ windowStart: s.start, windowEnd: s.last, value: s.acc })) };
+  const logged = scope?.stores.keyValueStore<K, KeySessions<K, A>>(storeName, storeOptions);
 
   return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, closed }) => {
-    const keys = logged ?? unloggedStores().keyValueStore<K, KeySessions<K, A>>(storeName);
+    const keys = logged ?? unloggedStores().keyValueStore<K, KeySessions<K, A>>(storeName, storeOptions);
     const schedule = new MinHeap<Scheduled<K, A>>((a, b) => a.at - b.at || a.seq - b.seq);
     let seq = 0;
     // Entries forgotten (deleted from the store): what is still scheduled for them is void.

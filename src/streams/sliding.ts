@@ -2,7 +2,10 @@ import type { OperatorFunction } from 'rxjs';
 import { checkAggregator, type WindowOptions } from './window-options.js';
 import { resolveEventTime, resolveHolds, resolveKey, resolveLate, type KeyOf } from './event-time-options.js';
 import { reportLate } from './late-output.js';
+import { ConfigError } from '../errors.js';
+import { unloggedStores } from '../state/store-provider.js';
 import { MinHeap } from './min-heap.js';
+import { currentPipelineScope } from './pipeline-scope.js';
 import { nonNegativeInteger, positiveInteger, requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
 import type { WindowResult } from './window-result.js';
@@ -29,8 +32,6 @@ interface KeyBuffer<K, T> {
   firedThrough: number;
   /** When its live schedule entry comes; `Infinity` when none (or the key was freed). */
   scheduledAt: number;
-  minOffset: number | undefined;
-  release: (() => void) | undefined;
 }
 
 interface Due<K, A> {
@@ -82,15 +83,17 @@ function lowerBound(values: readonly number[], x: number): number {
  * fired (`t + 1 + allowedLateness <= watermark`): every window containing `t` ends at or after
  * it, so an on-time record only ever changes windows that are still open.
  *
- * **State.** Per key, its records by timestamp, each kept until no open window contains or is
- * defined by it (`t + d + 2 + allowedLateness <= watermark`); the key is freed when none is left.
- * Each key holds its records' earliest offset. A window's value is folded from the buffered
- * records when it fires, so `add` is called once per record and window.
+ * **State.** Per key, in a key-value store (inside a processor: logged at each commit and
+ * restored after a crash, so open windows never keep the commit back), its records by
+ * timestamp, each kept until no open window contains or is defined by it
+ * (`t + d + 2 + allowedLateness <= watermark`); the key is freed when none is left. The records
+ * themselves are the state (serialized with the store's serde: V8's structured clone), and a
+ * window's value is folded from them when it fires, so `add` is called once per record and window.
  *
  * @example
  * // card spend over any 10 minutes
  * transactions.pipe(
- *   sliding({ timeDifference: 600_000, aggregate: summing((r) => r.value.amount), clock, late }),
+ *   sliding({ timeDifference: 600_000, aggregate: summing((r) => r.value.amount), store: 'spend' }),
  *   filter((w) => w.value > 1_000_000),
  * );
  */
@@ -103,13 +106,37 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): O
   const late = resolveLate(operator, options.late);
   const eventTime = resolveEventTime(operator, options);
   const keyOf = resolveKey(operator, options);
-  const { holds, offset: offsetOf } = resolveHolds(operator, options);
+  const { offset: offsetOf } = resolveHolds(operator, options);
   const lateness = nonNegativeInteger(operator, 'allowedLateness', options.allowedLateness, 0);
+  if (options.store !== undefined && (typeof options.store !== 'string' || options.store.length === 0)) {
+    throw new ConfigError(`${operator}.store`, 'must be a non-empty string');
+  }
+  const scope = currentPipelineScope();
+  const storeName = options.store ?? scope?.storeName(operator) ?? operator;
+  const logged = scope?.stores.keyValueStore<K, KeyBuffer<K, T>>(storeName);
 
   return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, closed }) => {
-    const keys = new Map<K, KeyBuffer<K, T>>();
+    const keys = logged ?? unloggedStores().keyValueStore<K, KeyBuffer<K, T>>(storeName);
     const schedule = new MinHeap<{ at: number; seq: number; buffer: KeyBuffer<K, T> }>((a, b) => a.at - b.at || a.seq - b.seq);
     let seq = 0;
+    // Buffers deleted from the store: what is still scheduled for them is void.
+    const forgotten = new WeakSet<KeyBuffer<K, T>>();
+    /** When `buffer` next needs the watermark: its first left window not yet fired, or its first record's drop. */
+    const nextDue = (buffer: KeyBuffer<K, T>, firedThrough: number): number => {
+      const { times } = buffer;
+      const firstOpenLeft = upperBound(times, firedThrough - 1 - lateness);
+      const left = firstOpenLeft < times.length ? times[firstOpenLeft] + 1 + lateness : Infinity;
+      return Math.min(left, times[0] + d + 2 + lateness);
+    };
+    // Restored keys go back on the schedule, in their first-seen order.
+    keys.onRestored(() => {
+      const restored = [...keys.all()].map(([, buffer]) => buffer).sort((a, b) => a.seq - b.seq);
+      for (const buffer of restored) {
+        if (buffer.seq >= seq) seq = buffer.seq + 1;
+        buffer.scheduledAt = Infinity;
+      }
+      for (const buffer of restored) reschedule(buffer, nextDue(buffer, buffer.firedThrough));
+    });
 
     const reschedule = (buffer: KeyBuffer<K, T>, at: number): void => {
       if (at >= buffer.scheduledAt) return;
@@ -131,7 +158,7 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): O
     };
 
     /** Collects `buffer`'s windows due in (firedThrough, wm], then drops records nothing open needs. */
-    const collect = (buffer: KeyBuffer<K, T>, wm: number, due: Due<K, A>[], releases: (() => void)[]): void => {
+    const collect = (buffer: KeyBuffer<K, T>, wm: number, due: Due<K, A>[]): void => {
       const { times } = buffer;
       const from = buffer.firedThrough;
       const starts = new Set<number>();
@@ -152,23 +179,16 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): O
       if (keep > 0) {
         buffer.times.splice(0, keep);
         buffer.elements.splice(0, keep);
-        const dropped = buffer.offsets.splice(0, keep);
-        if (buffer.minOffset !== undefined && dropped.includes(buffer.minOffset)) {
-          let min: number | undefined;
-          for (const offset of buffer.offsets) if (offset !== undefined && (min === undefined || offset < min)) min = offset;
-          if (buffer.release) releases.push(buffer.release);
-          buffer.minOffset = min;
-          buffer.release = min === undefined ? undefined : holds.hold(min);
-        }
+        buffer.offsets.splice(0, keep);
       }
       buffer.scheduledAt = Infinity;
       if (times.length === 0) {
+        forgotten.add(buffer);
         keys.delete(buffer.key);
         return;
       }
-      const firstOpenLeft = upperBound(times, wm - 1 - lateness);
-      const left = firstOpenLeft < times.length ? times[firstOpenLeft] + 1 + lateness : Infinity;
-      reschedule(buffer, Math.min(left, times[0] + d + 2 + lateness));
+      keys.touch(buffer.key);
+      reschedule(buffer, nextDue(buffer, wm));
     };
 
     return {
@@ -182,44 +202,33 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): O
         const key = keyOf(element);
         let buffer = keys.get(key);
         if (buffer === undefined) {
-          buffer = {
-            key, seq: seq++, times: [], elements: [], offsets: [],
-            firedThrough: wm, scheduledAt: Infinity, minOffset: undefined, release: undefined,
-          };
-          keys.set(key, buffer);
+          buffer = { key, seq: seq++, times: [], elements: [], offsets: [], firedThrough: wm, scheduledAt: Infinity };
+          keys.put(key, buffer);
+        } else {
+          keys.touch(key); // changed in place below: logged at the next checkpoint
         }
         const at = upperBound(buffer.times, ts);
         buffer.times.splice(at, 0, ts);
         buffer.elements.splice(at, 0, element);
         buffer.offsets.splice(at, 0, offset);
-        if (offset !== undefined && (buffer.minOffset === undefined || offset < buffer.minOffset)) {
-          const previous = buffer.release;
-          buffer.minOffset = offset;
-          buffer.release = holds.hold(offset);
-          previous?.();
-        }
         reschedule(buffer, ts + 1 + lateness);
       },
 
       advance(wm) {
         const due: Due<K, A>[] = [];
-        const releases: (() => void)[] = [];
         for (let next = schedule.peek(); next !== undefined && next.at <= wm; next = schedule.peek()) {
           schedule.pop();
-          if (next.buffer.scheduledAt === next.at && keys.get(next.buffer.key) === next.buffer) {
-            collect(next.buffer, wm, due, releases);
-          }
+          if (next.buffer.scheduledAt === next.at && !forgotten.has(next.buffer)) collect(next.buffer, wm, due);
         }
         due.sort((a, b) => a.start - b.start || a.keySeq - b.keySeq);
         for (const { result } of due) {
           if (closed()) return;
           emit(result);
         }
-        for (const release of releases) release();
       },
 
       teardown() {
-        keys.clear();
+        // The store is the partition's (restored by the next pipeline), not this subscription's.
         schedule.clear();
       },
     };

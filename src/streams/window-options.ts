@@ -26,8 +26,8 @@ export interface WindowOptions<T, K, A> extends EventTimeOptions<T>, KeyOptions<
   /**
    * The name of the window's store (changelog `<processor>-<store>-changelog`), where the
    * operator keeps its open windows. Default `<operator>-<n>` in declaration order: name it so
-   * that it survives changes to the topology. (Tumbling, hopping and session windows; sliding
-   * windows still hold offsets instead.)
+   * that it survives changes to the topology. (Every window operator: tumbling, hopping, session
+   * and sliding.)
    */
   readonly store?: string;
 }

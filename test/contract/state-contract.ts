@@ -123,7 +123,10 @@ export function stateContract(name: string, target: ContractTarget, stores: Stor
       // Interactive queries answer from the store of the key's partition.
       const answer = apps[apps.length - 1].processor(id).query('totals', 'k5');
       expect(answer).toMatchObject({ owned: true, found: true, value: totals(900).get('k5') });
-      expect(apps[apps.length - 1].processor(id).query('totals', 'nobody')).toMatchObject({ found: true, value: undefined });
+      expect(apps[apps.length - 1].processor(id).query('totals', 'nobody')).toMatchObject({ owned: true, found: false, value: undefined });
+      // The app-level query (no cluster here: this node owns every partition) says the same.
+      expect(await apps[apps.length - 1].query(id, 'totals', 'k5')).toMatchObject({ found: true, value: totals(900).get('k5'), node: undefined });
+      expect(await apps[apps.length - 1].query(id, 'totals', 'nobody')).toMatchObject({ found: false });
       const restored = events.filter((e) => e.type === 'partition.restored');
       expect(restored).toHaveLength(PARTITIONS);
       expect(restored.reduce((sum, e) => sum + (e.type === 'partition.restored' ? e.keys : 0), 0)).toBe(KEYS);

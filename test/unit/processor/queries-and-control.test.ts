@@ -7,6 +7,8 @@ import { createLogger } from '../../../src/observability/logger.js';
 import { defineProcessor, type PipelineContext } from '../../../src/processor/define-processor.js';
 import { toFunction } from '../../../src/sinks/function-sink.js';
 import type { StreamRecord } from '../../../src/streams/stream-record.js';
+import { counting } from '../../../src/streams/counting.js';
+import { tumbling } from '../../../src/streams/tumbling.js';
 import { eventually } from '../../contract/read-topic.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -48,6 +50,39 @@ describe('interactive queries and control on one node', () => {
     const answer = app.processor('counts').query('count-by-key', 'x');
     expect(answer).toEqual({ owned: true, partition: partitionForKey('x', 3), found: true, value: 3, stale: false });
     expect(app.processor('counts').query('no-such-state', 'x').found).toBe(false);
+    await app.stop();
+  });
+
+  it("answers from a window store with the key's open windows; found means the key was found", async () => {
+    const log = new MemoryLog();
+    log.createTopic('clicks', 2);
+    // Watermark stays below 2,000: the windows [0, 1000) and [1000, 2000) are open.
+    await log.producer().send('clicks', [['u1', 10], ['u1', 20], ['u1', 1_500], ['u2', 30]].map(([key, ts]) => ({ key: key as string, value: JSON.stringify({ ts }) })));
+    const app = createTributary({
+      log,
+      logger,
+      processors: [
+        defineProcessor<string | null, { ts: number }>({
+          id: 'views',
+          source: { topics: 'clicks', timestamp: (r) => r.value.ts },
+          eventTime: { outOfOrdernessMs: 5_000 },
+          pipeline: (records) => records.pipe(tumbling({ size: 1_000, aggregate: counting(), store: 'per-second' })),
+          sinks: toFunction('out', () => undefined),
+        }),
+      ],
+    });
+    await app.start();
+    await eventually(async () => {
+      expect(await app.query('views', 'per-second', 'u1')).toMatchObject({
+        found: true,
+        value: [
+          { windowStart: 0, value: 2 },
+          { windowStart: 1_000, value: 1 },
+        ],
+      });
+    });
+    expect(await app.query('views', 'per-second', 'nobody')).toMatchObject({ found: false, value: undefined });
+    expect(await app.query('views', 'no-such-store', 'u1')).toMatchObject({ found: false });
     await app.stop();
   });
 
