@@ -191,9 +191,13 @@ export class LmdbStoreCopy {
     });
   }
 
-  /** Deletes the meta only: the entries stay, but no restore will trust them. */
-  forget(): void {
-    this.metas.removeSync(this.name);
+  /**
+   * Deletes the meta only, after the writes queued before (a synchronous delete would land
+   * before them, and a queued write could bring a meta back): the entries stay, but no restore
+   * will trust them.
+   */
+  forget(): Promise<void> {
+    return this.dir.track(this.env.transaction(() => void this.metas.removeSync(this.name)));
   }
 }
 

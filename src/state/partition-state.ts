@@ -146,6 +146,7 @@ export class PartitionState {
   private pendingLocalRecords = 0;
   /** The local copies are no longer kept up to date (a write failed, or commits lagged too far behind). */
   private localStopped = false;
+  private localChain: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: PartitionStateOptions) {}
 
@@ -389,13 +390,17 @@ export class PartitionState {
     this.writeLocal(writes);
   }
 
+  /**
+   * Queues a write to the local copies. Each starts once the previous one is committed: after a
+   * failed write no later one may land (it would carry a meta over data the failed one lacked).
+   */
   private writeLocal(writes: readonly LocalWrite[]): void {
     if (this.localStopped || writes.length === 0) return;
-    try {
-      writes[0].copy.dir.write(writes).catch((err: unknown) => this.stopLocal(err, true));
-    } catch (err) {
-      this.stopLocal(err, true);
-    }
+    const dir = writes[0].copy.dir;
+    this.localChain = this.localChain
+      .then(() => (this.localStopped ? undefined : dir.write(writes)))
+      .catch((err: unknown) => this.stopLocal(err, true));
+    dir.track(this.localChain);
   }
 
   /** Stops keeping the local copies; `forget`: they may be wrong, so no restore may trust them. */
@@ -406,11 +411,7 @@ export class PartitionState {
     this.pendingLocalRecords = 0;
     if (forget) {
       for (const entry of this.entries.values()) {
-        try {
-          entry.local?.forget();
-        } catch {
-          // the next restore finds a meta it cannot read, or none: it restores in full either way
-        }
+        entry.local?.forget().catch((err: unknown) => this.options.logger.warn({ err, store: entry.store.name }, 'the meta of a local store copy could not be deleted'));
       }
     }
     this.options.logger.warn({ err, forget }, 'local store copies are no longer updated; a restart restores from their last good state or from the changelog');

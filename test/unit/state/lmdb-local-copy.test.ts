@@ -200,6 +200,21 @@ describe('stores on LMDB (local copies)', () => {
     expect(new Map((await owner(mark)).store.all())).toEqual(new Map([['k', 2], ['j', 3]]));
   });
 
+  it('stops trusting its local copy when a write to it fails (a key LMDB cannot hold), and restores in full', async () => {
+    const { owner } = setup();
+    const dir = stateDir();
+    const first = await owner(undefined, dir);
+    first.store.put('a', 1);
+    await commit(first.state);
+    first.store.put('x'.repeat(3_000), 2); // over LMDB's 1,978-byte keys
+    first.store.put('a', 3);
+    const mark = await commit(first.state);
+    await first.lmdb!.close();
+    const second = await owner(mark, dir);
+    expect(second.summary.localRecords).toBe(0);
+    expect(new Map(second.store.all())).toEqual(new Map([['a', 3], ['x'.repeat(3_000), 2]]));
+  });
+
   it('keeps window stores too, their keys in first-seen order', async () => {
     const log = new MemoryLog();
     log.createTopic(changelogTopic('totals', 'views'), 1);
