@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
 import type { Logger } from 'pino';
 import type { LogRecord, OutgoingRecord, TopicPartition } from '../connectors/log.js';
 import { StoreError } from './errors.js';
@@ -37,6 +38,16 @@ export interface LocalWrite {
   readonly meta: LocalCopyMeta;
 }
 
+/**
+ * lmdb (a native addon) is loaded when a processor first opens a state directory, not when
+ * tributary is imported: apps without `'lmdb'` stores never load it.
+ */
+let lmdbModule: typeof import('lmdb') | undefined;
+function lmdb(): typeof import('lmdb') {
+  lmdbModule ??= createRequire(import.meta.url)('lmdb') as typeof import('lmdb');
+  return lmdbModule;
+}
+
 /** LMDB's default maximum key size. */
 const MAX_KEY_BYTES = 1978;
 const META_DB = 'tributary.meta';
@@ -70,7 +81,7 @@ export class LmdbStateDir {
   private open(): { env: RootDatabase; metas: Database<LocalCopyMeta, string> } {
     if (!this.env || !this.metas) {
       mkdirSync(this.path, { recursive: true });
-      this.env = open({ path: this.path, maxDbs: 10_000 });
+      this.env = lmdb().open({ path: this.path, maxDbs: 10_000 });
       this.metas = this.env.openDB<LocalCopyMeta, string>({ name: META_DB, encoding: 'json' });
     }
     return { env: this.env, metas: this.metas };
