@@ -18,6 +18,7 @@ import { RecordDecoder } from './record-decoder.js';
 import { StateCheckpoints } from './state-checkpoints.js';
 import { TurnWriter } from './turn-writer.js';
 import { RepartitionOutput, takeFromUpstream } from './repartition-links.js';
+import { RepartitionHeaders } from '../processor/repartition.js';
 import { Turn } from './turn.js';
 import type { PartitionState, RestoreSummary, StateMark } from '../state/partition-state.js';
 import { MemoryKeyValueStore } from '../state/memory-key-value-store.js';
@@ -89,6 +90,8 @@ export class PartitionPipeline {
   private backpressureCheckScheduled = false;
   // True while a record before `resume.replayUntil` is in the pipeline: what it emits was delivered before.
   private replaying = false;
+  // Downstream of a repartition, while a record is in the pipeline: its upstream partition's watermark.
+  private lateBound: number | undefined;
   private suppressed = 0;
   private duplicates = 0;
   // Names this pipeline instance to the sinks: after one of its writes failed, none of its later ones is applied.
@@ -261,6 +264,7 @@ export class PartitionPipeline {
         this.checkpointListeners.add(listener);
         return () => this.checkpointListeners.delete(listener);
       },
+      lateBound: () => this.lateBound,
       storeName: (operator) => {
         const n = (this.storeNames.get(operator) ?? 0) + 1;
         this.storeNames.set(operator, n);
@@ -314,7 +318,7 @@ export class PartitionPipeline {
     }
     if (this.repartition.has(sink)) {
       // Identify the item by the record that caused it, so a downstream stage can drop it when a replay writes it again.
-      this.openTurn().add(sink, this.repartition.data(item, this.currentOffset ?? this.tracker.nextOffset - 1));
+      this.openTurn().add(sink, this.repartition.data(item, this.currentOffset ?? this.tracker.nextOffset - 1, this.clock.settled));
       return;
     }
     this.openTurn().add(sink, item);
@@ -340,7 +344,7 @@ export class PartitionPipeline {
     };
     this.openTurn().deadLetters.push({
       kind: 'late',
-      reason: `late: event time ${info.timestamp} is behind the watermark ${info.watermark} of ${info.operator}`,
+      reason: `late: event time ${info.timestamp} is behind the watermark ${info.watermark} of ${info.operator}${info.window ? ` (its window [${info.window.start}, ${info.window.end}${info.operator === 'session' ? ']' : ')'} had fired)` : ''}`,
       record,
       attempts: 1,
     });
@@ -364,6 +368,7 @@ export class PartitionPipeline {
         const record = records[i];
         const offset = record.offset;
         if (offset < tracker.nextOffset || this.failed) continue;
+        let bound: number | undefined;
         // The event-time state before the record: a source partition's is its watermark.
         tracker.take(offset, followsUpstreams ? time.snapshot() : clock.current);
         turn.take(offset);
@@ -374,6 +379,8 @@ export class PartitionPipeline {
           const kind = takeFromUpstream(record, time);
           if (kind === 'duplicate') this.duplicates++;
           if (kind !== 'data') continue;
+          const upstream = record.headers[RepartitionHeaders.upstream];
+          bound = upstream === undefined ? undefined : time.upstreamWatermarkOf(String(upstream));
         }
         const letter = this.decoder.poison(record);
         if (letter) {
@@ -385,12 +392,16 @@ export class PartitionPipeline {
           if (!this.replaying) turn.deadLetters.push(decoded);
           continue;
         }
-        this.records.next(decoded);
+        // Downstream of a repartition: the internal headers stay internal.
+        this.lateBound = bound;
+        this.records.next(followsUpstreams ? withoutRepartitionHeaders(decoded) : decoded);
+        this.lateBound = undefined;
         if (!this.failed && !followsUpstreams) clock.observe(decoded.timestamp);
       }
     } finally {
       tracker.endRun();
       this.currentOffset = undefined;
+      this.lateBound = undefined;
       this.replaying = false;
       this.inBatch = false;
       if (taken > 0) {
@@ -513,4 +524,13 @@ export class PartitionPipeline {
     }
     this.options.onFailure(error, offset);
   }
+}
+
+/** `record` without the headers a repartition adds (a copy; records are shared with the log). */
+function withoutRepartitionHeaders(record: StreamRecord): StreamRecord {
+  const { headers } = record;
+  if (headers[RepartitionHeaders.upstream] === undefined) return record;
+  const kept: Record<string, unknown> = {};
+  for (const name in headers) if (!name.startsWith('tributary.up') && name !== RepartitionHeaders.watermark) kept[name] = headers[name];
+  return { ...record, headers: kept as StreamRecord['headers'] };
 }

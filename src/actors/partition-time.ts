@@ -68,6 +68,11 @@ export class PartitionTime {
     if (min > this.clock.current) this.clock.advanceTo(min);
   }
 
+  /** What `upstream` has told this partition of its watermark (`-Infinity` before anything). */
+  upstreamWatermarkOf(upstream: string): number {
+    return this.marks?.get(upstream)?.watermark ?? -Infinity;
+  }
+
   /** A data record from an upstream partition: false when it is a duplicate of one already taken. */
   acceptUpstream(upstream: string, offset: number, seq: number): boolean {
     if (!this.marks) return true;

@@ -25,13 +25,13 @@ export class RepartitionOutput {
     return this.sinks.has(sink);
   }
 
-  /** The envelope of `item`, caused by the record at `offset`. */
-  data(item: unknown, offset: number): RepartitionEnvelope<unknown> {
+  /** The envelope of `item`, caused by the record at `offset`, emitted at `watermark`. */
+  data(item: unknown, offset: number, watermark: number): RepartitionEnvelope<unknown> {
     if (offset !== this.seqOffset) {
       this.seqOffset = offset;
       this.seq = 0;
     }
-    return { kind: 'data', item, upstream: this.upstream, offset, seq: this.seq++ };
+    return { kind: 'data', item, upstream: this.upstream, offset, seq: this.seq++, watermark };
   }
 
   /** Appends the partition's `watermark`, where it moved, to each repartition output of the turn. */
@@ -48,7 +48,9 @@ export class RepartitionOutput {
 /**
  * A record of a repartition topic, downstream: a control record moves the upstream's watermark
  * (and perhaps this partition's): `'watermark'`; a data record already taken from its upstream
- * is a `'duplicate'`; anything else goes on into the pipeline: `'data'`.
+ * is a `'duplicate'`; anything else goes on into the pipeline: `'data'`. A data record's own
+ * watermark header moves its upstream's watermark first (so the partition's follows each record,
+ * not each upstream batch).
  */
 export function takeFromUpstream(record: LogRecord, time: PartitionTime): 'data' | 'watermark' | 'duplicate' {
   const header = (name: string): string | undefined => {
@@ -58,10 +60,9 @@ export function takeFromUpstream(record: LogRecord, time: PartitionTime): 'data'
   const upstream = header(RepartitionHeaders.upstream);
   if (upstream === undefined) return 'data';
   const watermark = header(RepartitionHeaders.watermark);
-  if (watermark !== undefined) {
-    time.upstreamWatermark(upstream, Number(watermark));
-    return 'watermark';
-  }
-  const accepted = time.acceptUpstream(upstream, Number(header(RepartitionHeaders.offset)), Number(header(RepartitionHeaders.seq)));
+  const offset = header(RepartitionHeaders.offset);
+  if (watermark !== undefined) time.upstreamWatermark(upstream, Number(watermark));
+  if (offset === undefined) return 'watermark';
+  const accepted = time.acceptUpstream(upstream, Number(offset), Number(header(RepartitionHeaders.seq)));
   return accepted ? 'data' : 'duplicate';
 }

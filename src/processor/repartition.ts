@@ -17,13 +17,13 @@ export const RepartitionHeaders = {
   /** The upstream record's offset and the record's number among those it caused (for dropping replayed duplicates). */
   offset: 'tributary.up.offset',
   seq: 'tributary.up.seq',
-  /** On a control record (no key, no value): the upstream partition's watermark. */
+  /** The upstream partition's watermark: on a control record (no key, no value), and on each data record (as it was written). */
   watermark: 'tributary.wm',
 } as const;
 
 /** What a pipeline's repartition output becomes on the way to the sink (built by the partition pipeline). */
 export type RepartitionEnvelope<T> =
-  | { readonly kind: 'data'; readonly item: T; readonly upstream: string; readonly offset: number; readonly seq: number }
+  | { readonly kind: 'data'; readonly item: T; readonly upstream: string; readonly offset: number; readonly seq: number; readonly watermark: number }
   | { readonly kind: 'watermark'; readonly watermark: number; readonly upstream: string };
 
 /** Options of {@link repartition}. */
@@ -119,6 +119,10 @@ export function repartition<T>(options: RepartitionOptions<T>): Sink<T> {
           [RepartitionHeaders.upstream]: envelope.upstream,
           [RepartitionHeaders.offset]: String(envelope.offset),
           [RepartitionHeaders.seq]: String(envelope.seq),
+          // The upstream partition's watermark as the item was emitted: a downstream stage judges
+          // the item late against it (its own upstream's), so lateness never depends on how the
+          // upstream batched its records or how upstream partitions interleave.
+          ...(Number.isFinite(envelope.watermark) ? { [RepartitionHeaders.watermark]: String(envelope.watermark) } : {}),
         },
       },
     ];

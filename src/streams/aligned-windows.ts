@@ -56,7 +56,7 @@ export function alignedWindows<T, K, A>(
   const lateness = nonNegativeInteger(operator, 'allowedLateness', options.allowedLateness, 0);
   const emitMode = resolveEmit(operator, options.emit);
 
-  return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, closed }) => {
+  return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, lateWatermark, closed }) => {
     const windows = logged ?? unloggedStores().windowStore<K, Entry<A>>(storeName, storeOptions);
     const starts = new MinHeap<number>((a, b) => a - b);
     windows.onRestored(() => {
@@ -75,10 +75,10 @@ export function alignedWindows<T, K, A>(
     return {
       next(element, ts) {
         const first = (Math.floor((ts - size) / advance) + 1) * advance;
-        const wm = watermark();
+        const wm = lateWatermark();
         const offset = offsetOf(element);
         if (first + size + lateness <= wm) {
-          reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset });
+          reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset, window: { start: first, end: first + size } });
           return;
         }
         const key = keyOf(element);

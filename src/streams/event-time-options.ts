@@ -75,6 +75,8 @@ export interface ResolvedEventTime<T> {
   readonly timestamp: (element: T) => number;
   /** A fresh private clock per subscription when the user gave none. */
   readonly clockFor: () => { clock: WatermarkClock; observeOwn: boolean };
+  /** On the partition's clock behind a repartition: the current record's own upstream watermark (see {@link PipelineScope.lateBound}). */
+  readonly lateBound: () => number | undefined;
 }
 
 const fieldTimestamp = (element: unknown): unknown => (element as { timestamp?: unknown } | null | undefined)?.timestamp;
@@ -87,7 +89,9 @@ const fieldOffset = (element: unknown): number | undefined => {
 export function resolveEventTime<T>(operator: string, options: EventTimeOptions<T>): ResolvedEventTime<T> {
   const extract = (optionalFunction(operator, 'timestamp', options.timestamp) ?? fieldTimestamp) as (element: T) => unknown;
   // Created inside a processor's pipeline: the partition's clock, unless the caller set one up.
-  const clock = options.clock ?? (options.outOfOrderness === undefined ? currentPipelineScope()?.clock : undefined);
+  const scope = currentPipelineScope();
+  const clock = options.clock ?? (options.outOfOrderness === undefined ? scope?.clock : undefined);
+  const lateBound = clock !== undefined && clock === scope?.clock && scope.lateBound ? scope.lateBound : noBound;
   if (clock !== undefined && !(clock instanceof WatermarkClock)) {
     throw new ConfigError(`${operator}.clock`, 'must be a WatermarkClock');
   }
@@ -103,8 +107,11 @@ export function resolveEventTime<T>(operator: string, options: EventTimeOptions<
       return time;
     },
     clockFor: () => (clock ? { clock, observeOwn: false } : { clock: new WatermarkClock({ outOfOrderness }), observeOwn: true }),
+    lateBound,
   };
 }
+
+const noBound = (): undefined => undefined;
 
 export function resolveKey<T, K>(operator: string, options: KeyOptions<T, K>): (element: T) => K {
   return (optionalFunction(operator, 'key', options.key) ?? fieldKey) as (element: T) => K;

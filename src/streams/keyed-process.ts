@@ -39,6 +39,12 @@ export interface KeyedProcessContext<K, S, R> {
    * behind it: timers at its timestamp have already fired.
    */
   readonly watermark: number;
+  /**
+   * What a record counts as late against: {@link watermark}, or behind a repartition the higher
+   * watermark of the upstream partition that wrote the record being processed (so that what is
+   * late never depends on how upstream partitions' records interleave).
+   */
+  readonly lateWatermark: number;
   /** The key's state; reading it the first time (or after {@link clearState}) stores `init(key)`. */
   state: S;
   /** Forgets the key's state. A key with no state and no timers is freed. */
@@ -160,7 +166,7 @@ export function keyedProcessAs<T, K, S, R>(operator: string, options: KeyedProce
   const storeOptions = { value: options.stateSerde ? keyEntrySerde<K, S>(options.stateSerde) : undefined, view: (e: KeyEntry<K, S>) => (e.hasState ? e.state : undefined) };
   const logged = scope?.stores.keyValueStore<K, KeyEntry<K, S>>(storeName, storeOptions);
 
-  return watermarkOperator<T, R>(eventTime, ({ emit, watermark, closed }) => {
+  return watermarkOperator<T, R>(eventTime, ({ emit, watermark, lateWatermark, closed }) => {
     const keys = logged ?? unloggedStores().keyValueStore<K, KeyEntry<K, S>>(storeName, storeOptions);
     const timers = new MinHeap<Timer<K, S>>((a, b) => a.time - b.time || a.seq - b.seq);
     let seq = 0;
@@ -195,6 +201,10 @@ export function keyedProcessAs<T, K, S, R>(operator: string, options: KeyedProce
       get watermark() {
         current();
         return watermark();
+      },
+      get lateWatermark() {
+        current();
+        return lateWatermark();
       },
       get state() {
         const e = current();

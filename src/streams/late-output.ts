@@ -17,6 +17,11 @@ export interface LateInfo {
   readonly watermark: number;
   /** The record's offset, when the element has one. */
   readonly offset: number | undefined;
+  /**
+   * The window it missed, `[start, end)` (a session: the fired session's first and last event
+   * times, both inclusive, as its results give them); absent for operators without windows.
+   */
+  readonly window?: { readonly start: number; readonly end: number };
 }
 
 /**

@@ -63,8 +63,8 @@ export function orderedByEventTime<T, K = KeyOf<T>>(options: OrderedByEventTimeO
     init: () => [],
     onRecord: (ctx, element) => {
       const time = ctx.timestamp;
-      if (time < ctx.watermark) {
-        reportLate(late, element, { operator, timestamp: time, watermark: ctx.watermark, offset: offsetOf(element) });
+      if (time < ctx.lateWatermark) {
+        reportLate(late, element, { operator, timestamp: time, watermark: ctx.lateWatermark, offset: offsetOf(element) });
         return;
       }
       const item: Buffered<T> = { element, time };

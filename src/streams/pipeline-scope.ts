@@ -28,6 +28,12 @@ export interface PipelineScope {
   onCheckpoint(listener: () => void): () => void;
   /** A name for a store its operator was not given one for: `<operator>-<n>`, in declaration order. */
   storeName(operator: string): string;
+  /**
+   * Downstream of a repartition, while a record is in the pipeline: the watermark of the
+   * upstream partition that wrote it, which decides whether it is late (undefined otherwise: the
+   * operator's own watermark decides). See docs/runtime.md, "Lateness behind a repartition".
+   */
+  readonly lateBound?: () => number | undefined;
 }
 
 let current: PipelineScope | undefined;

@@ -120,7 +120,7 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
   const storeOptions = { view: (keyed: KeySessions<K, A>) => keyed.open.map((s) => ({ windowStart: s.start, windowEnd: s.last, value: s.acc })) };
   const logged = scope?.stores.keyValueStore<K, KeySessions<K, A>>(storeName, storeOptions);
 
-  return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, closed }) => {
+  return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, lateWatermark, closed }) => {
     const keys = logged ?? unloggedStores().keyValueStore<K, KeySessions<K, A>>(storeName, storeOptions);
     const schedule = new MinHeap<Scheduled<K, A>>((a, b) => a.at - b.at || a.seq - b.seq);
     let seq = 0;
@@ -172,7 +172,7 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
       next(element, ts) {
         const key = keyOf(element);
         const offset = offsetOf(element);
-        const wm = watermark();
+        const wm = lateWatermark();
         let keyed = keys.get(key);
         let firstTouching = -1;
         let touching = 0;
@@ -187,7 +187,8 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
         }
         const bridgesFired = keyed !== undefined && keyed.firedStart - gap <= ts && ts <= keyed.firedLast + gap;
         if (bridgesFired || (touching === 0 && ts + gap + 1 + lateness <= wm)) {
-          reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset });
+          const window = bridgesFired ? { start: keyed!.firedStart, end: keyed!.firedLast } : { start: ts, end: ts };
+          reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset, window });
           return;
         }
         if (keyed === undefined) {

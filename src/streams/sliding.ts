@@ -115,7 +115,7 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): O
   const storeName = options.store ?? scope?.storeName(operator) ?? operator;
   const logged = scope?.stores.keyValueStore<K, KeyBuffer<K, T>>(storeName);
 
-  return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, closed }) => {
+  return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, lateWatermark, closed }) => {
     const keys = logged ?? unloggedStores().keyValueStore<K, KeyBuffer<K, T>>(storeName);
     const schedule = new MinHeap<{ at: number; seq: number; buffer: KeyBuffer<K, T> }>((a, b) => a.at - b.at || a.seq - b.seq);
     let seq = 0;
@@ -194,9 +194,10 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): O
     return {
       next(element, ts) {
         const wm = watermark();
+        const lateWm = lateWatermark();
         const offset = offsetOf(element);
-        if (ts + 1 + lateness <= wm) {
-          reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset });
+        if (ts + 1 + lateness <= lateWm) {
+          reportLate(late, element, { operator, timestamp: ts, watermark: lateWm, offset, window: { start: ts - d, end: ts + 1 } });
           return;
         }
         const key = keyOf(element);

@@ -59,6 +59,8 @@ export class WatermarkClock {
   readonly observations: Observable<number>;
 
   private watermark: number;
+  // The watermark before the advance being delivered now (the current one when none is).
+  private before: number;
   private maxSeen = -Infinity;
   private delivering = false;
   private queued = false;
@@ -76,6 +78,7 @@ export class WatermarkClock {
     }
     this.outOfOrderness = outOfOrderness;
     this.watermark = initial;
+    this.before = initial;
     this.advances = this.advanceMulticast.observable;
     this.observations = this.observationMulticast.observable;
   }
@@ -86,6 +89,15 @@ export class WatermarkClock {
   }
 
   /** The largest event time {@link observe}d so far; `-Infinity` before the first. */
+  /**
+   * The watermark results emitted now were caused under: while an advance is being delivered
+   * (windows firing for it), the watermark before it; otherwise {@link current}. A result a
+   * window fires is never late against it in a later window of the same time.
+   */
+  get settled(): number {
+    return this.delivering ? this.before : this.watermark;
+  }
+
   get maxEventTime(): number {
     return this.maxSeen;
   }
@@ -119,6 +131,7 @@ export class WatermarkClock {
       throw new RangeError(`WatermarkClock.advanceTo: watermark must be a number, got ${String(watermark)}`);
     }
     if (!(watermark > this.watermark)) return;
+    if (!this.delivering) this.before = this.watermark;
     this.watermark = watermark;
     if (this.delivering) {
       this.queued = true;
@@ -133,6 +146,8 @@ export class WatermarkClock {
         this.queued = false;
         delivered = this.watermark;
         this.advanceMulticast.next(delivered);
+        // A queued advance is delivered next: what fires for it was caused after this one.
+        this.before = delivered;
       } while (this.queued);
       if (delivered === Infinity) {
         this.advanceMulticast.complete();
@@ -140,6 +155,7 @@ export class WatermarkClock {
       }
     } finally {
       this.delivering = false;
+      this.before = this.watermark;
     }
   }
 

@@ -7,6 +7,12 @@ export interface WatermarkEnv<R> {
   readonly emit: (result: R) => void;
   /** The operator's own watermark: the last advance it has applied (not the clock's, see below). */
   readonly watermark: () => number;
+  /**
+   * What a record is judged late against: the operator's watermark, or behind a repartition the
+   * higher watermark of the upstream partition that wrote the record (see
+   * {@link PipelineScope.lateBound}).
+   */
+  readonly lateWatermark: () => number;
   /** True once the subscriber is closed (unsubscribed, errored or completed): stop firing. */
   readonly closed: () => boolean;
 }
@@ -50,6 +56,10 @@ export function watermarkOperator<T, R>(
       const logic = create({
         emit: (result) => subscriber.next(result),
         watermark: () => watermark,
+        lateWatermark: () => {
+          const bound = config.lateBound();
+          return bound !== undefined && bound > watermark ? bound : watermark;
+        },
         closed: () => stopped || subscriber.closed,
       });
       const fail = (err: unknown): void => {

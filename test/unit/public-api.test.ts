@@ -10,5 +10,5 @@ describe('the public API', () => {
     for (const name of ['createTributary', 'defineProcessor', 'MemoryLog', 'KafkaConnector', 'tumbling', 'session', 'repartition', 'Supervisor', 'json', 'toTopic']) {
       expect(names).toContain(name);
     }
-  });
+  }, 90_000);
 });

@@ -388,11 +388,11 @@ describe('MemoryLog group consumer', () => {
     await consumer.stop();
   });
 
-  it('moves 200k records through two members quickly', async () => {
+  // How fast is the memory bench's business (npm run bench -- memory); here only that all arrive.
+  it('moves 200k records through two members, none missing', async () => {
     const log = new MemoryLog();
     log.createTopic('t', 4);
     const producer = log.producer();
-    const started = performance.now();
     for (let i = 0; i < 200; i++) {
       await producer.send(
         't',
@@ -410,8 +410,8 @@ describe('MemoryLog group consumer', () => {
     const members = [0, 1].map(() => log.groupConsumer({ groupId: 'g', topics: ['t'] }));
     await members[0].start(counting);
     await members[1].start(counting);
-    await until(() => count >= 200_000, 2_000);
-    expect(performance.now() - started).toBeLessThan(2_000);
+    await until(() => count >= 200_000, 60_000);
+    expect(count).toBeGreaterThanOrEqual(200_000); // uncommitted records moved to the second member are delivered again
     await Promise.all(members.map((m) => m.stop()));
-  });
+  }, 90_000);
 });

@@ -93,7 +93,7 @@ describe('the default partitioner', () => {
       }),
       { numRuns: 1000 },
     );
-  });
+  }, 60_000);
 
   it("puts binary keys on the same partition as kafkajs' DefaultPartitioner", () => {
     fc.assert(
@@ -103,7 +103,7 @@ describe('the default partitioner', () => {
       }),
       { numRuns: 1000 },
     );
-  });
+  }, 60_000);
 
   it('lets an explicit partition win over the key', () => {
     const partition = createDefaultPartitioner();

@@ -159,3 +159,54 @@ describe('repartition', () => {
     );
   }, 120_000);
 });
+
+describe('behind a repartition', () => {
+  it("a downstream stage sees the records' own headers, never the repartition's internal ones; a late record's dead letter names the window it missed", async () => {
+    const log = new MemoryLog();
+    log.createTopic('clicks', 1);
+    // 5,000 moves the watermark past the window [0, 1000): the click at 10 is late downstream.
+    await log.producer().send('clicks', [
+      { key: 'u', value: JSON.stringify({ page: '/a', ts: 5 }) },
+      { key: 'u', value: JSON.stringify({ page: '/a', ts: 5_000 }) },
+      { key: 'u', value: JSON.stringify({ page: '/a', ts: 10 }) },
+    ]);
+    const headerNames: string[][] = [];
+    const app = createTributary({
+      log,
+      logger,
+      processors: [
+        defineProcessor<string | null, { page: string; ts: number }>({
+          id: 'views',
+          source: { topics: 'clicks', timestamp: (r) => r.value.ts },
+          eventTime: { outOfOrdernessMs: 0 },
+          // One record a batch: the watermark reaches the repartition topic after each (see issue 21: it moves per batch).
+          maxBatchRecords: 1,
+          pipeline: (records) => records.pipe(map((r) => ({ page: r.value.page, timestamp: r.timestamp }))),
+          sinks: repartition<{ page: string; timestamp: number }>({
+            name: 'by-page',
+            key: (v) => v.page,
+            timestamp: (v) => v.timestamp,
+            partitions: 1,
+            pipeline: (views) =>
+              views.pipe(
+                map((r) => {
+                  headerNames.push(Object.keys(r.headers));
+                  return r;
+                }),
+                tumbling({ size: 1_000, aggregate: counting(), store: 'per-page' }),
+              ),
+            sinks: { default: toFunction('out', () => undefined) },
+          }),
+        }),
+      ],
+    });
+    await app.start();
+    await app.finishInput();
+    await app.stop();
+    expect(headerNames.length).toBe(3);
+    expect(headerNames.flat().filter((h) => h.startsWith('tributary.'))).toEqual([]);
+    const letters = log.read('views-by-page.dlq');
+    expect(letters).toHaveLength(1);
+    expect(String(letters[0].headers['tributary.error'])).toContain('window [0, 1000) had fired');
+  });
+});
