@@ -2,7 +2,7 @@
  * The `memory` scenario's child (run under `node --expose-gc`): heap bytes per key of a keyed
  * tumbling count's window state, at N distinct keys (default 1,000,000) all in one open window.
  *
- * `node --expose-gc --import tsx bench/memory/heap.ts --variant tributary|js-map --keys N --partitions P --label L`
+ * `node --expose-gc --import tsx bench/memory/heap.ts --variant tributary|kv-store|js-map --keys N --partitions P --label L`
  *
  * 1. A MemoryLog topic of P partitions; `tributary`: the app (tumbling 10 s count per record key
  *    → toFunction) is started on it and paused once its partitions have started.
@@ -10,13 +10,19 @@
  *    window closes) are written to the log; gc; heap₁. The log's own heap is heap₁ − heap₀.
  * 3. `tributary`: resume, and wait until every record was taken and completed; `js-map`: a
  *    plain `Map<string, number>` count over the log's records (keys decoded from UTF-8, as
- *    tributary's string() serde does). gc; heap₂. Window state = heap₂ − heap₁; per key ÷ N.
+ *    tributary's string() serde does); `kv-store`: the same count in tributary's in-memory
+ *    key-value store (`MemoryKeyValueStore`, logged: what `countByKey` keeps), whose changes are
+ *    then taken once as a checkpoint would (the records dropped, as once acknowledged).
+ *    gc; heap₂. State = heap₂ − heap₁; per key ÷ N.
  *
  * heapUsed only (process.memoryUsage()): the state is JS objects; Buffers live outside the heap.
  */
 import { performance } from 'node:perf_hooks';
 import { counting, createLogger, createTributary, defineProcessor, MemoryLog, toFunction, tumbling, bytes } from '../../src/index.js';
 import { report, runChild, type ChildResult } from '../ingest/child.js';
+import { MemoryKeyValueStore } from '../../src/state/memory-key-value-store.js';
+import { jsonKeys, structuredValues } from '../../src/state/store-serdes.js';
+import type { Serde } from '../../src/serdes/serde.js';
 
 const TOPIC = 'keys';
 const WINDOW_MS = 10_000;
@@ -97,6 +103,17 @@ runChild(async () => {
     app.processor('bench-memory').resume();
     const done = (): boolean => taken >= keys && app.processor('bench-memory').status().every((p) => p.pending === 0);
     while (!done()) await sleep(5);
+  } else if (a.variant === 'kv-store') {
+    const store = new MemoryKeyValueStore<string, number>('counts', { key: jsonKeys as Serde<string>, value: structuredValues as Serde<number> });
+    for (let p = 0; p < partitions; p++) {
+      for (const r of log.read(TOPIC, p)) {
+        const key = r.key!.toString('utf8');
+        store.put(key, (store.get(key) ?? 0) + 1);
+      }
+    }
+    if (store.takeChanges().length !== keys || store.size !== keys) throw new Error(`${store.size} keys, expected ${keys}`);
+    taken = keys;
+    keepAlive.push(store);
   } else {
     const counts = new Map<string, number>();
     for (let p = 0; p < partitions; p++) {

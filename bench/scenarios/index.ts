@@ -6,8 +6,9 @@ import { latency } from './latency.js';
 import { memory } from './memory.js';
 import { recovery } from './recovery.js';
 import { session } from './session.js';
+import { stateRestore } from './state-restore.js';
 import { stateless } from './stateless.js';
 import { tumbling } from './tumbling.js';
 import { windows } from './windows.js';
 
-export const scenarios: readonly Scenario[] = [ingest, windows, stateless, tumbling, session, latency, memory, recovery, cluster];
+export const scenarios: readonly Scenario[] = [ingest, windows, stateless, tumbling, session, latency, memory, stateRestore, recovery, cluster];

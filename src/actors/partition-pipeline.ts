@@ -107,6 +107,11 @@ export class PartitionPipeline {
   private readonly checkpointListeners = new Set<() => void>();
   private readonly storeNames = new Map<string, number>();
 
+  /** The partition's stores and their changelogs. */
+  get state(): PartitionState {
+    return this.options.state;
+  }
+
   constructor(private readonly options: PartitionPipelineOptions) {
     this.tracker = new OffsetTracker<number | TimeState>(options.resume.offset);
     const { processor, topicPartition } = options;

@@ -59,6 +59,12 @@ export interface TributaryOptions {
   readonly clock?: SupervisorClock;
   /** The random source of the restart backoff's jitter. Default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * The directory where stores on `'lmdb'` (a processor's `stores` option) keep their local
+   * copies, one LMDB environment per processor (`<stateDir>/<processor id>`). One node per
+   * directory. Default: none (a processor with an `'lmdb'` store then fails to start).
+   */
+  readonly stateDir?: string;
   /** How long `stop()` may take before it gives up waiting. Default 30,000 ms. */
   readonly shutdownTimeoutMs?: number;
   /** Delay between restarts of a failed partition actor. Default 100 ms doubling to 10 s. */
@@ -232,6 +238,7 @@ export function createTributary(options: TributaryOptions): Tributary {
             periodMs: options.supervision?.periodMs,
             clock: options.clock,
             stallTimeoutMs: options.supervision?.stallTimeoutMs,
+            stateDir: options.stateDir,
           }),
       );
       merge(...runtimes.map((r) => r.lifecycle)).subscribe(lifecycle);

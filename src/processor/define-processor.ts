@@ -9,6 +9,7 @@ import type { StreamRecord } from '../streams/stream-record.js';
 import type { PipelineContext, PipelineOutputs } from './pipeline-context.js';
 import { isRepartitionSink } from './repartition.js';
 import type { BufferOptions, DeadLetterOptions } from './stage-options.js';
+import type { StoreBackend } from '../state/lmdb-state-dir.js';
 
 export type { PipelineContext, PipelineOutputs } from './pipeline-context.js';
 export type { BufferOptions, DeadLetterOptions } from './stage-options.js';
@@ -84,6 +85,14 @@ export interface ProcessorDefinition<K = string | null, V = unknown> {
    * failed one and those started after it.
    */
   readonly restartStrategy?: 'one-for-one' | 'one-for-all' | 'rest-for-one';
+  /**
+   * Where the processor's stores keep their state: `'memory'` (default) or `'lmdb'` for every
+   * store, or per store name (`{ totals: 'lmdb' }`; stores not named are in memory). An `'lmdb'`
+   * store is still read and written in memory, and also kept on local disk under the app's
+   * `stateDir` (one LMDB environment per processor), so that a node restarting on the same disk
+   * reads only the changelog past its local copy. Requires `stateDir`.
+   */
+  readonly stores?: StoreBackend | Readonly<Record<string, StoreBackend>>;
 }
 
 /** A processor definition with every default filled in, as the runtime uses it. */
@@ -113,6 +122,10 @@ export interface ResolvedProcessor<K = unknown, V = unknown> {
   readonly restartStrategy: 'one-for-one' | 'one-for-all' | 'rest-for-one';
   /** Names of the sinks that are repartitions. */
   readonly repartitionSinks: ReadonlySet<string>;
+  /** The backend of the store named. */
+  readonly storeBackend: (store: string) => StoreBackend;
+  /** Whether any store may be on LMDB (the app then needs a `stateDir`). */
+  readonly usesLmdb: boolean;
 }
 
 function nonNegativeInteger(setting: string, value: number | undefined, fallback: number): number {
@@ -208,5 +221,20 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
     upstreamTopics: definition.upstream ? [...definition.upstream.topics] : undefined,
     restartStrategy: definition.restartStrategy ?? 'one-for-one',
     repartitionSinks: new Set(Object.entries(sinks).filter(([, sink]) => isRepartitionSink(sink)).map(([name]) => name)),
+    ...resolveStores(id, definition.stores),
   };
+}
+
+function resolveStores(id: string, stores: ProcessorDefinition['stores']): { storeBackend: (store: string) => StoreBackend; usesLmdb: boolean } {
+  const backend = (setting: string, value: unknown): StoreBackend => {
+    if (value !== 'memory' && value !== 'lmdb') throw new ConfigError(setting, `must be 'memory' or 'lmdb', got ${JSON.stringify(value)}`);
+    return value;
+  };
+  if (stores === undefined || typeof stores === 'string') {
+    const all = stores === undefined ? 'memory' : backend(`${id}.stores`, stores);
+    return { storeBackend: () => all, usesLmdb: all === 'lmdb' };
+  }
+  if (typeof stores !== 'object' || stores === null) throw new ConfigError(`${id}.stores`, `must be 'memory', 'lmdb' or an object of them by store name`);
+  const byName = new Map(Object.entries(stores).map(([name, value]) => [name, backend(`${id}.stores.${name}`, value)]));
+  return { storeBackend: (store) => byName.get(store) ?? 'memory', usesLmdb: [...byName.values()].includes('lmdb') };
 }

@@ -72,6 +72,7 @@ export function recordCommitted(entry: PartitionEntry, pipeline: PartitionPipeli
     entry.resume = point;
   }
   pipeline.tracker.forgetStatesBefore(point.offset);
+  if (point.state) pipeline.state.committed(point.state); // the stores' local copies may take it
 }
 
 /** Whether the state positions (or the epoch) of `point` differ from those last committed. */

@@ -1,6 +1,8 @@
 import { asyncScheduler, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import type { GroupConsumer, LogConnector, LogProducer, OutgoingRecord, PartitionBatch, PartitionOffset, PartitionReader, TopicPartition } from '../connectors/log.js';
+import { ConfigError } from '../errors.js';
+import { LmdbStateDir } from '../state/lmdb-state-dir.js';
 import { PartitionState } from '../state/partition-state.js';
 import { PartitionPipeline } from '../actors/partition-pipeline.js';
 import type { ResumePoint } from '../actors/resume-point.js';
@@ -50,6 +52,8 @@ export interface ProcessorRuntimeOptions {
    * 60,000 ms; `Infinity` turns it off.
    */
   readonly stallTimeoutMs?: number;
+  /** The directory of local store copies (stores on `'lmdb'`). */
+  readonly stateDir?: string;
 }
 
 /**
@@ -90,6 +94,7 @@ export class ProcessorRuntime {
   private paused = false;
   private changelogReader: PartitionReader | undefined;
   private readonly changelogs: ChangelogTopics;
+  private readonly stateDir: LmdbStateDir | undefined;
   private readonly childContext: PartitionChildContext;
   private readonly watchdog: PartitionWatchdog;
 
@@ -101,6 +106,10 @@ export class ProcessorRuntime {
     this.logger = options.logger.child({ processor: this.processor.id });
     this.clock = options.clock ?? systemClock;
     this.scheduler = options.clock ? clockScheduler(options.clock) : asyncScheduler;
+    if (this.processor.usesLmdb) {
+      if (!options.stateDir) throw new ConfigError('stateDir', `processor ${this.processor.id} keeps stores on 'lmdb': the app needs a stateDir to keep them in`);
+      this.stateDir = new LmdbStateDir(options.stateDir, this.processor.id, this.logger);
+    }
     this.changelogs = new ChangelogTopics(options.log, (topic) => this.partitionCounts.get(topic));
     this.supervisor = new Supervisor({
       name: `processor:${this.processor.id}`,
@@ -294,6 +303,7 @@ export class ProcessorRuntime {
     for (const sink of Object.values(this.processor.sinks)) await sink.stop?.();
     await this.deadLetters?.stop?.();
     await this.changelogReader?.close();
+    await this.stateDir?.close();
     this.emit({ type: 'processor.stopped', processor: this.processor.id, at: this.clock.now() });
     this.events.complete();
   }
@@ -398,6 +408,7 @@ export class ProcessorRuntime {
           this.options.metrics.restoreRecords.inc({ processor: processor.id, store: progress.store }, progress.batch);
         },
         onWritten: (store, records) => this.options.metrics.changelogRecords.inc({ processor: processor.id, store }, records),
+        localCopy: (store, changelog) => (processor.storeBackend(store) === 'lmdb' ? this.stateDir?.copy(changelog) : undefined),
       }),
       ...hooks,
     });

@@ -1,6 +1,7 @@
 // tributary's state: stores, their changelogs, restore. Re-exports only.
 export type { KeyValueStore } from './key-value-store.js';
 export type { WindowStore } from './window-store.js';
+export type { StoreBackend } from './lmdb-state-dir.js';
 export type { StoreOptions, StateMark, RestoreSummary } from './partition-state.js';
 export { unloggedStores, type StoreProvider } from './store-provider.js';
 export { changelogTopic } from './changelog.js';

@@ -21,6 +21,8 @@ export interface LoggedStore {
    * changelog, and compaction would keep theirs.
    */
   rewrite(key: Buffer): void;
+  /** Drops every entry without logging anything (a local copy that failed to load, before the changelog restore). */
+  clear(): void;
   /** Restoring is over: the store may build what it derives from its contents. */
   restored(): void;
   /** Keys held. */

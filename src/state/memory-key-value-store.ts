@@ -125,6 +125,11 @@ export class MemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, LoggedSto
     this.dirty.add(decoded);
   }
 
+  clear(): void {
+    this.map.clear();
+    this.dirty.clear();
+  }
+
   restored(): void {
     for (const listener of this.listeners) listener();
   }

@@ -170,6 +170,14 @@ export class MemoryWindowStore<K, V> implements WindowStore<K, V>, LoggedStore {
     }
   }
 
+  clear(): void {
+    this.windows.clear();
+    this.seqs.clear();
+    this.dirty.clear();
+    this.count = 0;
+    this.seq = 0;
+  }
+
   restored(): void {
     // Keys of each window back in first-seen order (the changelog has them in last-written order).
     for (const [start, window] of this.windows) {

@@ -8,6 +8,7 @@ import type { LoggedStore } from './logged-store.js';
 import { MemoryKeyValueStore, type StoreSerdes } from './memory-key-value-store.js';
 import { MemoryWindowStore } from './memory-window-store.js';
 import { jsonKeys, structuredValues } from './store-serdes.js';
+import type { LmdbStoreCopy, LocalCopyMeta, LocalWrite } from './lmdb-state-dir.js';
 
 /**
  * What a commit records of a partition's state, next to the input offset: the committing
@@ -37,6 +38,8 @@ export interface RestoreSummary {
   readonly stores: number;
   /** Changelog records read (applied, ignored and past the committed position). */
   readonly records: number;
+  /** Entries read from the stores' local copies (LMDB) instead of the changelog. */
+  readonly localRecords: number;
   /** Records ignored: written by an older epoch after a newer one began (a zombie's), or past the committed position. */
   readonly ignored: number;
   readonly keys: number;
@@ -68,6 +71,11 @@ export interface PartitionStateOptions {
   readonly onProgress?: (progress: RestoreProgress) => void;
   /** A checkpoint wrote `records` changelog records of `store`. */
   readonly onWritten?: (store: string, records: number) => void;
+  /**
+   * The local copy (LMDB) of a store, for a store whose backend is `'lmdb'`; undefined for an
+   * in-memory one. Asked once per store, when it is declared.
+   */
+  readonly localCopy?: (store: string, changelog: TopicPartition) => LmdbStoreCopy | undefined;
 }
 
 interface Entry {
@@ -79,7 +87,19 @@ interface Entry {
   owner: string | undefined;
   /** Where our next append should land; a gap before it is someone else's write. */
   expected: number;
+  /** The store's local copy (LMDB), if it has one. */
+  readonly local: LmdbStoreCopy | undefined;
 }
+
+/** A checkpoint's changes, kept until a commit covers them, then written to the local copies. */
+interface PendingCheckpoint {
+  readonly mark: StateMark;
+  readonly changes: ReadonlyMap<Entry, readonly OutgoingRecord[]>;
+  readonly records: number;
+}
+
+/** Most changelog records kept for the local copies while commits lag behind checkpoints. */
+const MAX_PENDING_LOCAL = 500_000;
 
 /** Most records and bytes in one changelog append (under Kafka's 1 MiB default `max.message.bytes`). */
 const MAX_RECORDS = 1_000;
@@ -122,6 +142,11 @@ export class PartitionState {
   private epochValue = 0;
   private ownerValue = '';
   private chain: Promise<unknown> = Promise.resolve();
+  private pendingLocal: PendingCheckpoint[] = [];
+  private pendingLocalRecords = 0;
+  /** The local copies are no longer kept up to date (a write failed, or commits lagged too far behind). */
+  private localStopped = false;
+  private localChain: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: PartitionStateOptions) {}
 
@@ -171,7 +196,8 @@ export class PartitionState {
     const store = create();
     const { processorId, topicPartition, multiTopic } = this.options;
     const changelog = { topic: changelogTopic(processorId, name, multiTopic ? topicPartition.topic : undefined), partition: topicPartition.partition };
-    this.entries.set(name, { store, changelog, position: 0, owner: undefined, expected: 0 });
+    const local = this.options.localCopy?.(name, changelog);
+    this.entries.set(name, { store, changelog, position: 0, owner: undefined, expected: 0, local });
     return store;
   }
 
@@ -193,10 +219,13 @@ export class PartitionState {
     this.sealed = true;
     const started = performance.now();
     let records = 0;
+    let localRecords = 0;
     let ignored = 0;
     let maxEpoch = mark?.epoch ?? 0;
     const junk = new Map<Entry, Buffer[]>();
     const ends = new Map<Entry, number>();
+    // Per store with a local copy: the changelog records applied past it, written to it after the claim.
+    const tails = new Map<Entry, OutgoingRecord[]>();
     const { reader, onProgress } = this.options;
     for (const [name, entry] of this.entries) {
       await this.options.ensureChangelog(entry.changelog.topic);
@@ -205,7 +234,21 @@ export class PartitionState {
       const stale: Buffer[] = [];
       // Once the owner's marker is read: whose records still count.
       let only: string | undefined;
-      await reader.read(entry.changelog, 0, until, (batch) => {
+      // Where the changelog read starts: past the local copy, when it may be trusted.
+      let from = 0;
+      if (entry.local) {
+        const loaded = await this.loadLocalCopy(name, entry, mark, until);
+        if (loaded) {
+          localRecords += loaded.records;
+          from = loaded.meta.position;
+          // The copy's owner is the mark's, and its marker lies before the copy's position.
+          only = loaded.meta.owner;
+          if (loaded.meta.epoch > maxEpoch) maxEpoch = loaded.meta.epoch;
+        }
+        tails.set(entry, []);
+      }
+      const tail = tails.get(entry);
+      await reader.read(entry.changelog, from, until, (batch) => {
         for (const record of batch) {
           records++;
           const epoch = recordEpoch(record);
@@ -220,6 +263,7 @@ export class PartitionState {
             continue;
           }
           entry.store.restore(record);
+          tail?.push({ key: record.key, value: record.value });
         }
         onProgress?.({ store: name, records, batch: batch.length, until, position: batch.length > 0 ? batch[batch.length - 1].offset + 1 : until });
       });
@@ -246,6 +290,8 @@ export class PartitionState {
     if (this.entries.size > 0) await claim(this.mark());
     for (const [name, entry] of this.entries) {
       const end = ends.get(entry)!;
+      const restoredAt = entry.position;
+      const restoredOwner = entry.owner;
       const marker = await this.append(entry, [epochMarker(this.ownerValue, entry.position)]);
       const stale = junk.get(entry)!;
       // Written between our read of the end and our marker: someone else's, too late to be ours.
@@ -258,11 +304,117 @@ export class PartitionState {
       }
       for (const key of stale) entry.store.rewrite(key);
       entry.store.restored();
+      const tail = tails.get(entry);
+      // The claim committed the restored position: the local copy may now say it holds it.
+      if (tail) this.writeLocal([{ copy: entry.local!, records: tail, meta: this.localMeta(entry, restoredAt, restoredOwner) }]);
       this.options.logger.debug({ store: name, changelog: entry.changelog, position: entry.position, rewrites: stale.length }, 'store restored');
     }
     let keys = 0;
     for (const entry of this.entries.values()) keys += entry.store.size;
-    return { stores: this.entries.size, records, ignored, keys, durationMs: performance.now() - started, epoch };
+    return { stores: this.entries.size, records, localRecords, ignored, keys, durationMs: performance.now() - started, epoch };
+  }
+
+  /**
+   * Loads a store's local copy when it may be trusted for the committed `mark` (see
+   * docs/runtime.md, "Local copies on LMDB"): its position at or below the committed one, and
+   * its position's owner the one the mark names. Otherwise, or when an entry does not decode,
+   * the copy is wiped and the store restores in full from the changelog.
+   */
+  private async loadLocalCopy(name: string, entry: Entry, mark: StateMark | undefined, until: number): Promise<{ meta: LocalCopyMeta; records: number } | undefined> {
+    const local = entry.local!;
+    await local.dir.flushed(); // a previous owner's writes in this process (a restarted actor)
+    const meta = local.meta();
+    const owner = mark?.owners?.[name];
+    const reason =
+      meta === undefined
+        ? 'no meta'
+        : mark === undefined
+          ? 'nothing committed with state'
+          : meta.position > until
+            ? `ahead of the committed position (${meta.position} > ${until}): written after the last commit`
+            : meta.owner !== owner
+              ? `its position is owner ${meta.owner ?? 'none'}'s, the committed one ${owner ?? 'none'}'s`
+              : undefined;
+    if (meta !== undefined && reason === undefined) {
+      try {
+        const records = local.load(entry.store);
+        this.options.logger.debug({ store: name, position: meta.position, until, records }, 'store loaded from its local copy');
+        return { meta, records };
+      } catch (err) {
+        this.options.logger.warn({ err, store: name }, 'the local copy of the store does not decode: it is wiped and the store restored from its changelog');
+        entry.store.clear();
+      }
+    } else if (meta !== undefined) {
+      this.options.logger.info({ store: name, reason }, 'the local copy of the store is not usable: it is wiped and the store restored from its changelog');
+    }
+    local.wipe();
+    return undefined;
+  }
+
+  /** The meta of a store's local copy holding the state at `position`, whose owner is `owner` (one of its checkpointed or restored marks). */
+  private localMeta(entry: Entry, position: number, owner: string | undefined): LocalCopyMeta {
+    return {
+      version: 2,
+      changelog: entry.changelog.topic,
+      partition: entry.changelog.partition,
+      epoch: this.epochValue,
+      position,
+      ...(owner !== undefined ? { owner } : {}),
+    };
+  }
+
+  /**
+   * A commit of `mark` succeeded: the checkpoints it covers are written to the stores' local
+   * copies (one LMDB transaction, data and metas together). Local copies thus never get ahead
+   * of a commit, and a restart on the same disk reads only the changelog past them.
+   */
+  committed(mark: StateMark): void {
+    if (mark.epoch !== this.epochValue || this.localStopped || this.pendingLocal.length === 0) return;
+    let last: PendingCheckpoint | undefined;
+    const merged = new Map<Entry, OutgoingRecord[]>();
+    while (this.pendingLocal.length > 0 && covers(mark, this.pendingLocal[0].mark)) {
+      const checkpoint = this.pendingLocal.shift()!;
+      this.pendingLocalRecords -= checkpoint.records;
+      last = checkpoint;
+      for (const [entry, records] of checkpoint.changes) {
+        let into = merged.get(entry);
+        if (!into) merged.set(entry, (into = []));
+        for (const record of records) into.push(record);
+      }
+    }
+    if (!last) return;
+    const writes: LocalWrite[] = [];
+    for (const [name, entry] of this.entries) {
+      if (entry.local) writes.push({ copy: entry.local, records: merged.get(entry) ?? [], meta: this.localMeta(entry, last.mark.positions[name] ?? entry.position, last.mark.owners?.[name]) });
+    }
+    this.writeLocal(writes);
+  }
+
+  /**
+   * Queues a write to the local copies. Each starts once the previous one is committed: after a
+   * failed write no later one may land (it would carry a meta over data the failed one lacked).
+   */
+  private writeLocal(writes: readonly LocalWrite[]): void {
+    if (this.localStopped || writes.length === 0) return;
+    const dir = writes[0].copy.dir;
+    this.localChain = this.localChain
+      .then(() => (this.localStopped ? undefined : dir.write(writes)))
+      .catch((err: unknown) => this.stopLocal(err, true));
+    void dir.track(this.localChain);
+  }
+
+  /** Stops keeping the local copies; `forget`: they may be wrong, so no restore may trust them. */
+  private stopLocal(err: unknown, forget: boolean): void {
+    if (this.localStopped) return;
+    this.localStopped = true;
+    this.pendingLocal = [];
+    this.pendingLocalRecords = 0;
+    if (forget) {
+      for (const entry of this.entries.values()) {
+        entry.local?.forget().catch((err: unknown) => this.options.logger.warn({ err, store: entry.store.name }, 'the meta of a local store copy could not be deleted'));
+      }
+    }
+    this.options.logger.warn({ err, forget }, 'local store copies are no longer updated; a restart restores from their last good state or from the changelog');
   }
 
   /** The positions of the state as it was last checkpointed (or restored). */
@@ -296,10 +448,29 @@ export class PartitionState {
         entry.owner = this.ownerValue;
         this.options.onWritten?.(entry.store.name, records.length);
       }
-      return this.mark();
+      const mark = this.mark();
+      this.keepForLocalCopies(mark, changes);
+      return mark;
     });
     this.chain = written.catch(() => undefined);
     return written;
+  }
+
+  private keepForLocalCopies(mark: StateMark, changes: ReadonlyArray<[Entry, OutgoingRecord[]]>): void {
+    if (this.localStopped) return;
+    const local = new Map<Entry, OutgoingRecord[]>();
+    let records = 0;
+    for (const [entry, taken] of changes) {
+      if (!entry.local) continue;
+      local.set(entry, taken);
+      records += taken.length;
+    }
+    if (local.size === 0) return;
+    this.pendingLocal.push({ mark, changes: local, records });
+    this.pendingLocalRecords += records;
+    if (this.pendingLocalRecords > MAX_PENDING_LOCAL) {
+      this.stopLocal(new StoreError(`more than ${MAX_PENDING_LOCAL} changes checkpointed and not yet committed`), false);
+    }
   }
 
   /** Appends to a store's changelog partition with our epoch, retrying what may succeed later; returns the first offset. */
@@ -333,6 +504,12 @@ export class PartitionState {
       for (const record of batch) if (record.key && !isEpochMarker(record)) into.push(record.key);
     });
   }
+}
+
+/** Whether the committed `mark` includes the checkpoint `checkpoint` (every position at or past it). */
+function covers(mark: StateMark, checkpoint: StateMark): boolean {
+  for (const [name, position] of Object.entries(checkpoint.positions)) if ((mark.positions[name] ?? -1) < position) return false;
+  return true;
 }
 
 function serdesOf<K, V>(options: StoreOptions<K, V>): StoreSerdes<K, V> {

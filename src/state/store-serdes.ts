@@ -1,5 +1,6 @@
 import { deserialize, serialize } from 'node:v8';
 import type { Serde } from '../serdes/serde.js';
+import { fastDeserialize, fastSerialize } from './v8-fast-values.js';
 
 /**
  * The default key serde of stores: JSON. Keys are compared as bytes by the changelog's
@@ -12,8 +13,16 @@ import type { Serde } from '../serdes/serde.js';
 export const jsonKeys: Serde<unknown> = {
   name: 'json-key',
   serialize: (key) => JSON.stringify(key) ?? 'null',
-  deserialize: (bytes) => (bytes === null ? null : (JSON.parse(bytes.toString()) as unknown)),
+  deserialize: (bytes) => (bytes === null ? null : (plainJsonString(bytes) ?? (JSON.parse(bytes.toString()) as unknown))),
 };
+
+/** The string of a JSON string without escapes (`"k123"`), read without JSON.parse; else undefined. */
+function plainJsonString(bytes: Buffer): string | undefined {
+  const last = bytes.length - 1;
+  if (last < 1 || bytes[0] !== 0x22 || bytes[last] !== 0x22) return undefined;
+  for (let i = 1; i < last; i++) if (bytes[i] === 0x5c || bytes[i] === 0x22 || bytes[i] < 0x20) return undefined;
+  return bytes.toString('utf8', 1, last);
+}
 
 /**
  * The default value serde of stores: V8's structured clone (`node:v8` serialize), which keeps
@@ -26,6 +35,7 @@ export const jsonKeys: Serde<unknown> = {
  */
 export const structuredValues: Serde<unknown> = {
   name: 'v8',
-  serialize: (value) => serialize(value),
-  deserialize: (bytes) => (bytes === null ? undefined : (deserialize(bytes) as unknown)),
+  // Numbers, short strings, booleans: the same bytes, without V8's serializer objects.
+  serialize: (value) => fastSerialize(value) ?? serialize(value),
+  deserialize: (bytes) => (bytes === null ? undefined : (fastDeserialize(bytes) ?? { value: deserialize(bytes) as unknown }).value),
 };

@@ -5,7 +5,9 @@ import type { Aggregator } from './aggregator.js';
 import { resolveKey, type KeyOf, type KeyOptions } from './event-time-options.js';
 import { currentPipelineScope } from './pipeline-scope.js';
 import { checkAggregator } from './window-options.js';
-import { optionalFunction, requiredObject } from './validate.js';
+import { optionalFunction, positiveInteger, requiredObject } from './validate.js';
+import { MinHeap } from './min-heap.js';
+import type { WatermarkClock } from './watermark-clock.js';
 import { ConfigError } from '../errors.js';
 
 /** One update of a table: the key's new value, and the event time of the element that made it. */
@@ -49,6 +51,15 @@ export interface AggregateByKeyOptions<T, K, A> extends KeyOptions<T, K> {
   readonly keySerde?: Serde<K>;
   /** The update's timestamp. Default: the element's `timestamp` field (0 without one). */
   readonly timestamp?: (element: T) => number;
+  /**
+   * Event-time TTL, ms: a key not updated for this long (its last update's timestamp + `ttl` at
+   * or behind the watermark) is deleted from the store (a tombstone in the changelog), and a
+   * later element for it starts again from `init`. Its deletion emits nothing. The last update
+   * times live in a second store, `<store>.expiry`, restored with it. Default: keys live forever.
+   */
+  readonly ttl?: number;
+  /** The event-time clock `ttl` is judged on. Default: the partition's (inside a processor). */
+  readonly clock?: WatermarkClock;
 }
 
 /** {@link aggregateByKey} under another operator's name, for the operators built on it. Internal. */
@@ -75,10 +86,33 @@ export function aggregateByKeyAs<T, K, A>(operator: string, options: AggregateBy
   const storeOptions = { key: options.keySerde, value: options.valueSerde };
   // Declared now, while the pipeline is built: the runtime restores it before any record arrives.
   const logged = scope?.stores.keyValueStore<K, A>(name, storeOptions);
+  const ttl = options.ttl === undefined ? undefined : positiveInteger(operator, 'ttl', options.ttl);
+  const clock = options.clock ?? scope?.clock;
+  if (ttl !== undefined && clock === undefined) {
+    throw new ConfigError(`${operator}.ttl`, 'needs an event-time clock: use the operator inside a processor, or pass clock');
+  }
+  const expiryName = `${name}.expiry`;
+  const expiryLogged = ttl === undefined ? undefined : scope?.stores.keyValueStore<K, number>(expiryName, { key: options.keySerde });
 
   return (source) =>
     new Observable<TableUpdate<K, A>>((subscriber) => {
       const store = logged ?? unloggedStores().keyValueStore<K, A>(name, storeOptions);
+      const expiry = ttl === undefined ? undefined : (expiryLogged ?? unloggedStores().keyValueStore<K, number>(expiryName));
+      // Keys by when they expire (lazily: an entry whose key was updated since is skipped).
+      const expiring = new MinHeap<{ at: number; key: K; last: number }>((a, b) => a.at - b.at);
+      expiry?.onRestored(() => {
+        for (const [key, last] of expiry.all()) expiring.push({ at: last + ttl!, key, last });
+      });
+      const expireUpTo = (watermark: number): void => {
+        for (let next = expiring.peek(); next !== undefined && next.at <= watermark; next = expiring.peek()) {
+          expiring.pop();
+          if (expiry!.get(next.key) !== next.last) continue;
+          expiry!.delete(next.key);
+          store.delete(next.key);
+          changed.delete(next.key);
+        }
+      };
+      const advances = expiry === undefined ? undefined : clock!.advances.subscribe(expireUpTo);
       // 'on-commit': keys changed since the last emission, with their last update's timestamp.
       const changed = new Map<K, number>();
       const flush = (): void => {
@@ -98,6 +132,12 @@ export function aggregateByKeyAs<T, K, A>(operator: string, options: AggregateBy
             const value = aggregate.add(previous === undefined ? aggregate.init() : previous, element);
             store.put(key, value);
             update = { key, value, timestamp: timeOf(element) };
+            if (expiry !== undefined) {
+              const previousLast = expiry.get(key);
+              const last = previousLast === undefined || update.timestamp > previousLast ? update.timestamp : previousLast;
+              expiry.put(key, last);
+              expiring.push({ at: last + ttl!, key, last });
+            }
           } catch (err) {
             subscriber.error(err);
             return;
@@ -116,6 +156,7 @@ export function aggregateByKeyAs<T, K, A>(operator: string, options: AggregateBy
         },
       });
       return () => {
+        advances?.unsubscribe();
         stopCheckpoints?.();
         subscription.unsubscribe();
       };

@@ -202,6 +202,7 @@
           el('td', { class: 'num', text: fmt(r.inFlight) }),
           el('td', { text: r.paused === undefined ? '–' : r.paused ? 'paused' : '' }),
           el('td', { class: 'num', text: fmt(r.restarts) }),
+          el('td', { text: r.restoring ? `restoring ${r.restoring}` : r.storeKeys === undefined ? '' : `${fmt(r.storeKeys)} keys` }),
         ),
       );
     }

@@ -13,3 +13,8 @@ stateContract('Kafka', {
   connect: () => new KafkaConnector({ brokers: kafkaBrokers(), sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 }, logger),
   backlog: 0,
 });
+stateContract(
+  'Kafka',
+  { connect: () => new KafkaConnector({ brokers: kafkaBrokers(), sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 }, logger), backlog: 0 },
+  'lmdb',
+);

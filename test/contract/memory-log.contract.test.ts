@@ -6,3 +6,4 @@ import { stateContract } from './state-contract.js';
 const shared = new MemoryLog();
 processorContract('MemoryLog', { connect: () => shared, backlog: 200_000 });
 stateContract('MemoryLog', { connect: () => shared, backlog: 0 });
+stateContract('MemoryLog', { connect: () => shared, backlog: 0 }, 'lmdb');

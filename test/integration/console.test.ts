@@ -252,6 +252,11 @@ describe.skipIf('unavailable' in chromiumLookup)('an escalation in the web conso
     const escalation = page.locator('#events li.supervisor-escalated').first();
     await escalation.waitFor({ timeout: 20_000 });
     await expect(escalation.textContent()).resolves.toContain('node/processor:fragile');
-    await expect(escalation.evaluate((li) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(li).color)).resolves.toBe('rgb(220, 38, 38)');
+    // The events list is re-rendered as events arrive: read the colour of whichever element is the escalation now.
+    await page.waitForFunction(() => {
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document;
+      const li = doc.querySelector('#events li.supervisor-escalated');
+      return li !== null && (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(li).color === 'rgb(220, 38, 38)';
+    }, undefined, { timeout: 20_000 });
   });
 });

@@ -19,6 +19,10 @@ export interface ConsoleRow {
   /** Fetch paused by backpressure, or the processor paused. */
   readonly paused?: boolean;
   readonly restarts?: number;
+  /** Keys in the partition's stores, all together. */
+  readonly storeKeys?: number;
+  /** While its stores are restored: `store position/until`. */
+  readonly restoring?: string;
 }
 
 /** One processor's totals over all its partitions on this node (never capped). */

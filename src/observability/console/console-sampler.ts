@@ -129,6 +129,8 @@ export class ConsoleSampler {
           inFlight: p.pending,
           paused: processor.paused || this.backpressured.has(key),
           restarts: p.restarts,
+          ...(p.stores ? { storeKeys: Object.values(p.stores).reduce((sum, n) => sum + n, 0) } : {}),
+          ...(p.restoring ? { restoring: `${p.restoring.store} ${p.restoring.position}/${p.restoring.until}` } : {}),
         });
       }
       processors.push({ id: processor.id, paused: processor.paused, partitions: processor.partitions.length, running, lag: lagSum, rate: Math.round(rateSum * 10) / 10, inFlight, restarts });

@@ -13,6 +13,10 @@ export interface ConsolePartitionGauges {
   readonly watermark: number | undefined;
   readonly pending: number;
   readonly restarts: number;
+  /** Keys per store, when the partition has stores. */
+  readonly stores?: Readonly<Record<string, number>>;
+  /** While its stores are restored: the store, records read so far, and its position of `until`. */
+  readonly restoring?: { readonly store: string; readonly records: number; readonly position: number; readonly until: number };
 }
 
 /** One processor (or repartition stage) on this node. */

@@ -7,6 +7,8 @@ import { createLogger } from '../../../src/observability/logger.js';
 import { defineProcessor } from '../../../src/processor/define-processor.js';
 import { toFunction } from '../../../src/sinks/function-sink.js';
 import type { ConsoleOptions } from '../../../src/observability/console/console-options.js';
+import { countByKey } from '../../../src/streams/count-by-key.js';
+import { eventually } from '../../contract/read-topic.js';
 
 const logger = createLogger({ level: 'silent' });
 const apps: Tributary[] = [];
@@ -84,6 +86,24 @@ describe('the web console on the HTTP port', () => {
     expect(hello.frame.control).toBe(false);
     const update = (await firstEvent(`${app.consoleUrl}events`, 'update')) as { point: { rate: Record<string, number> } };
     expect(Object.keys(update.point.rate)).toEqual(['counts']);
+  });
+
+  it("shows each partition's store keys in its row", async () => {
+    const log = new MemoryLog();
+    log.createTopic('in', 1);
+    await log.producer().send('in', ['a', 'b', 'a', 'c'].map((key) => ({ key, value: '{}' })));
+    const app = createTributary({
+      log,
+      logger,
+      ui: { intervalMs: 250 },
+      processors: [defineProcessor<string | null, unknown>({ id: 'keys', source: { topics: 'in' }, pipeline: (r) => r.pipe(countByKey({ store: 'seen' })), sinks: toFunction('seen', () => undefined) })],
+    });
+    apps.push(app);
+    await app.start();
+    await eventually(async () => {
+      const hello = (await firstEvent(`${app.consoleUrl}events`, 'hello')) as { frame: { rows: Array<{ storeKeys?: number }> } };
+      expect(hello.frame.rows.map((r) => r.storeKeys)).toEqual([3]);
+    });
   });
 
   it('is read-only without a control token: a control request is refused and changes nothing', async () => {

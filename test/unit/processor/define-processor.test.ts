@@ -22,6 +22,16 @@ describe('defineProcessor', () => {
     });
   });
 
+  it('resolves store backends for every store or per store name, and names a wrong one', () => {
+    const define = (stores: unknown) => resolveProcessor(defineProcessor({ id: 'p', source: { topics: 'in' }, pipeline: () => EMPTY, sinks: sink, stores: stores as 'lmdb' }));
+    expect(define(undefined)).toMatchObject({ usesLmdb: false });
+    expect(define('lmdb').storeBackend('anything')).toBe('lmdb');
+    const perStore = define({ totals: 'lmdb', scratch: 'memory' });
+    expect([perStore.usesLmdb, perStore.storeBackend('totals'), perStore.storeBackend('scratch'), perStore.storeBackend('other')]).toEqual([true, 'lmdb', 'memory', 'memory']);
+    expect(() => define('rocksdb')).toThrow(/'p.stores'/);
+    expect(() => define({ totals: 'disk' })).toThrow(/'p.stores.totals'/);
+  });
+
   it('names the setting when the id is invalid', () => {
     expect(() => defineProcessor({ id: 'has space', source: { topics: 'in' }, pipeline: () => EMPTY, sinks: sink })).toThrow(
       ConfigError,
