@@ -1,11 +1,35 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Database, RootDatabase } from 'lmdb';
 import type { Logger } from 'pino';
 import type { LogRecord, OutgoingRecord, TopicPartition } from '../connectors/log.js';
 import { StoreError } from './errors.js';
 import type { LoggedStore } from './logged-store.js';
+
+/**
+ * The parts of lmdb-js this file uses, declared here so that tributary's published declarations
+ * do not import lmdb's (its `export =` fails `skipLibCheck: false` under ESM in users' projects).
+ */
+interface Database<V, K> {
+  get(key: K): V | undefined;
+  getRange(): Iterable<{ key: K; value: V }>;
+  putSync(key: K, value: V): void;
+  put(key: K, value: V): Promise<boolean>;
+  removeSync(key: K): boolean;
+  remove(key: K): Promise<boolean>;
+  clearSync(): void;
+}
+interface RootDatabase extends Database<unknown, unknown> {
+  openDB<V, K>(options: { name: string; encoding?: string; keyEncoding?: string }): Database<V, K>;
+  transaction<T>(action: () => T): Promise<T>;
+  transactionSync<T>(action: () => T): T;
+  close(): Promise<void>;
+  /** Resolves when the writes so far are committed and flushed to disk. */
+  readonly flushed: Promise<boolean>;
+}
+interface LmdbModule {
+  open(options: { path: string; maxDbs?: number }): RootDatabase;
+}
 
 /** Where a store keeps its state: only in memory (the default), or in memory with a local copy on LMDB. */
 export type StoreBackend = 'memory' | 'lmdb';
@@ -42,9 +66,9 @@ export interface LocalWrite {
  * lmdb (a native addon) is loaded when a processor first opens a state directory, not when
  * tributary is imported: apps without `'lmdb'` stores never load it.
  */
-let lmdbModule: typeof import('lmdb') | undefined;
-function lmdb(): typeof import('lmdb') {
-  lmdbModule ??= createRequire(import.meta.url)('lmdb') as typeof import('lmdb');
+let lmdbModule: LmdbModule | undefined;
+function lmdb(): LmdbModule {
+  lmdbModule ??= createRequire(import.meta.url)('lmdb') as LmdbModule;
   return lmdbModule;
 }
 
