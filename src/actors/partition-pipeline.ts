@@ -546,11 +546,13 @@ export class PartitionPipeline {
   }
 }
 
+const REPARTITION_HEADERS: ReadonlySet<string> = new Set(Object.values(RepartitionHeaders));
+
 /** `record` without the headers a repartition adds (a copy; records are shared with the log). */
 function withoutRepartitionHeaders(record: StreamRecord): StreamRecord {
   const { headers } = record;
   if (headers[RepartitionHeaders.upstream] === undefined) return record;
   const kept: Record<string, unknown> = {};
-  for (const name in headers) if (!name.startsWith('tributary.up') && name !== RepartitionHeaders.watermark) kept[name] = headers[name];
+  for (const name in headers) if (!REPARTITION_HEADERS.has(name)) kept[name] = headers[name];
   return { ...record, headers: kept as StreamRecord['headers'] };
 }

@@ -1,6 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Serde } from '../serdes/serde.js';
-import { unloggedStores } from '../state/store-provider.js';
 import type { Aggregator } from './aggregator.js';
 import { resolveKey, type KeyOf, type KeyOptions } from './event-time-options.js';
 import { currentPipelineScope } from './pipeline-scope.js';
@@ -9,6 +8,7 @@ import { optionalFunction, positiveInteger, requiredObject } from './validate.js
 import { MinHeap } from './min-heap.js';
 import type { WatermarkClock } from './watermark-clock.js';
 import { ConfigError } from '../errors.js';
+import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
 
 /** One update of a table: the key's new value, and the event time of the element that made it. */
 export interface TableUpdate<K, V> {
@@ -71,9 +71,6 @@ export function aggregateByKeyAs<T, K, A>(operator: string, options: AggregateBy
   if (emit !== 'every-record' && emit !== 'on-commit' && emit !== 'final') {
     throw new ConfigError(`${operator}.emit`, `must be 'every-record', 'on-commit' or 'final', got ${String(emit)}`);
   }
-  if (options.store !== undefined && (typeof options.store !== 'string' || options.store.length === 0)) {
-    throw new ConfigError(`${operator}.store`, 'must be a non-empty string');
-  }
   const keyOf = resolveKey(operator, options);
   const timeOf =
     optionalFunction(operator, 'timestamp', options.timestamp) ??
@@ -82,22 +79,19 @@ export function aggregateByKeyAs<T, K, A>(operator: string, options: AggregateBy
       return typeof ts === 'number' ? ts : 0;
     });
   const scope = currentPipelineScope();
-  const name = options.store ?? scope?.storeName(operator) ?? operator;
-  const storeOptions = { key: options.keySerde, value: options.valueSerde };
-  // Declared now, while the pipeline is built: the runtime restores it before any record arrives.
-  const logged = scope?.stores.keyValueStore<K, A>(name, storeOptions);
+  const name = operatorStoreName(operator, options.store);
+  const tableStore = declareKeyValueStore<K, A>(name, { key: options.keySerde, value: options.valueSerde });
   const ttl = options.ttl === undefined ? undefined : positiveInteger(operator, 'ttl', options.ttl);
   const clock = options.clock ?? scope?.clock;
   if (ttl !== undefined && clock === undefined) {
     throw new ConfigError(`${operator}.ttl`, 'needs an event-time clock: use the operator inside a processor, or pass clock');
   }
-  const expiryName = `${name}.expiry`;
-  const expiryLogged = ttl === undefined ? undefined : scope?.stores.keyValueStore<K, number>(expiryName, { key: options.keySerde });
+  const expiryStore = ttl === undefined ? undefined : declareKeyValueStore<K, number>(`${name}.expiry`, { key: options.keySerde });
 
   return (source) =>
     new Observable<TableUpdate<K, A>>((subscriber) => {
-      const store = logged ?? unloggedStores().keyValueStore<K, A>(name, storeOptions);
-      const expiry = ttl === undefined ? undefined : (expiryLogged ?? unloggedStores().keyValueStore<K, number>(expiryName));
+      const store = tableStore();
+      const expiry = expiryStore?.();
       // Keys by when they expire (lazily: an entry whose key was updated since is skipped).
       const expiring = new MinHeap<{ at: number; key: K; last: number }>((a, b) => a.at - b.at);
       expiry?.onRestored(() => {

@@ -1,15 +1,13 @@
 import type { OperatorFunction } from 'rxjs';
 import { resolveEventTime, resolveHolds, resolveKey, resolveLate } from './event-time-options.js';
 import { reportLate } from './late-output.js';
-import { ConfigError } from '../errors.js';
-import { unloggedStores } from '../state/store-provider.js';
 import { MinHeap } from './min-heap.js';
-import { currentPipelineScope } from './pipeline-scope.js';
 import { requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
 import { checkAggregator, resolveEmit, type EmitOptions, type WindowOptions } from './window-options.js';
 import { resolveGrace } from './window-options.js';
 import type { WindowResult } from './window-result.js';
+import { declareWindowStore, operatorStoreName } from './operator-stores.js';
 
 /** What the window store keeps per window and key: the accumulator, and the earliest offset that contributed. */
 interface Entry<A> {
@@ -47,18 +45,12 @@ export function alignedWindows<T, K, A>(
   const eventTime = resolveEventTime(operator, options);
   const keyOf = resolveKey(operator, options);
   const { offset: offsetOf } = resolveHolds(operator, options);
-  if (options.store !== undefined && (typeof options.store !== 'string' || options.store.length === 0)) {
-    throw new ConfigError(`${operator}.store`, 'must be a non-empty string');
-  }
-  const scope = currentPipelineScope();
-  const storeName = options.store ?? scope?.storeName(operator) ?? operator;
-  const storeOptions = { view: (entry: Entry<A>) => entry.acc };
-  const logged = scope?.stores.windowStore<K, Entry<A>>(storeName, storeOptions);
+  const windowStore = declareWindowStore<K, Entry<A>>(operatorStoreName(operator, options.store), { view: (entry: Entry<A>) => entry.acc });
   const lateness = resolveGrace(operator, options);
   const emitMode = resolveEmit(operator, options.emit);
 
   return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, lateWatermark, closed }) => {
-    const windows = logged ?? unloggedStores().windowStore<K, Entry<A>>(storeName, storeOptions);
+    const windows = windowStore();
     const starts = new MinHeap<number>((a, b) => a - b);
     windows.onRestored(() => {
       for (const start of windows.starts()) starts.push(start);

@@ -10,13 +10,11 @@ import {
   type KeyOf,
   type KeyOptions,
 } from './event-time-options.js';
-import { ConfigError } from '../errors.js';
 import type { Serde } from '../serdes/serde.js';
-import { unloggedStores } from '../state/store-provider.js';
 import { MinHeap } from './min-heap.js';
-import { currentPipelineScope } from './pipeline-scope.js';
 import { requiredFunction, optionalFunction, requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
+import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
 
 /**
  * What a {@link keyedProcess} callback can do for the current key. Valid only during the
@@ -157,17 +155,14 @@ export function keyedProcessAs<T, K, S, R>(operator: string, options: KeyedProce
   const eventTime = resolveEventTime(operator, options);
   const keyOf = resolveKey(operator, options);
   const { holds, offset: offsetOf } = resolveHolds(operator, options);
-  if (options.store !== undefined && (typeof options.store !== 'string' || options.store.length === 0)) {
-    throw new ConfigError(`${operator}.store`, 'must be a non-empty string');
-  }
-  const scope = currentPipelineScope();
-  const storeName = options.store ?? scope?.storeName(operator) ?? operator;
   // Queries see the key's state (undefined when it has none).
-  const storeOptions = { value: options.stateSerde ? keyEntrySerde<K, S>(options.stateSerde) : undefined, view: (e: KeyEntry<K, S>) => (e.hasState ? e.state : undefined) };
-  const logged = scope?.stores.keyValueStore<K, KeyEntry<K, S>>(storeName, storeOptions);
+  const keyStore = declareKeyValueStore<K, KeyEntry<K, S>>(operatorStoreName(operator, options.store), {
+    value: options.stateSerde ? keyEntrySerde<K, S>(options.stateSerde) : undefined,
+    view: (e) => (e.hasState ? e.state : undefined),
+  });
 
   return watermarkOperator<T, R>(eventTime, ({ emit, watermark, lateWatermark, closed }) => {
-    const keys = logged ?? unloggedStores().keyValueStore<K, KeyEntry<K, S>>(storeName, storeOptions);
+    const keys = keyStore();
     const timers = new MinHeap<Timer<K, S>>((a, b) => a.time - b.time || a.seq - b.seq);
     let seq = 0;
     let liveTimers = 0;

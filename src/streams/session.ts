@@ -9,13 +9,11 @@ import {
   type KeyOf,
 } from './event-time-options.js';
 import { reportLate } from './late-output.js';
-import { ConfigError } from '../errors.js';
-import { unloggedStores } from '../state/store-provider.js';
 import { MinHeap } from './min-heap.js';
-import { currentPipelineScope } from './pipeline-scope.js';
 import { positiveInteger, requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
 import type { WindowResult } from './window-result.js';
+import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
 
 /**
  * Settings of {@link session}.
@@ -112,17 +110,13 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
   const { offset: offsetOf } = resolveHolds(operator, options);
   const lateness = resolveGrace(operator, options);
   const emitMode = resolveEmit(operator, options.emit);
-  if (options.store !== undefined && (typeof options.store !== 'string' || options.store.length === 0)) {
-    throw new ConfigError(`${operator}.store`, 'must be a non-empty string');
-  }
-  const scope = currentPipelineScope();
-  const storeName = options.store ?? scope?.storeName(operator) ?? operator;
   // Queries see the key's open sessions: [{ windowStart, windowEnd, value }].
-  const storeOptions = { view: (keyed: KeySessions<K, A>) => keyed.open.map((s) => ({ windowStart: s.start, windowEnd: s.last, value: s.acc })) };
-  const logged = scope?.stores.keyValueStore<K, KeySessions<K, A>>(storeName, storeOptions);
+  const keyStore = declareKeyValueStore<K, KeySessions<K, A>>(operatorStoreName(operator, options.store), {
+    view: (keyed) => keyed.open.map((s) => ({ windowStart: s.start, windowEnd: s.last, value: s.acc })),
+  });
 
   return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, lateWatermark, closed }) => {
-    const keys = logged ?? unloggedStores().keyValueStore<K, KeySessions<K, A>>(storeName, storeOptions);
+    const keys = keyStore();
     const schedule = new MinHeap<Scheduled<K, A>>((a, b) => a.at - b.at || a.seq - b.seq);
     let seq = 0;
     // Entries forgotten (deleted from the store): what is still scheduled for them is void.

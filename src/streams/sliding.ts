@@ -3,13 +3,11 @@ import { checkAggregator, type WindowOptions } from './window-options.js';
 import { resolveGrace } from './window-options.js';
 import { resolveEventTime, resolveHolds, resolveKey, resolveLate, type KeyOf } from './event-time-options.js';
 import { reportLate } from './late-output.js';
-import { ConfigError } from '../errors.js';
-import { unloggedStores } from '../state/store-provider.js';
 import { MinHeap } from './min-heap.js';
-import { currentPipelineScope } from './pipeline-scope.js';
 import { positiveInteger, requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
 import type { WindowResult } from './window-result.js';
+import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
 
 /**
  * Settings of {@link sliding}.
@@ -109,15 +107,10 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): O
   const keyOf = resolveKey(operator, options);
   const { offset: offsetOf } = resolveHolds(operator, options);
   const lateness = resolveGrace(operator, options);
-  if (options.store !== undefined && (typeof options.store !== 'string' || options.store.length === 0)) {
-    throw new ConfigError(`${operator}.store`, 'must be a non-empty string');
-  }
-  const scope = currentPipelineScope();
-  const storeName = options.store ?? scope?.storeName(operator) ?? operator;
-  const logged = scope?.stores.keyValueStore<K, KeyBuffer<K, T>>(storeName);
+  const keyStore = declareKeyValueStore<K, KeyBuffer<K, T>>(operatorStoreName(operator, options.store));
 
   return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, lateWatermark, closed }) => {
-    const keys = logged ?? unloggedStores().keyValueStore<K, KeyBuffer<K, T>>(storeName);
+    const keys = keyStore();
     const schedule = new MinHeap<{ at: number; seq: number; buffer: KeyBuffer<K, T> }>((a, b) => a.at - b.at || a.seq - b.seq);
     let seq = 0;
     // Buffers deleted from the store: what is still scheduled for them is void.
