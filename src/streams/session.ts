@@ -171,18 +171,23 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
         let keyed = keys.get(key);
         let firstTouching = -1;
         let touching = 0;
+        // A touched session already due by `wm` counts as fired: behind a repartition `wm` is the
+        // record's own upstream watermark, and whether this operator has fired that session yet
+        // depends on how the upstream partitions interleave, never on the record.
+        let due: OpenSession<A> | undefined;
         if (keyed !== undefined) {
           const { open } = keyed;
           for (let i = 0; i < open.length; i++) {
             if (open[i].start - gap <= ts && ts <= open[i].last + gap) {
               if (firstTouching < 0) firstTouching = i;
               touching++;
+              if (due === undefined && open[i].fireAt <= wm) due = open[i];
             }
           }
         }
         const bridgesFired = keyed !== undefined && keyed.firedStart - gap <= ts && ts <= keyed.firedLast + gap;
-        if (bridgesFired || (touching === 0 && ts + gap + 1 + lateness <= wm)) {
-          const window = bridgesFired ? { start: keyed!.firedStart, end: keyed!.firedLast } : { start: ts, end: ts };
+        if (bridgesFired || due !== undefined || (touching === 0 && ts + gap + 1 + lateness <= wm)) {
+          const window = bridgesFired ? { start: keyed!.firedStart, end: keyed!.firedLast } : due ? { start: due.start, end: due.last } : { start: ts, end: ts };
           reportLate(late, element, { operator, timestamp: ts, watermark: wm, offset, window });
           return;
         }
