@@ -25,6 +25,7 @@ import { MemoryKeyValueStore } from '../state/memory-key-value-store.js';
 import { MemoryWindowStore } from '../state/memory-window-store.js';
 import { withPipelineScope, type PipelineScope } from '../streams/pipeline-scope.js';
 import type { FailedAttempt } from './failed-attempt.js';
+import { scanStore, type ResolvedScan, type ScanRow } from '../processor/store-scan.js';
 
 export type { FailedAttempt } from './failed-attempt.js';
 
@@ -179,6 +180,12 @@ export class PartitionPipeline {
     const sizes: Record<string, number> = {};
     for (const [name, store] of this.options.state.stores) sizes[name] = store.size;
     return sizes;
+  }
+
+  /** A range or full scan of the store `name` ({@link scanStore}), and whether the partition is still replaying. */
+  scan(name: string, scan: ResolvedScan): { rows: ScanRow[] | undefined; stale: boolean } {
+    const stale = this.tracker.nextOffset < this.options.resume.replayUntil;
+    return { rows: scanStore(this.options.state.stores, new Set(this.queryables.keys()), name, scan), stale };
   }
 
   /** Records from a repartition topic dropped as duplicates an upstream partition wrote again. */

@@ -1,7 +1,7 @@
 import { asyncScheduler, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import type { GroupConsumer, LogConnector, LogProducer, OutgoingRecord, PartitionBatch, PartitionOffset, PartitionReader, TopicPartition } from '../connectors/log.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, TributaryError } from '../errors.js';
 import { LmdbStateDir } from '../state/lmdb-state-dir.js';
 import { PartitionState } from '../state/partition-state.js';
 import { PartitionPipeline } from '../actors/partition-pipeline.js';
@@ -23,6 +23,7 @@ import { finishInput } from './finish-input.js';
 import { groupMemberChild } from './group-member-child.js';
 import type { LifecycleEvent, PartitionEventBody } from './lifecycle-event.js';
 import { keyOf, movedSinceCommit, newPartitionEntry, offsetToCommit, recordCommitted, type PartitionEntry } from './partition-entry.js';
+import type { PartitionScans, ResolvedScan } from './store-scan.js';
 import { startPartitionChild, type PartitionChildContext } from './partition-child.js';
 import { partitionGauges, partitionStatus, type PartitionGauges, type PartitionStatus, type QueryAnswer } from './partition-views.js';
 
@@ -163,6 +164,29 @@ export class ProcessorRuntime {
     const entry = this.partitions.get(keyOf({ topic, partition }));
     if (!entry?.pipeline) return { owned: false, partition, found: false, value: undefined, stale: false };
     return { owned: true, partition, ...entry.pipeline.query(name, key) };
+  }
+
+  /**
+   * Scans the store `name` in every partition this node runs ({@link scanStore}); the cluster
+   * (or `app.scan`) merges the nodes' answers and checks that every partition answered.
+   */
+  scan(name: string, scan: ResolvedScan): PartitionScans {
+    const partitions: PartitionScans['partitions'][number][] = [];
+    for (const entry of this.partitions.values()) {
+      if (!entry.pipeline) continue;
+      const { rows, stale } = entry.pipeline.scan(name, scan);
+      if (rows === undefined) {
+        const known = [...entry.pipeline.state.stores.keys()];
+        throw new TributaryError(`processor '${this.processor.id}' has no store '${name}'${known.length > 0 ? ` (its stores: ${known.join(', ')})` : ' (it has no stores)'}`);
+      }
+      partitions.push({ ...entry.topicPartition, stale, rows });
+    }
+    const partitionCounts: Record<string, number> = {};
+    for (const topic of this.processor.topics) {
+      const count = this.partitionCounts.get(topic);
+      if (count !== undefined) partitionCounts[topic] = count;
+    }
+    return { partitions, partitionCounts };
   }
 
   /** Stops fetching every partition of this processor on this node (records in flight finish). Idempotent. */
