@@ -1,5 +1,6 @@
+import { partitionForKey } from '../connectors/partitioner.js';
 import type { RestoreProgress } from '../state/partition-state.js';
-import type { PartitionEntry } from './partition-entry.js';
+import { keyOf, type PartitionEntry } from './partition-entry.js';
 
 /** One partition's status, as `status()` of a processor gives it. */
 export interface PartitionStatus {
@@ -53,4 +54,17 @@ export function partitionStatus(e: PartitionEntry): PartitionStatus {
 
 export function partitionGauges(e: PartitionEntry): PartitionGauges {
   return { ...partitionStatus(e), position: e.pipeline?.tracker.nextOffset, watermark: e.pipeline?.clock.current };
+}
+
+/**
+ * The answer to an interactive query for `key` from the partition of this node that holds it:
+ * the one of `topic` (with `count` partitions) the key maps to (murmur2, as the topic is
+ * partitioned); `owned: false` when that partition is not assigned here, or its count unknown.
+ */
+export function answerQuery(partitions: ReadonlyMap<string, PartitionEntry>, topic: string, count: number | undefined, name: string, key: string): QueryAnswer {
+  if (count === undefined) return { owned: false, partition: undefined, found: false, value: undefined, stale: false };
+  const partition = partitionForKey(key, count);
+  const entry = partitions.get(keyOf({ topic, partition }));
+  if (!entry?.pipeline) return { owned: false, partition, found: false, value: undefined, stale: false };
+  return { owned: true, partition, ...entry.pipeline.query(name, key) };
 }
