@@ -1,4 +1,4 @@
-import type { GroupConsumerOptions, GroupEviction, LogConnector, LogRecord, MemberRemoval } from '../log.js';
+import type { GroupConsumerOptions, GroupEviction, LogConnector, LogRecord, MemberRemoval, TopicPartition } from '../log.js';
 import { InvalidOptionError, UnknownPartitionError, UnknownTopicError } from './errors.js';
 import { MemoryAdmin } from './memory-admin.js';
 import { MemoryGroup } from './memory-group.js';
@@ -102,6 +102,11 @@ export class MemoryLog implements LogConnector {
 
   reader(): MemoryPartitionReader {
     return new MemoryPartitionReader(this.topics);
+  }
+
+  /** Compacts a partition of a compacted topic below `below` (see `LogConnector.compact` and {@link MemoryRetention.compact}). */
+  compact(tp: TopicPartition, below: number, select: (records: readonly LogRecord[]) => readonly LogRecord[]): void {
+    this.retention.compact(tp, below, select);
   }
 
   /** Removes members from this log's groups by id, with Kafka's contract (see `GroupEviction`). */

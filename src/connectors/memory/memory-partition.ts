@@ -100,6 +100,23 @@ export class MemoryPartition {
     if (i > this.head) this.trimBefore(i < this.records.length ? this.records[i].offset : this.end);
   }
 
+  /**
+   * Replaces the records below `below` by what `select` keeps of them (log compaction; the log
+   * start and end do not move). Returns how many are held below `below` now.
+   */
+  replaceBelow(below: number, select: (records: readonly LogRecord[]) => readonly LogRecord[]): number {
+    const limit = this.indexOf(below);
+    const kept = select(this.records.slice(this.head, limit));
+    this.records = [...kept, ...this.records.slice(limit)];
+    this.head = 0;
+    return kept.length;
+  }
+
+  /** Records held below `offset`. */
+  countBelow(offset: number): number {
+    return this.indexOf(offset) - this.head;
+  }
+
   /** Calls `listener` (asynchronously) after records are appended. Returns the unsubscribe. */
   onAppend(listener: () => void): () => void {
     this.listeners.add(listener);

@@ -1,4 +1,4 @@
-import type { TopicPartition } from '../log.js';
+import type { LogRecord, TopicPartition } from '../log.js';
 import type { MemoryGroup } from './memory-group.js';
 import type { MemoryTopic, TopicRegistry } from './memory-topic.js';
 
@@ -15,13 +15,15 @@ import type { MemoryTopic, TopicRegistry } from './memory-topic.js';
  * - **Retention** by the topic's `retention.ms` (record timestamps against the log's clock) and
  *   `retention.bytes` (per partition: key, value and headers), as Kafka's, whoever has read the
  *   records; checked every 1,000 records appended to a partition.
- * - `compact` topics (changelogs) are not trimmed by commits: their records are the state. (A
- *   compaction that keeps a key's last record only must not cross the position a restore reads
- *   to, which the log does not know: not done; a changelog holds one record per changed key per
- *   commit interval.)
+ * - `compact` topics (changelogs) are not trimmed by commits: their records are the state. They
+ *   are compacted on their client's word ({@link MemoryRetention.compact}): the runtime knows
+ *   below which offset (a store's committed position) and by which rule (`state/changelog-compaction.ts`:
+ *   a key's last record is not enough when a restore ignores some writers).
  */
 export class MemoryRetention {
   private readonly appendedSinceCheck = new Map<string, number>();
+  // Per compacted partition: the records kept below the bound by its last compaction.
+  private readonly cleanBelow = new Map<string, number>();
 
   constructor(
     private readonly topics: TopicRegistry,
@@ -40,6 +42,22 @@ export class MemoryRetention {
       lowest = Math.min(lowest, Math.max(0, group.committed(tp)));
     }
     if (lowest !== Infinity && lowest > 0) topic.partitions[tp.partition]?.trimBefore(lowest);
+  }
+
+  /**
+   * Compacts a compacted topic's partition below `below` with `select` (see
+   * `LogConnector.compact`), once at least half of what lies there is new since the last time
+   * (Kafka's `min.cleanable.dirty.ratio` 0.5) and there are at least 1,000 records.
+   */
+  compact(tp: TopicPartition, below: number, select: (records: readonly LogRecord[]) => readonly LogRecord[]): void {
+    const topic = this.topics.get(tp.topic);
+    const partition = topic?.partitions[tp.partition];
+    if (topic === undefined || partition === undefined || !isCompacted(topic)) return;
+    const id = `${tp.topic}\0${tp.partition}`;
+    const clean = this.cleanBelow.get(id) ?? 0;
+    const held = partition.countBelow(below);
+    if (held < COMPACT_AT_LEAST || held < 2 * clean) return;
+    this.cleanBelow.set(id, partition.replaceBelow(below, select));
   }
 
   /** After `count` records were appended to `tp`: applies the topic's retention now and then. */
@@ -61,6 +79,7 @@ export class MemoryRetention {
 }
 
 const CHECK_EVERY = 1_000;
+const COMPACT_AT_LEAST = 1_000;
 
 function isCompacted(topic: MemoryTopic): boolean {
   return (topic.config['cleanup.policy'] ?? 'delete').split(',').some((p) => p.trim() === 'compact');
