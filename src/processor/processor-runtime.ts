@@ -114,7 +114,15 @@ export class ProcessorRuntime {
     this.assigned = new AssignedPartitions({ ...options, processor: this.processor, logger: this.logger, consumer: () => this.consumer, childContext, emitPartition: (tp, event) => this.emitPartition(tp, event) });
     this.partitions = this.assigned.partitions;
     this.supervisor = this.assigned.supervisor;
-    this.commits = new OffsetCommits({ processor: this.processor, metrics: options.metrics, logger: this.logger, clock: this.clock, partitions: this.partitions, consumer: () => this.consumer });
+    this.commits = new OffsetCommits({
+      processor: this.processor,
+      metrics: options.metrics,
+      logger: this.logger,
+      clock: this.clock,
+      partitions: this.partitions,
+      consumer: () => this.consumer,
+      committed: (entry, point) => point.state && this.stores.committed(entry, point.state),
+    });
     this.watchdog = new PartitionWatchdog({
       stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
       clock: this.clock,
