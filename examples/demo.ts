@@ -45,8 +45,8 @@ const USAGE = `usage: npm run demo -- [--events N] [--forever] [--partitions N] 
   --rate N         with --forever: clicks per second (default 2,000)
   --port N         HTTP port of the web console (/ui/), /metrics and /health (default 0: any free port)
   --max-memory MB  with --forever: stop generating (as on Ctrl-C) when the heap passes this (default 1,536):
-                   the embedded log drops the clicks every stage has committed, but keeps the stores'
-                   changelogs whole (no compaction yet), about 100 bytes a click`;
+                   the embedded log drops what every stage has committed and compacts the stores'
+                   changelogs, so the heap stays small; this is a safety net`;
 
 class UsageError extends Error {}
 
@@ -283,7 +283,7 @@ async function main(argv: readonly string[]): Promise<number> {
             if (stopping) return;
             if (forever && heapMb() > maxMemoryMb) {
               stopping = true;
-              state.event(`memory passed ${n(maxMemoryMb)} MB (the stores' changelogs are kept whole): no more clicks; draining`);
+              state.event(`memory passed ${n(maxMemoryMb)} MB: no more clicks; draining`);
               return;
             }
             processed = await sumMetric(app.metrics.recordsIn, first);
