@@ -19,6 +19,7 @@ import { RepartitionHeaders } from '../processor/repartition.js';
 import type { PartitionState, RestoreSummary } from '../state/partition-state.js';
 import { subscribeUserPipeline } from './user-pipeline.js';
 import type { FailedAttempt } from './failed-attempt.js';
+import { scanStore, type ResolvedScan, type ScanRow } from '../processor/store-scan.js';
 
 export type { FailedAttempt } from './failed-attempt.js';
 
@@ -165,6 +166,12 @@ export class PartitionPipeline {
   /** Keys in each store now. */
   storeSizes(): Record<string, number> {
     return this.stores.sizes();
+  }
+
+  /** A range or full scan of the store `name` ({@link scanStore}), and whether the partition is still replaying. */
+  scan(name: string, scan: ResolvedScan): { rows: ScanRow[] | undefined; stale: boolean } {
+    const stale = this.tracker.nextOffset < this.options.resume.replayUntil;
+    return { rows: scanStore(this.options.state.stores, new Set(this.stores.queryables.keys()), name, scan), stale };
   }
 
   /**

@@ -17,6 +17,8 @@ export interface OffsetCommitsOptions {
   readonly partitions: ReadonlyMap<string, PartitionEntry>;
   /** The processor's group member now (undefined while out of the group: nothing is committed). */
   readonly consumer: () => GroupConsumer | undefined;
+  /** Told after a partition's resume point is committed (its changelogs may be compacted). */
+  readonly committed?: (entry: PartitionEntry, point: ResumePoint) => void;
 }
 
 /**
@@ -86,7 +88,10 @@ export class OffsetCommits {
     if (offsets.length === 0 || !consumer) return;
     await consumer.commit(offsets);
     for (const [entry, pipeline] of entries) if (pipeline.hasStores) this.gaugeStores(entry, pipeline);
-    for (const [entry, pipeline, point] of entries) recordCommitted(entry, pipeline, point);
+    for (const [entry, pipeline, point] of entries) {
+      recordCommitted(entry, pipeline, point);
+      this.options.committed?.(entry, point);
+    }
     this.options.metrics.commits.inc({ processor: this.options.processor.id });
   }
 
@@ -99,6 +104,7 @@ export class OffsetCommits {
     if (movedSinceCommit(entry, point) && consumer) {
       await consumer.commit([offsetToCommit(entry, point)]);
       recordCommitted(entry, pipeline, point);
+      this.options.committed?.(entry, point);
       this.options.metrics.commits.inc({ processor: this.options.processor.id });
     }
   }

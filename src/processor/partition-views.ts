@@ -1,6 +1,8 @@
 import { partitionForKey } from '../connectors/partitioner.js';
 import type { RestoreProgress } from '../state/partition-state.js';
+import { TributaryError } from '../errors.js';
 import { keyOf, type PartitionEntry } from './partition-entry.js';
+import type { PartitionScans, ResolvedScan } from './store-scan.js';
 
 /** One partition's status, as `status()` of a processor gives it. */
 export interface PartitionStatus {
@@ -67,4 +69,35 @@ export function answerQuery(partitions: ReadonlyMap<string, PartitionEntry>, top
   const entry = partitions.get(keyOf({ topic, partition }));
   if (!entry?.pipeline) return { owned: false, partition, found: false, value: undefined, stale: false };
   return { owned: true, partition, ...entry.pipeline.query(name, key) };
+}
+
+/**
+ * Scans the store `name` in every partition this node runs (see `store-scan.ts`), with the
+ * source topics' partition counts as this node knows them, so that the merge can tell which
+ * partitions nobody answered for. A store the pipeline does not declare is an error naming the
+ * ones it does.
+ */
+export function scanPartitions(
+  partitions: ReadonlyMap<string, PartitionEntry>,
+  processor: { readonly id: string; readonly topics: readonly string[] },
+  counts: ReadonlyMap<string, number>,
+  name: string,
+  scan: ResolvedScan,
+): PartitionScans {
+  const scanned: PartitionScans['partitions'][number][] = [];
+  for (const entry of partitions.values()) {
+    if (!entry.pipeline) continue;
+    const { rows, stale } = entry.pipeline.scan(name, scan);
+    if (rows === undefined) {
+      const known = [...entry.pipeline.state.stores.keys()];
+      throw new TributaryError(`processor '${processor.id}' has no store '${name}'${known.length > 0 ? ` (its stores: ${known.join(', ')})` : ' (it has no stores)'}`);
+    }
+    scanned.push({ ...entry.topicPartition, stale, rows });
+  }
+  const partitionCounts: Record<string, number> = {};
+  for (const topic of processor.topics) {
+    const count = counts.get(topic);
+    if (count !== undefined) partitionCounts[topic] = count;
+  }
+  return { partitions: scanned, partitionCounts };
 }

@@ -20,8 +20,9 @@ import type { LifecycleEvent, PartitionEventBody } from './lifecycle-event.js';
 import { OffsetCommits } from './offset-commits.js';
 import type { PartitionEntry } from './partition-entry.js';
 import type { PartitionChildContext } from './partition-child.js';
-import { answerQuery, partitionGauges, partitionStatus, type PartitionGauges, type PartitionStatus, type QueryAnswer } from './partition-views.js';
+import { answerQuery, scanPartitions, partitionGauges, partitionStatus, type PartitionGauges, type PartitionStatus, type QueryAnswer } from './partition-views.js';
 import { ProcessorStores } from './processor-stores.js';
+import type { PartitionScans, ResolvedScan } from './store-scan.js';
 
 export type { PartitionGauges, PartitionStatus, QueryAnswer } from './partition-views.js';
 
@@ -113,7 +114,15 @@ export class ProcessorRuntime {
     this.assigned = new AssignedPartitions({ ...options, processor: this.processor, logger: this.logger, consumer: () => this.consumer, childContext, emitPartition: (tp, event) => this.emitPartition(tp, event) });
     this.partitions = this.assigned.partitions;
     this.supervisor = this.assigned.supervisor;
-    this.commits = new OffsetCommits({ processor: this.processor, metrics: options.metrics, logger: this.logger, clock: this.clock, partitions: this.partitions, consumer: () => this.consumer });
+    this.commits = new OffsetCommits({
+      processor: this.processor,
+      metrics: options.metrics,
+      logger: this.logger,
+      clock: this.clock,
+      partitions: this.partitions,
+      consumer: () => this.consumer,
+      committed: (entry, point) => point.state && this.stores.committed(entry, point.state),
+    });
     this.watchdog = new PartitionWatchdog({
       stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
       clock: this.clock,
@@ -136,6 +145,14 @@ export class ProcessorRuntime {
   query(name: string, key: string): QueryAnswer {
     const topic = this.processor.topics[0];
     return answerQuery(this.partitions, topic, this.partitionCounts.get(topic), name, key);
+  }
+
+  /**
+   * Scans the store `name` in every partition this node runs ({@link scanStore}); the cluster
+   * (or `app.scan`) merges the nodes' answers and checks that every partition answered.
+   */
+  scan(name: string, scan: ResolvedScan): PartitionScans {
+    return scanPartitions(this.partitions, this.processor, this.partitionCounts, name, scan);
   }
 
   /** Stops fetching every partition of this processor on this node (records in flight finish). Idempotent. */

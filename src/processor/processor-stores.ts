@@ -3,7 +3,9 @@ import type { LogConnector, LogProducer, PartitionReader } from '../connectors/l
 import { ConfigError } from '../errors.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
 import { LmdbStateDir } from '../state/lmdb-state-dir.js';
-import { PartitionState } from '../state/partition-state.js';
+import { changelogTopic } from '../state/changelog.js';
+import { compactChangelog } from '../state/changelog-compaction.js';
+import { PartitionState, type StateMark } from '../state/partition-state.js';
 import { ChangelogTopics } from './changelog-topics.js';
 import type { ResolvedProcessor } from './define-processor.js';
 import type { PartitionEntry } from './partition-entry.js';
@@ -67,6 +69,20 @@ export class ProcessorStores {
       onWritten: (store, records) => this.options.metrics.changelogRecords.inc({ processor: processor.id, store }, records),
       localCopy: (store, changelog) => (processor.storeBackend(store) === 'lmdb' ? this.stateDir?.copy(changelog) : undefined),
     });
+  }
+
+  /**
+   * A commit of `mark` succeeded for `entry`'s partition: where the log compacts on its client's
+   * word (MemoryLog), each store's changelog partition may be compacted below its committed
+   * position, by the rule that changes no restore (`state/changelog-compaction.ts`).
+   */
+  committed(entry: PartitionEntry, mark: StateMark): void {
+    const { log, processor } = { log: this.options.log, processor: this.processor };
+    if (!log.compact) return;
+    const { topic, partition } = entry.topicPartition;
+    for (const [store, position] of Object.entries(mark.positions)) {
+      log.compact({ topic: changelogTopic(processor.id, store, processor.topics.length > 1 ? topic : undefined), partition }, position, compactChangelog);
+    }
   }
 
   /** Closes the changelog reader and the LMDB directory (the processor has stopped). */
