@@ -88,7 +88,6 @@ export class PartitionPipeline {
   private currentFailedOffset: number | undefined;
   // Downstream of a repartition, while a record is in the pipeline: its upstream partition's watermark.
   private lateBound: number | undefined;
-  private duplicates = 0;
   // Names this pipeline instance to the sinks: after one of its writes failed, none of its later ones is applied.
   private readonly origin: string;
   private readonly repartition: RepartitionOutput;
@@ -149,11 +148,6 @@ export class PartitionPipeline {
     return this.time.clock;
   }
 
-  /** Results dropped because a replayed record had already delivered them. */
-  get suppressedResults(): number {
-    return this.turns.suppressed;
-  }
-
   /**
    * Answers an interactive query from the store (or `ctx.queryable` state) named `name` (see
    * {@link PipelineStores.query}); `stale` while the partition has not yet replayed up to where
@@ -178,11 +172,6 @@ export class PartitionPipeline {
   scan(name: string, scan: ResolvedScan): { rows: ScanRow[] | undefined; stale: boolean } {
     const stale = this.tracker.nextOffset < this.options.resume.replayUntil;
     return { rows: scanStore(this.options.state.stores, new Set(this.stores.queryables.keys()), name, scan), stale };
-  }
-
-  /** Records from a repartition topic dropped as duplicates an upstream partition wrote again. */
-  get duplicateRecords(): number {
-    return this.duplicates;
   }
 
   /**
@@ -255,9 +244,7 @@ export class PartitionPipeline {
         this.currentOffset = offset;
         turns.replaying = offset < replayUntil;
         if (followsUpstreams) {
-          const kind = takeFromUpstream(record, time);
-          if (kind === 'duplicate') this.duplicates++;
-          if (kind !== 'data') continue;
+          if (takeFromUpstream(record, time) !== 'data') continue;
           const upstream = record.headers[RepartitionHeaders.upstream];
           bound = upstream === undefined ? undefined : time.upstreamWatermarkOf(String(upstream));
         }

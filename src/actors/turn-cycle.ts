@@ -58,8 +58,6 @@ export interface TurnCycleOptions {
 export class TurnCycle {
   /** True while a record before the resume point's `replayUntil` is in the pipeline: what it emits was delivered before. */
   replaying = false;
-  /** Results dropped because a replayed record had already delivered them. */
-  suppressed = 0;
   private turn: Turn | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly backpressure: Backpressure;
@@ -81,10 +79,7 @@ export class TurnCycle {
 
   /** A result of the pipeline for the sink `sink`. */
   emit(sink: string, item: unknown): void {
-    if (this.replaying) {
-      this.suppressed++;
-      return;
-    }
+    if (this.replaying) return;
     const { repartition, tracker, clock } = this.options;
     if (repartition.has(sink)) {
       // Identify the item by the record that caused it, so a downstream stage can drop it when a replay writes it again.

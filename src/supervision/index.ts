@@ -21,7 +21,8 @@ export {
   type SupervisorFlagsOptions,
   type Strategy,
 } from './supervisor-flags.js';
-export { Supervisor, type SupervisorOptions, type AsChildOptions } from './supervisor.js';
+export { Supervisor } from './supervisor.js';
+export type { SupervisorOptions, AsChildOptions } from './supervisor-options.js';
 export { SupervisorEventType, type SupervisorEvent, type EscalationPolicy } from './supervisor-event.js';
 export type {
   SupervisorSnapshot,

@@ -106,3 +106,19 @@ export interface SupervisorSnapshot {
   readonly health: SupervisorHealth;
   readonly children: readonly ChildSnapshot[];
 }
+
+/** A supervisor's health in `state` (see {@link SupervisorHealth}); `escalation` is the error it escalated with. */
+export function supervisorHealth(state: SupervisorState, path: string, escalation: Error | undefined): SupervisorHealth {
+  switch (state) {
+    case 'starting':
+    case 'running':
+      return { healthy: true, state };
+    case 'idle':
+      return { healthy: false, state, reason: `supervisor '${path}' has not been started` };
+    case 'stopping':
+    case 'stopped':
+      return { healthy: false, state, reason: `supervisor '${path}' is ${state}` };
+    case 'escalated':
+      return { healthy: false, state, reason: escalation?.message ?? `supervisor '${path}' escalated` };
+  }
+}
