@@ -116,8 +116,9 @@ function topicsWritten(stages: readonly ProcessorDefinition<unknown, unknown>[],
 
 /**
  * Runs an example app over an input file, as `npm run example` does, and writes the output
- * files: each line of the input is produced to the app's input topic as is, keyed by the app's
- * key, with its line number in a header; the app runs until every window has fired
+ * files: each line of the input is produced to the app's input topic (or, for an app with
+ * several, the one its `topicOf` names) as is, keyed by the app's key, with its line number in
+ * a header; the app runs until every window has fired
  * (`finishInput`); then every output topic, the late topic and the dead-letter topics are read
  * back into `<output>.jsonl`, `late.jsonl`, `dead-letter.jsonl` and `summary.json`.
  *
@@ -155,6 +156,12 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
       )
     : new MemoryLog();
   const inputTopic = `${prefix}${example.inputTopic}`;
+  const inputBases = example.inputTopics ?? [example.inputTopic];
+  const inputTopics: Record<string, string> = Object.fromEntries(inputBases.map((base) => [base, `${prefix}${base}`]));
+  const allInputTopics = Object.values(inputTopics);
+  const topicOf = example.topicOf
+    ? (record: Record<string, unknown>): string | undefined => inputTopics[example.topicOf!(record)]
+    : undefined;
   let phase: RunProgress['phase'] = 'starting';
   let produced = 0;
   let app: Tributary | undefined;
@@ -195,15 +202,16 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
         }
         partitions = options.partitions ?? 4;
       }
-      await admin.ensureTopics([{ name: inputTopic, partitions }]);
+      await admin.ensureTopics(allInputTopics.map((name) => ({ name, partitions })));
     } finally {
       await admin.close();
     }
     const sinks: Record<string, Sink<unknown>> = { late: lateSink(`${prefix}late`, partitions) };
-    for (const name of example.outputs) sinks[name] = outputSink(`${prefix}${name}`, partitions);
+    for (const name of example.outputs) sinks[name] = outputSink(`${prefix}${name}`, partitions, example.tables?.[name]);
     const processors = example.processors({
       prefix,
       inputTopic,
+      inputTopics,
       partitions,
       outOfOrdernessMs: options.outOfOrdernessMs ?? 5_000,
       sinks,
@@ -211,6 +219,8 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
     });
     const stages = processors.flatMap((p) => expandStages(p) as ProcessorDefinition<unknown, unknown>[]);
     const source = stages.find((s) => (typeof s.source.topics === 'string' ? [s.source.topics] : s.source.topics).includes(inputTopic));
+    const unread = allInputTopics.filter((t) => !stages.some((s) => (typeof s.source.topics === 'string' ? [s.source.topics] : s.source.topics).includes(t)));
+    if (unread.length > 0) throw new Error(`${example.name}: no processor reads the input topic${unread.length > 1 ? 's' : ''} ${unread.join(', ')}`);
     if (!source) throw new Error(`${example.name}: no processor reads the input topic ${inputTopic}`);
     firstStage = source.id;
     const sourceDeadLetters = deadLetterTopicOf(source);
@@ -230,12 +240,13 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
     // The input, in file order. On --resume only the lines the killed run had not produced yet
     // (usually none): each partition then holds its lines in file order, as in an uninterrupted run.
     await enter('producing');
-    const present = options.resume ? await linesAlreadyIn(log, inputTopic, sourceDeadLetters, prefix) : undefined;
+    const present = options.resume ? await linesAlreadyIn(log, allInputTopics, sourceDeadLetters, prefix) : undefined;
     const producer = log.producer();
     try {
       await produceInput({
         producer,
         topic: inputTopic,
+        topicOf,
         lines: readInputLines(input),
         keyOf: example.keyOf,
         only: present && ((lineNumber) => !present.has(lineNumber)),
@@ -279,7 +290,9 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
       outputDir: options.outputDir,
       input,
       recordsIn: await countInputRecords(input),
+      recordsInCounts: example.recordsIn,
       outputs: new Map(example.outputs.map((o) => [o, read.get(`${prefix}${o}`) ?? []])),
+      tables: new Set(Object.keys(example.tables ?? {})),
       late: read.get(`${prefix}late`) ?? [],
       deadLetters: deadLetterTopics.flatMap((t) => read.get(t) ?? []),
     });
@@ -297,10 +310,10 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
  * On `--resume`: the line numbers already in the input topic, or already dead-lettered by the
  * command line as too large, so that a run killed while producing is completed, not repeated.
  */
-async function linesAlreadyIn(log: LogConnector, inputTopic: string, deadLetterTopic: string, prefix: string): Promise<Set<number>> {
-  const read = await readTopics(log, [inputTopic, deadLetterTopic], { groupId: `${prefix}resume-reader-${randomBytes(4).toString('hex')}` });
+async function linesAlreadyIn(log: LogConnector, inputTopics: readonly string[], deadLetterTopic: string, prefix: string): Promise<Set<number>> {
+  const read = await readTopics(log, [...inputTopics, deadLetterTopic], { groupId: `${prefix}resume-reader-${randomBytes(4).toString('hex')}` });
   const present = new Set<number>();
-  for (const record of [...(read.get(inputTopic) ?? []), ...(read.get(deadLetterTopic) ?? [])]) {
+  for (const record of [...inputTopics, deadLetterTopic].flatMap((t) => read.get(t) ?? [])) {
     const line = Number(String(record.headers[LINE_HEADER] ?? ''));
     if (Number.isSafeInteger(line) && line > 0) present.add(line);
   }
