@@ -59,11 +59,19 @@ describe('nexmark on Kafka', () => {
     const prefix = `${uniqueName('nexmark-resume')}-`;
     const args = ['nexmark', '--input', input, '--output-dir', outputDir, '--partitions', '3', '--kafka', kafkaBrokers().join(','), '--topic-prefix', prefix];
 
-    // Killed once the whole input is produced, with results still on their way.
+    // Killed once the whole input is produced and the source stage has taken in at least a
+    // quarter of it (the run is processing, not still joining its groups), results still on their way.
+    let processedAtKill = 0;
     const killed = await cli(args, (chunk, child) => {
-      if (/finishing: produced/.test(chunk)) child.kill('SIGKILL');
+      const progress = /finishing: produced [\d,]+, processed ([\d,]+)/.exec(chunk);
+      const processed = progress ? Number(progress[1].replaceAll(',', '')) : 0;
+      if (processed >= 3_000 && processedAtKill === 0) {
+        processedAtKill = processed;
+        child.kill('SIGKILL');
+      }
     });
     expect(killed.signal).toBe('SIGKILL');
+    expect(processedAtKill).toBeGreaterThanOrEqual(3_000);
     expect(existsSync(join(outputDir, 'summary.json'))).toBe(false);
 
     const resumed = await cli([...args, '--resume']);
