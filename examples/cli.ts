@@ -1,9 +1,9 @@
 /**
  * The example command line:
  *
- *   npm run example -- <clickstream|fraud> --input FILE.jsonl --output-dir DIR [--partitions N]
+ *   npm run example -- <clickstream|fraud|nexmark> --input FILE.jsonl --output-dir DIR [--partitions N]
  *                     [--kafka BROKERS] [--nats URL] [--topic-prefix P] [--resume]
- *   npm run example -- <clickstream|fraud> --input FILE.jsonl --generate N --seed S
+ *   npm run example -- <clickstream|fraud|nexmark> --input FILE.jsonl --generate N --seed S
  *
  * Exit codes: 0 done, 1 the run failed, 2 a bad command line.
  */

@@ -3,22 +3,44 @@ import type { ProcessorDefinition, Sink } from 'tributary';
 
 /**
  * What the example command line (`npm run example -- <app> ...`) needs from an example app.
- * Both apps implement it; the command line does the rest (reading the input file, producing
- * it, dead letters, late records, reading outputs back, summary.json), identically for both.
+ * Every app implements it; the command line does the rest (reading the input file, producing
+ * it, dead letters, late records, reading outputs back, summary.json), identically for all.
  */
 export interface ExampleApp {
-  /** `clickstream` or `fraud`. */
+  /** `clickstream`, `fraud` or `nexmark`. */
   readonly name: string;
-  /** The input topic's base name (`clicks`, `transactions`); the CLI adds a run prefix. */
+  /**
+   * The input topic's base name (`clicks`, `transactions`); the CLI adds a run prefix. With
+   * several input topics ({@link inputTopics}): the one that takes the lines {@link topicOf}
+   * cannot place (not a JSON object), so that they are dead-lettered there.
+   */
   readonly inputTopic: string;
+  /** Every input topic's base name, when there are several (nexmark: `persons`, `auctions`, `bids`). Default `[inputTopic]`. */
+  readonly inputTopics?: readonly string[];
+  /**
+   * Which of {@link inputTopics} a line parsed as a JSON object goes to (a base name). Default:
+   * always `inputTopic`. A throw or an unknown name sends the line to `inputTopic`.
+   */
+  readonly topicOf?: (record: Record<string, unknown>) => string;
   /** The input schema, exactly as the spec defines a valid record. */
   readonly schema: ZodType<unknown>;
-  /** The input record's key (`userId`, `cardId`). */
-  readonly keyOf: (record: Record<string, unknown>) => string;
+  /** The input record's key (`userId`, `cardId`); `null` when it has none (the line is produced without a key). */
+  readonly keyOf: (record: Record<string, unknown>) => string | null;
   /** Event time of a valid input record (`ts`). */
   readonly timestampOf: (record: Record<string, unknown>) => number;
   /** The output names, in order: each becomes `<name>.jsonl`. */
   readonly outputs: readonly string[];
+  /**
+   * The outputs that are tables (nexmark's `seller-totals`), with the key of a row: their topic
+   * is the table's changelog (each row written with its key, several updates per key), and the
+   * file holds the last row of each key, one line per key.
+   */
+  readonly tables?: Readonly<Record<string, (row: unknown) => string>>;
+  /**
+   * What `summary.json`'s `recordsIn` counts: `'lines'` (default), every non-blank input line;
+   * `'valid'`, the lines that are not dead letters (nexmark: valid events of all three types).
+   */
+  readonly recordsIn?: 'lines' | 'valid';
   /**
    * The processors of this app, writing each output to the sink the CLI gives for it and late
    * input records (as read) to `sinks.late`.
@@ -50,6 +72,8 @@ export interface ExampleRunOptions {
   readonly prefix: string;
   /** The input topic (prefixed). */
   readonly inputTopic: string;
+  /** Every input topic, by base name, prefixed (an app with {@link ExampleApp.inputTopics}). Default: `{ [base]: prefix + base }`. */
+  readonly inputTopics?: Readonly<Record<string, string>>;
   /** Partitions of every topic the app creates. */
   readonly partitions: number;
   /** Bounded out-of-orderness, ms. Default 5,000. */

@@ -4,6 +4,7 @@ import type { ExampleApp } from './example-app.js';
 const APPS: Readonly<Record<string, string>> = {
   clickstream: '../clickstream/app.js',
   fraud: '../fraud/app.js',
+  nexmark: '../nexmark/app.js',
 };
 
 /** The names `npm run example -- <app>` accepts. */

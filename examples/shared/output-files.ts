@@ -2,11 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeadLetterHeaders, type LogRecord } from 'tributary';
 import { LINE_HEADER, linesByNumber } from './input-lines.js';
-import { SOURCE_HEADER } from './result-sinks.js';
+import { RESULT_ID_HEADER } from './identified-result.js';
+import { LATE_FOR_HEADER, SOURCE_HEADER } from './result-sinks.js';
 
 /** `summary.json`. */
 export interface RunSummary {
-  /** Input records: the non-blank lines of the input file. */
+  /** Input records: the non-blank lines of the input file (or, for an app that says so, those that are not dead letters). */
   readonly recordsIn: number;
   readonly deadLetters: number;
   readonly late: number;
@@ -24,9 +25,14 @@ export interface OutputFilesInput {
   readonly outputDir: string;
   /** The input file: dead letters and late records are written as their lines read there. */
   readonly input: string;
+  /** The non-blank lines of the input. */
   readonly recordsIn: number;
+  /** `'valid'`: `summary.json`'s `recordsIn` counts only the lines that are not dead letters. Default `'lines'`. */
+  readonly recordsInCounts?: 'lines' | 'valid';
   /** Each output's records, by output name, as read back from its topic. */
   readonly outputs: ReadonlyMap<string, readonly LogRecord[]>;
+  /** The outputs that are tables: the file holds the last record of each key (a table's changelog read back). */
+  readonly tables?: ReadonlySet<string>;
   readonly late: readonly LogRecord[];
   /** Every dead-letter topic's records. */
   readonly deadLetters: readonly LogRecord[];
@@ -49,8 +55,9 @@ function lineNumberOf(record: LogRecord): number | undefined {
 /**
  * Writes `<output>.jsonl` for every output, `late.jsonl`, `dead-letter.jsonl` and
  * `summary.json` into `outputDir`, each record once: an output record read twice (an
- * at-least-once re-emission, identical) is written once and counted as a duplicate; so is a
- * late record or dead letter of the same input line. Dead letters and late records are written
+ * at-least-once re-emission, identical; with a result id, the same id) is written once and
+ * counted as a duplicate; so is a late record (for the same output) or dead letter of the same
+ * input line. A table output holds the last record of each key. Dead letters and late records are written
  * as their input lines, read again from the input file by line number.
  *
  * @example
@@ -61,23 +68,43 @@ export async function writeOutputFiles(input: OutputFilesInput): Promise<RunSumm
   let duplicates = 0;
   const counts: Record<string, number> = {};
   for (const [name, records] of input.outputs) {
-    const seen = new Set<string>();
-    for (const record of records) {
-      const line = text(record.value);
-      if (seen.has(line)) duplicates++;
-      else seen.add(line);
+    let lines: string[];
+    if (input.tables?.has(name)) {
+      // A table's changelog: the last record of each key is its value (a key stays in one partition, in order).
+      const latest = new Map<string, string>();
+      for (const record of records) {
+        const key = text(record.key);
+        latest.delete(key);
+        latest.set(key, text(record.value));
+      }
+      lines = [...latest.values()];
+    } else {
+      // A result is its id when it has one (two identical rows may be two results), else its content.
+      const seen = new Map<string, string>();
+      for (const record of records) {
+        const line = text(record.value);
+        const id = header(record, RESULT_ID_HEADER);
+        const identity = id === undefined ? `value:${line}` : `id:${id}`;
+        if (seen.has(identity)) duplicates++;
+        else seen.set(identity, line);
+      }
+      lines = [...seen.values()];
     }
-    counts[name] = seen.size;
-    await writeFile(join(input.outputDir, `${name}.jsonl`), [...seen].map((l) => `${l}\n`).join(''));
+    counts[name] = lines.length;
+    await writeFile(join(input.outputDir, `${name}.jsonl`), lines.map((l) => `${l}\n`).join(''));
   }
 
   // Late records and dead letters are identified by their input line (else by where they were read).
+  // A line late for several outputs (LATE_FOR_HEADER) is one late record; the same (line, output) twice is a duplicate.
   const late = new Map<string, { lineNumber: number | undefined; value: string }>();
+  const lateFor = new Set<string>();
   for (const record of input.late) {
     const lineNumber = lineNumberOf(record);
     const id = lineNumber !== undefined ? `line:${lineNumber}` : (header(record, SOURCE_HEADER) ?? `value:${text(record.value)}`);
-    if (late.has(id)) duplicates++;
-    else late.set(id, { lineNumber, value: text(record.value) });
+    const occurrence = `${id}|${header(record, LATE_FOR_HEADER) ?? ''}`;
+    if (lateFor.has(occurrence)) duplicates++;
+    else lateFor.add(occurrence);
+    if (!late.has(id)) late.set(id, { lineNumber, value: text(record.value) });
   }
   const letters = new Map<string, { lineNumber: number | undefined; reason: string; value: string }>();
   for (const record of input.deadLetters) {
@@ -105,7 +132,8 @@ export async function writeOutputFiles(input: OutputFilesInput): Promise<RunSumm
   );
   await writeFile(join(input.outputDir, 'dead-letter.jsonl'), letterLines.map((l) => `${l}\n`).join(''));
 
-  const summary: RunSummary = { recordsIn: input.recordsIn, deadLetters: letters.size, late: late.size, outputs: counts, duplicates };
+  const recordsIn = input.recordsInCounts === 'valid' ? input.recordsIn - letters.size : input.recordsIn;
+  const summary: RunSummary = { recordsIn, deadLetters: letters.size, late: late.size, outputs: counts, duplicates };
   await writeFile(join(input.outputDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }

@@ -15,7 +15,13 @@ const SEND_RECORDS = 2_000;
 /** Options of {@link produceInput}. */
 export interface ProduceInputOptions {
   readonly producer: LogProducer;
+  /** The input topic; with {@link topicOf}, the one for lines it does not place. */
   readonly topic: string;
+  /**
+   * Several input topics: the topic of a line that parses as a JSON object (undefined or a
+   * throw: `topic`). Each topic gets its lines in file order.
+   */
+  readonly topicOf?: (record: Record<string, unknown>) => string | undefined;
   readonly lines: AsyncIterable<InputLine> | Iterable<InputLine>;
   /** The app's key of a parsed record; anything but a string means no key. */
   readonly keyOf: (record: Record<string, unknown>) => unknown;
@@ -39,46 +45,70 @@ export interface ProduceInputResult {
  * processor's (its `json({ schema })` source), so invalid lines become dead letters there.
  */
 export function keyOfLine(text: string, keyOf: (record: Record<string, unknown>) => unknown): string | null {
+  return placeLine(text, keyOf).key;
+}
+
+/** The key of a line ({@link keyOfLine}) and, with `topicOf`, its topic (undefined: the default one). */
+function placeLine(
+  text: string,
+  keyOf: (record: Record<string, unknown>) => unknown,
+  topicOf?: (record: Record<string, unknown>) => string | undefined,
+): { key: string | null; topic: string | undefined } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return null;
+    return { key: null, topic: undefined };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { key: null, topic: undefined };
+  const record = parsed as Record<string, unknown>;
+  let key: string | null;
+  let topic: string | undefined;
   try {
-    const key = keyOf(parsed as Record<string, unknown>);
-    return typeof key === 'string' ? key : null;
+    const k = keyOf(record);
+    key = typeof k === 'string' ? k : null;
   } catch {
-    return null;
+    key = null;
   }
+  try {
+    topic = topicOf?.(record);
+  } catch {
+    topic = undefined;
+  }
+  return { key, topic };
 }
 
 /**
- * Produces every line to `topic` as it is (bytes), keyed by {@link keyOfLine}, with the line
- * number in the {@link LINE_HEADER} header, in file order, in sends of at most 512 KiB.
+ * Produces every line to `topic` (or the topic `topicOf` gives it) as it is (bytes), keyed by
+ * {@link keyOfLine}, with the line number in the {@link LINE_HEADER} header, in file order, in
+ * sends of at most 512 KiB.
  *
  * @example
  * await produceInput({ producer, topic: 'clicks', lines: readInputLines(file), keyOf: (r) => r.userId, onOversized });
  */
 export async function produceInput(options: ProduceInputOptions): Promise<ProduceInputResult> {
-  const { producer, topic, keyOf, only } = options;
-  let batch: OutgoingRecord[] = [];
+  const { producer, topic, keyOf, topicOf, only } = options;
+  // One batch per topic; all are sent together, in file order within each topic.
+  let batches = new Map<string, OutgoingRecord[]>();
+  let batchRecords = 0;
   let batchBytes = 0;
   let produced = 0;
   let oversized = 0;
   const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const records = batch;
-    batch = [];
+    if (batchRecords === 0) return;
+    const sending = batches;
+    const count = batchRecords;
+    batches = new Map();
+    batchRecords = 0;
     batchBytes = 0;
-    await producer.send(topic, records);
-    produced += records.length;
+    await Promise.all([...sending].map(([target, records]) => producer.send(target, records)));
+    produced += count;
     options.onProgress?.(produced);
   };
   for await (const line of options.lines) {
     if (only && !only(line.lineNumber)) continue;
-    const key = keyOfLine(line.text, keyOf);
+    const placed = placeLine(line.text, keyOf, topicOf);
+    const key = placed.key;
     const value = Buffer.from(line.text, 'utf8');
     const bytes = value.length + (key === null ? 0 : Buffer.byteLength(key, 'utf8'));
     if (bytes > MAX_INPUT_RECORD_BYTES) {
@@ -87,9 +117,13 @@ export async function produceInput(options: ProduceInputOptions): Promise<Produc
       continue;
     }
     if (batchBytes + bytes > SEND_BYTES) await flush();
+    const target = placed.topic ?? topic;
+    let batch = batches.get(target);
+    if (batch === undefined) batches.set(target, (batch = []));
     batch.push({ key, value, headers: { [LINE_HEADER]: String(line.lineNumber) } });
+    batchRecords++;
     batchBytes += bytes;
-    if (batch.length >= SEND_RECORDS) await flush();
+    if (batchRecords >= SEND_RECORDS) await flush();
   }
   await flush();
   return { produced, oversized };

@@ -4,15 +4,12 @@ import {
   createTributary,
   DeadLetterHeaders,
   expandStages,
-  isRepartitionSink,
   KafkaConnector,
   MemoryLog,
-  repartitionTopic,
   type LogConnector,
   type Logger,
   type ProcessorDefinition,
   type Sink,
-  type TopicSpec,
   type Tributary,
 } from 'tributary';
 import type { ExampleApp } from './example-app.js';
@@ -20,6 +17,7 @@ import { countInputRecords, LINE_HEADER, readInputLines, type InputLine } from '
 import { writeOutputFiles, type RunSummary } from './output-files.js';
 import { MAX_INPUT_RECORD_BYTES, produceInput } from './produce-input.js';
 import { readTopics } from './read-topics.js';
+import { deadLetterTopicOf, topicsWritten } from './topics-written.js';
 import { lateSink, outputSink } from './result-sinks.js';
 
 /** Options of {@link runExample}: the command line's flags. */
@@ -85,39 +83,11 @@ export function newRunPrefix(): string {
   return `run-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}-`;
 }
 
-function deadLetterTopicOf(definition: ProcessorDefinition<unknown, unknown>): string {
-  return definition.deadLetters?.topic ?? `${definition.id}.dlq`;
-}
-
-/**
- * Kafka's `max.message.bytes` of the topics the app writes: 16 MiB rather than the broker's
- * default 1 MiB. The runtime's sinks send up to 10,000 coalesced records in one request, all in
- * one record batch per partition, which a busy 1-partition topic (or dead letters of large
- * lines) can push past 1 MiB; Kafka then refuses the whole batch (see the examples README).
- */
-const TOPIC_CONFIG = { 'max.message.bytes': String(16 * 1024 * 1024) };
-
-/** Every topic the app's processors write, with its partitions: outputs, late, repartition topics, dead letters. */
-function topicsWritten(stages: readonly ProcessorDefinition<unknown, unknown>[], outputTopics: readonly string[], partitions: number): TopicSpec[] {
-  const specs = new Map<string, TopicSpec>();
-  for (const name of outputTopics) specs.set(name, { name, partitions, config: TOPIC_CONFIG });
-  for (const stage of stages) {
-    const dlq = deadLetterTopicOf(stage);
-    specs.set(dlq, { name: dlq, partitions: stage.deadLetters?.partitions ?? 1, config: TOPIC_CONFIG });
-    const sinks = typeof (stage.sinks as Sink<unknown>).write === 'function' ? [stage.sinks as Sink<unknown>] : Object.values(stage.sinks as Record<string, Sink<unknown>>);
-    for (const sink of sinks) {
-      if (!isRepartitionSink(sink)) continue;
-      const name = repartitionTopic(stage.id, sink.repartition.name);
-      specs.set(name, { name, partitions: sink.repartition.partitions ?? 4, replicationFactor: sink.repartition.replicationFactor, config: TOPIC_CONFIG });
-    }
-  }
-  return [...specs.values()];
-}
-
 /**
  * Runs an example app over an input file, as `npm run example` does, and writes the output
- * files: each line of the input is produced to the app's input topic as is, keyed by the app's
- * key, with its line number in a header; the app runs until every window has fired
+ * files: each line of the input is produced to the app's input topic (or, for an app with
+ * several, the one its `topicOf` names) as is, keyed by the app's key, with its line number in
+ * a header; the app runs until every window has fired
  * (`finishInput`); then every output topic, the late topic and the dead-letter topics are read
  * back into `<output>.jsonl`, `late.jsonl`, `dead-letter.jsonl` and `summary.json`.
  *
@@ -155,6 +125,12 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
       )
     : new MemoryLog();
   const inputTopic = `${prefix}${example.inputTopic}`;
+  const inputBases = example.inputTopics ?? [example.inputTopic];
+  const inputTopics: Record<string, string> = Object.fromEntries(inputBases.map((base) => [base, `${prefix}${base}`]));
+  const allInputTopics = Object.values(inputTopics);
+  const topicOf = example.topicOf
+    ? (record: Record<string, unknown>): string | undefined => inputTopics[example.topicOf!(record)]
+    : undefined;
   let phase: RunProgress['phase'] = 'starting';
   let produced = 0;
   let app: Tributary | undefined;
@@ -195,15 +171,16 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
         }
         partitions = options.partitions ?? 4;
       }
-      await admin.ensureTopics([{ name: inputTopic, partitions }]);
+      await admin.ensureTopics(allInputTopics.map((name) => ({ name, partitions })));
     } finally {
       await admin.close();
     }
     const sinks: Record<string, Sink<unknown>> = { late: lateSink(`${prefix}late`, partitions) };
-    for (const name of example.outputs) sinks[name] = outputSink(`${prefix}${name}`, partitions);
+    for (const name of example.outputs) sinks[name] = outputSink(`${prefix}${name}`, partitions, example.tables?.[name]);
     const processors = example.processors({
       prefix,
       inputTopic,
+      inputTopics,
       partitions,
       outOfOrdernessMs: options.outOfOrdernessMs ?? 5_000,
       sinks,
@@ -211,6 +188,8 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
     });
     const stages = processors.flatMap((p) => expandStages(p) as ProcessorDefinition<unknown, unknown>[]);
     const source = stages.find((s) => (typeof s.source.topics === 'string' ? [s.source.topics] : s.source.topics).includes(inputTopic));
+    const unread = allInputTopics.filter((t) => !stages.some((s) => (typeof s.source.topics === 'string' ? [s.source.topics] : s.source.topics).includes(t)));
+    if (unread.length > 0) throw new Error(`${example.name}: no processor reads the input topic${unread.length > 1 ? 's' : ''} ${unread.join(', ')}`);
     if (!source) throw new Error(`${example.name}: no processor reads the input topic ${inputTopic}`);
     firstStage = source.id;
     const sourceDeadLetters = deadLetterTopicOf(source);
@@ -230,12 +209,13 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
     // The input, in file order. On --resume only the lines the killed run had not produced yet
     // (usually none): each partition then holds its lines in file order, as in an uninterrupted run.
     await enter('producing');
-    const present = options.resume ? await linesAlreadyIn(log, inputTopic, sourceDeadLetters, prefix) : undefined;
+    const present = options.resume ? await linesAlreadyIn(log, allInputTopics, sourceDeadLetters, prefix) : undefined;
     const producer = log.producer();
     try {
       await produceInput({
         producer,
         topic: inputTopic,
+        topicOf,
         lines: readInputLines(input),
         keyOf: example.keyOf,
         only: present && ((lineNumber) => !present.has(lineNumber)),
@@ -279,7 +259,9 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
       outputDir: options.outputDir,
       input,
       recordsIn: await countInputRecords(input),
+      recordsInCounts: example.recordsIn,
       outputs: new Map(example.outputs.map((o) => [o, read.get(`${prefix}${o}`) ?? []])),
+      tables: new Set(Object.keys(example.tables ?? {})),
       late: read.get(`${prefix}late`) ?? [],
       deadLetters: deadLetterTopics.flatMap((t) => read.get(t) ?? []),
     });
@@ -297,10 +279,10 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
  * On `--resume`: the line numbers already in the input topic, or already dead-lettered by the
  * command line as too large, so that a run killed while producing is completed, not repeated.
  */
-async function linesAlreadyIn(log: LogConnector, inputTopic: string, deadLetterTopic: string, prefix: string): Promise<Set<number>> {
-  const read = await readTopics(log, [inputTopic, deadLetterTopic], { groupId: `${prefix}resume-reader-${randomBytes(4).toString('hex')}` });
+async function linesAlreadyIn(log: LogConnector, inputTopics: readonly string[], deadLetterTopic: string, prefix: string): Promise<Set<number>> {
+  const read = await readTopics(log, [...inputTopics, deadLetterTopic], { groupId: `${prefix}resume-reader-${randomBytes(4).toString('hex')}` });
   const present = new Set<number>();
-  for (const record of [...(read.get(inputTopic) ?? []), ...(read.get(deadLetterTopic) ?? [])]) {
+  for (const record of [...inputTopics, deadLetterTopic].flatMap((t) => read.get(t) ?? [])) {
     const line = Number(String(record.headers[LINE_HEADER] ?? ''));
     if (Number.isSafeInteger(line) && line > 0) present.add(line);
   }
