@@ -85,13 +85,16 @@ describe('changelog compaction (state/changelog-compaction.ts)', () => {
         const before = restore(records, until, owner);
         const after = restore(compacted, until, owner);
         expect(after.state).toEqual(before.state);
-        // A key no longer marked is one the restore holds nothing for (a dropped tombstone): its rewrite wrote a tombstone.
+        // Keys to write again: only fewer. A key no longer marked had its ignored records dropped (a
+        // tombstone that was its first record): its rewrite was there to outweigh them, and they are gone.
         for (const key of after.stale) expect(before.stale.has(key)).toBe(true);
-        for (const key of before.stale) if (!after.stale.has(key)) expect(after.state.has(key)).toBe(false);
+        for (const key of before.stale) {
+          if (!after.stale.has(key)) expect(compacted.some((r) => !isEpochMarker(r) && r.offset < until && r.key!.toString() === key && recordOwner(r) !== owner && r.value !== null)).toBe(false);
+        }
         // Markers all stay; nothing at or past the bound moves.
         expect(compacted.filter(isEpochMarker)).toEqual(records.filter(isEpochMarker));
       }),
-      { numRuns: 2_000 },
+      { numRuns: 5_000 },
     );
   });
 
