@@ -5,31 +5,10 @@ import { ConfigError } from '../../../src/errors.js';
 import type { JoinResult } from '../../../src/streams/join-inputs.js';
 import type { LateInfo } from '../../../src/streams/late-output.js';
 import { regularJoin } from '../../../src/streams/regular-join.js';
-import { joinEventsArb, watermarksBefore, type JoinEvent } from './join-support.js';
+import { joinEventsArb, type JoinEvent } from './join-support.js';
+import { regularJoinReference, type Ttl } from './join-references.js';
 import { runOnClock } from './support.js';
 
-type Ttl = { left?: number; right?: number } | undefined;
-
-/** The join by a plain loop: each record joins the earlier records of the other side still within their TTL. */
-function reference(events: readonly JoinEvent[], bound: number, ttl: Ttl) {
-  const wms = watermarksBefore(events, bound);
-  const ttlOf = (e: JoinEvent) => (e.side === 'L' ? ttl?.left : ttl?.right);
-  const kept: JoinEvent[] = [];
-  const results: string[] = [];
-  const late: string[] = [];
-  events.forEach((e, n) => {
-    if (e.k === null) return void late.push(`${e.i} null join key`);
-    for (const o of kept) {
-      const t = ttlOf(o);
-      if (o.side === e.side || o.k !== e.k || (t !== undefined && o.ts + t <= wms[n])) continue;
-      const [l, r] = e.side === 'L' ? [e, o] : [o, e];
-      results.push(`${l.i}|${r.i}@${Math.max(l.ts, r.ts)}`);
-    }
-    const t = ttlOf(e);
-    if (t === undefined || e.ts + t > wms[n]) kept.push(e);
-  });
-  return { results, late };
-}
 
 function run(events: readonly JoinEvent[], bound: number, ttl: Ttl) {
   const late: string[] = [];
@@ -64,7 +43,7 @@ describe('regularJoin', () => {
   it('joins every pair with the same key, in arrival order, as a plain loop does, with per-side TTLs on the watermark', () => {
     fc.assert(
       fc.property(joinEventsArb({ nullKeys: true }), fc.integer({ min: 0, max: 3 }), ttlArb, (events, bound, ttl) => {
-        expect(run(events, bound, ttl)).toEqual(reference(events, bound, ttl));
+        expect(run(events, bound, ttl)).toEqual(regularJoinReference(events, bound, ttl));
       }),
       { numRuns: 400 },
     );

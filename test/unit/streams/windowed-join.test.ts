@@ -6,50 +6,13 @@ import { NullJoinKeyError } from '../../../src/streams/errors.js';
 import type { JoinResult } from '../../../src/streams/join-inputs.js';
 import type { LateInfo } from '../../../src/streams/late-output.js';
 import { windowedJoin, type WindowedJoinType } from '../../../src/streams/windowed-join.js';
-import { joinEventsArb, sorted, watermarksBefore, type JoinEvent } from './join-support.js';
+import { joinEventsArb, sorted, type JoinEvent } from './join-support.js';
+import { windowedJoinReference, type WindowedJoinParams } from './join-references.js';
 import { runOnClock } from './support.js';
 
-interface Params {
-  readonly before: number;
-  readonly after: number;
-  readonly grace: number;
-  readonly bound: number;
-  readonly type: WindowedJoinType;
-}
-
-/** The join by a plain loop: what is late, then every pair of on-time records in the window, then the unmatched. */
-function reference(events: readonly JoinEvent[], p: Params): { results: string[]; late: string[] } {
-  const wms = watermarksBefore(events, p.bound);
-  const late: string[] = [];
-  const kept: JoinEvent[] = [];
-  const results: string[] = [];
-  events.forEach((e, n) => {
-    const reach = e.side === 'L' ? p.after : p.before;
-    if (e.ts + reach + 1 + p.grace <= wms[n]) late.push(`${e.i} late`);
-    else if (e.k === null) {
-      if (e.side === 'L' && p.type !== 'inner') results.push(`${e.i}|-@${e.ts}`);
-      else if (e.side === 'R' && p.type === 'outer') results.push(`-|${e.i}@${e.ts}`);
-      else late.push(`${e.i} null join key`);
-    } else kept.push(e);
-  });
-  const lefts = kept.filter((e) => e.side === 'L');
-  const rights = kept.filter((e) => e.side === 'R');
-  const matched = new Set<number>();
-  for (const l of lefts) {
-    for (const r of rights) {
-      if (l.k === r.k && r.ts >= l.ts - p.before && r.ts <= l.ts + p.after) {
-        results.push(`${l.i}|${r.i}@${Math.max(l.ts, r.ts)}`);
-        matched.add(l.i).add(r.i);
-      }
-    }
-  }
-  if (p.type !== 'inner') for (const l of lefts) if (!matched.has(l.i)) results.push(`${l.i}|-@${l.ts}`);
-  if (p.type === 'outer') for (const r of rights) if (!matched.has(r.i)) results.push(`-|${r.i}@${r.ts}`);
-  return { results, late };
-}
 
 /** The operator on a clock as the runtime drives it; results as `left|right@timestamp`. */
-function run(events: readonly JoinEvent[], p: Params) {
+function run(events: readonly JoinEvent[], p: WindowedJoinParams) {
   const late: string[] = [];
   const unmatchedTooEarly: string[] = [];
   const results = runOnClock<JoinEvent, JoinResult<string, string>>(
@@ -94,7 +57,7 @@ describe('windowedJoin', () => {
   it('gives exactly the plain loop join of the on-time records, with the same late records, for random interleavings, disorder and null keys', () => {
     fc.assert(
       fc.property(joinEventsArb({ nullKeys: true }), paramsArb, (events, p) => {
-        const expected = reference(events, p);
+        const expected = windowedJoinReference(events, p);
         const actual = run(events, p);
         expect(sorted(actual.results)).toEqual(sorted(expected.results));
         expect(sorted(actual.late)).toEqual(sorted(expected.late));
