@@ -116,12 +116,13 @@ async function runInTwo(events: readonly JoinEvent[], split: number, bound: numb
   return out;
 }
 
-const failsArb = fc.uniqueArray(fc.integer({ min: 0, max: 999 }), { minLength: 1, maxLength: 4 });
+// Failures mostly past the first checkpoints, so that restarts restore kept records.
+const failsArb = fc.uniqueArray(fc.integer({ min: 200, max: 999 }), { minLength: 1, maxLength: 4 });
 const within = (fails: number[], length: number) => new Set(fails.map((f) => Math.floor((f / 1000) * length)));
 const indexes = (late: readonly string[]) => new Set(late.map((l) => Number(l.split(' ')[0])));
 const byKey = (e: JoinEvent) => e.k;
 const byTime = (e: JoinEvent) => e.ts;
-const eventsArb = joinEventsArb({ nullKeys: true, maxLength: 80 });
+const eventsArb = joinEventsArb({ nullKeys: true, minLength: 40, maxLength: 120 });
 
 describe('joins under failures and restarts', () => {
   it('windowedJoin: the plain loop join and late records, with failures at random records', async () => {

@@ -12,8 +12,8 @@ export interface JoinEvent {
  * Random interleavings of both sides: event times that mostly increase, with disorder up to
  * `jitter` ms (beyond the bound: some records late), a few null keys when `nullKeys`.
  */
-export function joinEventsArb(options: { maxLength?: number; jitter?: number; nullKeys?: boolean } = {}): fc.Arbitrary<JoinEvent[]> {
-  const { maxLength = 60, jitter = 6, nullKeys = false } = options;
+export function joinEventsArb(options: { minLength?: number; maxLength?: number; jitter?: number; nullKeys?: boolean } = {}): fc.Arbitrary<JoinEvent[]> {
+  const { minLength = 1, maxLength = 60, jitter = 6, nullKeys = false } = options;
   const keys: Array<string | null> = nullKeys ? ['a', 'b', 'c', null] : ['a', 'b', 'c'];
   return fc
     .array(
@@ -23,7 +23,7 @@ export function joinEventsArb(options: { maxLength?: number; jitter?: number; nu
         step: fc.integer({ min: 0, max: 3 }),
         back: fc.integer({ min: 0, max: jitter }),
       }),
-      { minLength: 1, maxLength },
+      { minLength, maxLength },
     )
     .map((raw) => {
       let base = 0;
