@@ -66,10 +66,11 @@ interface Expiry<K> {
  *
  * @example
  * // Nexmark q3: auctions in category 10 by sellers in OR, ID or CA, whichever came first
- * const [auctions, persons] = partition(records, (r) => r.value.type === 'auction');
- * auctions.pipe(
+ * const persons = records.pipe(filter(isPerson), filter((p) => ['OR', 'ID', 'CA'].includes(p.value.state)));
+ * records.pipe(
+ *   filter(isAuction),                     // type guards: r is StreamRecord<K, Auction>
  *   filter((a) => a.value.category === 10),
- *   regularJoin(persons.pipe(filter((p) => ['OR', 'ID', 'CA'].includes(p.value.state))), {
+ *   regularJoin(persons, {
  *     store: 'q3', key: (a) => a.value.seller, otherKey: (p) => p.value.id,
  *     join: (a, p) => ({ name: p.value.name, city: p.value.city, state: p.value.state, auctionId: a.value.id }),
  *   }),

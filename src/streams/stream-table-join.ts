@@ -7,7 +7,12 @@ import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
 import { currentPipelineScope } from './pipeline-scope.js';
 import { requiredFunction, requiredObject } from './validate.js';
 
-/** The `type` and the `join` function of a {@link streamTableJoin}, typed together. */
+/**
+ * The `type` and the `join` function of a {@link streamTableJoin}, typed together.
+ *
+ * @example
+ * const joiner: StreamTableJoiner<Bid, Auction, number | null> = { type: 'left', join: (bid, auction) => auction?.category ?? null };
+ */
 export type StreamTableJoiner<S, T, V> =
   | { readonly type?: 'inner'; readonly join: (record: S, tableValue: T) => V }
   | { readonly type: 'left'; readonly join: (record: S, tableValue: T | null) => V };
@@ -34,7 +39,12 @@ export interface StreamTableJoinSettings<S, U, K, T> extends JoinKeyOptions<S, U
   readonly timestamp?: (record: S) => number;
 }
 
-/** The options of {@link streamTableJoin}. */
+/**
+ * The options of {@link streamTableJoin}.
+ *
+ * @example
+ * const options: StreamTableJoinOptions<Bid, TableUpdate<number, Auction>, number, Auction, number> = { key: (b) => b.auction, join: (b, a) => a.category };
+ */
 export type StreamTableJoinOptions<S, U, K, T, V> = StreamTableJoinSettings<S, U, K, T> & StreamTableJoiner<S, T, V>;
 
 /**
@@ -52,7 +62,8 @@ export type StreamTableJoinOptions<S, U, K, T, V> = StreamTableJoinSettings<S, U
  * to the late output. Why processing order and not event-time versions: docs/joins.md.
  *
  * @example
- * const [bids, auctions] = partition(records, (r) => r.value.type === 'bid');
+ * const bids = records.pipe(filter(isBid));         // type guards: r is StreamRecord<K, Bid>
+ * const auctions = records.pipe(filter(isAuction));
  * bids.pipe(
  *   streamTableJoin(auctions, {
  *     type: 'left', store: 'auctions',

@@ -7,7 +7,12 @@ import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
 import { currentPipelineScope } from './pipeline-scope.js';
 import { requiredFunction, requiredObject } from './validate.js';
 
-/** The `type` and the `join` function of a {@link tableTableJoin}, typed together. */
+/**
+ * The `type` and the `join` function of a {@link tableTableJoin}, typed together.
+ *
+ * @example
+ * const joiner: TableTableJoiner<number, string, string> = { type: 'left', join: (total, name) => `${name ?? '?'}: ${total}` };
+ */
 export type TableTableJoiner<A, B, V> =
   | { readonly type?: 'inner'; readonly join: (left: A, right: B) => V }
   | { readonly type: 'left'; readonly join: (left: A, right: B | null) => V };
@@ -31,7 +36,14 @@ export interface TableTableJoinSettings<L, R, K, A, B> extends JoinKeyOptions<L,
   readonly otherTimestamp?: (right: R) => number;
 }
 
-/** The options of {@link tableTableJoin}. */
+/**
+ * The options of {@link tableTableJoin}.
+ *
+ * @example
+ * const options: TableTableJoinOptions<TableUpdate<string, number>, TableUpdate<string, string>, string, number, string, string> = {
+ *   store: 'totals-names', join: (total, name) => `${name}: ${total}`,
+ * };
+ */
 export type TableTableJoinOptions<L, R, K, A, B, V> = TableTableJoinSettings<L, R, K, A, B> & TableTableJoiner<A, B, V>;
 
 /** A table's value for a key, with the event time of the update that set it. */

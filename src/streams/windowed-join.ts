@@ -27,10 +27,19 @@ import { resolveGrace } from './window-options.js';
  * - `'left'`: also `join(left, null)` for a left record that joined nothing, once, when its
  *   window closes;
  * - `'outer'`: also `join(null, right)` for a right record that joined nothing, likewise.
+ *
+ * @example
+ * const type: WindowedJoinType = 'left';
  */
 export type WindowedJoinType = 'inner' | 'left' | 'outer';
 
-/** The `type` and the `join` function of a {@link windowedJoin}, typed together. */
+/**
+ * The `type` and the `join` function of a {@link windowedJoin}, typed together: the side that
+ * may be unmatched is `| null` in `join`'s parameters.
+ *
+ * @example
+ * const joiner: WindowedJoiner<Bid, Auction, string> = { type: 'left', join: (bid, auction) => `${bid.price} ${auction?.id ?? '-'}` };
+ */
 export type WindowedJoiner<L, R, V> =
   | { readonly type?: 'inner'; readonly join: (left: L, right: R) => V }
   | { readonly type: 'left'; readonly join: (left: L, right: R | null) => V }
@@ -70,7 +79,12 @@ export interface WindowedJoinSettings<L, R, K> extends JoinKeyOptions<L, R, K>, 
   readonly outOfOrderness?: number;
 }
 
-/** The options of {@link windowedJoin}. */
+/**
+ * The options of {@link windowedJoin}.
+ *
+ * @example
+ * const options: WindowedJoinOptions<Bid, Auction, number, number> = { timeDifference: 10_000, key: (b) => b.auction, otherKey: (a) => a.id, join: (b) => b.price };
+ */
 export type WindowedJoinOptions<L, R, K, V> = WindowedJoinSettings<L, R, K> & WindowedJoiner<L, R, V>;
 
 /** A record kept for the other side to find; `matched` once it joined anything. */
@@ -111,7 +125,8 @@ interface Expiry<K> {
  * to the late output with `reason: 'null join key'`. See docs/joins.md.
  *
  * @example
- * const [bids, auctions] = partition(records, (r) => r.value.type === 'bid');
+ * const bids = records.pipe(filter(isBid));         // type guards: r is StreamRecord<K, Bid>
+ * const auctions = records.pipe(filter(isAuction));
  * bids.pipe(
  *   windowedJoin(auctions, {
  *     timeDifference: 10_000, grace: 1_000, type: 'left', store: 'bids-auctions',
