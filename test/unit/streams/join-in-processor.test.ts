@@ -1,6 +1,6 @@
 import { filter, map } from 'rxjs';
 import { expect, it } from 'vitest';
-import { defineProcessor, regularJoin, toTopic, windowedJoin, type StreamRecord } from '../../../src/index.js';
+import { defineProcessor, regularJoin, repartition, toTopic, windowedJoin, type StreamRecord } from '../../../src/index.js';
 import { createTestDriver } from '../../../src/testing/index.js';
 
 interface Bid {
@@ -83,5 +83,53 @@ it('a regular join in a processor: the pair whichever side came first; a record 
   ]);
   expect(driver.output('q3').values()).toEqual(['a1:3']);
   expect(driver.lateRecords<StreamRecord<string | null, Bid>>('q3').map((r) => r.value.price)).toEqual([4]);
+  await driver.close();
+});
+
+interface Person {
+  readonly type: 'person';
+  readonly id: string;
+  readonly state: string;
+  readonly ts: number;
+}
+interface Sale {
+  readonly type: 'auction';
+  readonly id: string;
+  readonly seller: string;
+  readonly ts: number;
+}
+type Q3Event = Person | Sale;
+const isPerson = (r: StreamRecord<string, Q3Event>): r is StreamRecord<string, Person> => r.value.type === 'person';
+const isSale = (r: StreamRecord<string, Q3Event>): r is StreamRecord<string, Sale> => r.value.type === 'auction';
+
+it('a regular join of two topics keyed differently, in the stage of a repartition by each side’s join key (docs/joins.md)', async () => {
+  const q3 = defineProcessor<string | null, Q3Event>({
+    id: 'q3',
+    source: { topics: ['persons', 'auctions'], timestamp: (r) => r.value.ts },
+    pipeline: (records) => records.pipe(map((r) => r.value)),
+    sinks: repartition<Q3Event>({
+      name: 'by-person',
+      partitions: 2,
+      key: (e) => (e.type === 'auction' ? e.seller : e.id),
+      pipeline: (events) =>
+        events.pipe(
+          filter(isSale),
+          regularJoin(events.pipe(filter(isPerson)), { store: 'q3', key: (a) => a.value.seller, otherKey: (p) => p.value.id, join: (a, p) => `${a.value.id}@${p.value.state}` }),
+          map((joined) => joined.value),
+        ),
+      sinks: toTopic('q3'),
+    }),
+  });
+  const driver = await createTestDriver({ processors: [q3], partitions: { persons: 2, auctions: 2 } });
+  await driver.input<string, Q3Event>('auctions').pipe([
+    { key: 'x1', value: { type: 'auction', id: 'x1', seller: 'p1', ts: 1 }, partition: 0 },
+    { key: 'x2', value: { type: 'auction', id: 'x2', seller: 'p2', ts: 2 }, partition: 1 },
+  ]);
+  await driver.input<string, Q3Event>('persons').pipe([
+    { key: 'p1', value: { type: 'person', id: 'p1', state: 'OR', ts: 3 }, partition: 1 },
+    { key: 'p2', value: { type: 'person', id: 'p2', state: 'CA', ts: 4 }, partition: 0 },
+  ]);
+  await driver.input<string, Q3Event>('auctions').pipe([{ key: 'x3', value: { type: 'auction', id: 'x3', seller: 'p1', ts: 5 }, partition: 1 }]);
+  expect([...driver.output('q3').values()].sort()).toEqual(['x1@OR', 'x2@CA', 'x3@OR']);
   await driver.close();
 });
