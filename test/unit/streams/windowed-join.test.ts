@@ -99,6 +99,19 @@ describe('windowedJoin', () => {
     ]);
   });
 
+  it('a self-join sees each record on the left first, then on the right: pairs in that order', () => {
+    const out = runOnClock(
+      [{ side: 'L', k: 'a', ts: 1, i: 0 }, { side: 'L', k: 'a', ts: 1, i: 1 }] as JoinEvent[],
+      (source, clock) =>
+        source.pipe(
+          windowedJoin(source, { timeDifference: 0, clock, key: (e: JoinEvent) => e.k, otherKey: (e: JoinEvent) => e.k, timestamp: (e: JoinEvent) => e.ts, otherTimestamp: (e: JoinEvent) => e.ts, join: (l: JoinEvent, r: JoinEvent) => `${l.i}|${r.i}` }),
+        ),
+      { timestamp: (e) => e.ts },
+    );
+    // left 0, right 0 (joins left 0), left 1 (joins right 0), right 1 (joins left 0 and left 1)
+    expect(out.map((r) => r.value)).toEqual(['0|0', '1|0', '0|1', '1|1']);
+  });
+
   it('fails on a null join key in an inner join without a late output, and on a missing window', () => {
     const e: JoinEvent = { side: 'L', k: null, ts: 1, i: 0 };
     expect(() =>
