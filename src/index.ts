@@ -16,6 +16,7 @@ export { repartition, RepartitionHeaders, repartitionTopic, isRepartitionSink, t
 export { expandStages } from './processor/expand-stages.js';
 export type { QueryAnswer } from './processor/processor-runtime.js';
 export type { StateQueryAnswer } from './app/state-query.js';
+export type { ScanOptions, ScanRow, StateScanAnswer } from './processor/store-scan.js';
 export type { NodeStatus } from './app/tributary.js';
 export * from './serdes/index.js';
 export * from './sinks/index.js';

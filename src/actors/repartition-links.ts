@@ -1,5 +1,6 @@
 import type { LogRecord } from '../connectors/log.js';
 import { RepartitionHeaders, type RepartitionEnvelope } from '../processor/repartition.js';
+import type { StreamRecord } from '../streams/stream-record.js';
 import type { PartitionTime } from './partition-time.js';
 import type { Turn } from './turn.js';
 
@@ -65,4 +66,15 @@ export function takeFromUpstream(record: LogRecord, time: PartitionTime): 'data'
   if (offset === undefined) return 'watermark';
   const accepted = time.acceptUpstream(upstream, Number(offset), Number(header(RepartitionHeaders.seq)));
   return accepted ? 'data' : 'duplicate';
+}
+
+const REPARTITION_HEADERS: ReadonlySet<string> = new Set(Object.values(RepartitionHeaders));
+
+/** `record` without the headers a repartition adds (a copy; records are shared with the log). */
+export function withoutRepartitionHeaders(record: StreamRecord): StreamRecord {
+  const { headers } = record;
+  if (headers[RepartitionHeaders.upstream] === undefined) return record;
+  const kept: Record<string, unknown> = {};
+  for (const name in headers) if (!REPARTITION_HEADERS.has(name)) kept[name] = headers[name];
+  return { ...record, headers: kept as StreamRecord['headers'] };
 }

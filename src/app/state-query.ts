@@ -1,6 +1,7 @@
 import type { ClusterQueryAnswer, QueryOptions } from '../cluster/queries.js';
 import { TributaryError } from '../errors.js';
 import type { ProcessorRuntime } from '../processor/processor-runtime.js';
+import { mergeScans, resolveScan, type ScanOptions, type StateScanAnswer } from '../processor/store-scan.js';
 
 /**
  * The answer of `app.query(processor, store, key)`.
@@ -45,4 +46,25 @@ export async function queryState(
     );
   }
   return { found: local.found, value: local.value, stale: local.stale, partition: local.partition, node: undefined };
+}
+
+/**
+ * Scans `processor`'s store `store` (a range `[from, to]` or all of it) over every partition:
+ * with a cluster, every node running the processor answers for its partitions; without one,
+ * this node must run them all, or the scan fails naming the partitions it does not have.
+ */
+export async function scanState(
+  runtime: ProcessorRuntime,
+  cluster: { scan(processor: string, store: string, options?: ScanOptions & QueryOptions): Promise<StateScanAnswer> } | undefined,
+  store: string,
+  options: ScanOptions & QueryOptions = {},
+): Promise<StateScanAnswer> {
+  const processor = runtime.processor.id;
+  if (cluster) return cluster.scan(processor, store, options);
+  const scan = resolveScan(options);
+  const { answer, missing } = mergeScans([{ node: undefined, scans: runtime.scan(store, scan) }], scan);
+  if (missing.length > 0) {
+    throw new TributaryError(`scan ${processor}/${store}: partitions ${missing.join(', ')} are not assigned to this node, and without a cluster there is no one to ask`);
+  }
+  return answer;
 }

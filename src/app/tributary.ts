@@ -22,7 +22,8 @@ import { countSupervisorEvents } from '../supervision/count-supervisor-events.js
 import type { SupervisorEvent, EscalationPolicy } from '../supervision/supervisor-event.js';
 import { Supervisor } from '../supervision/supervisor.js';
 import { appConsoleSource } from './app-console-source.js';
-import { queryState, type StateQueryAnswer } from './state-query.js';
+import { queryState, scanState, type StateQueryAnswer } from './state-query.js';
+import type { ScanOptions, StateScanAnswer } from '../processor/store-scan.js';
 import type { QueryOptions } from '../cluster/queries.js';
 
 /** Options of {@link createTributary}. */
@@ -123,6 +124,17 @@ export interface Tributary extends ClusterHost {
    * const { found, value } = await app.query('clicks-per-user', 'clicks-per-user', 'user-1');
    */
   query(processor: string, store: string, key: string, options?: QueryOptions): Promise<StateQueryAnswer>;
+  /**
+   * Range or full scan of the store `store` of `processor` over all its partitions, sorted by
+   * key: `{ from, to }` (inclusive, either may be left out), at most `limit` rows (default
+   * 1,000; `truncated` says there were more). With `cluster`, every node running the processor
+   * answers for its partitions; a partition without an answer fails the scan, naming it. See
+   * {@link scanState}.
+   *
+   * @example
+   * const { rows } = await app.scan('totals', 'totals', { from: 'customer-1', to: 'customer-2' });
+   */
+  scan(processor: string, store: string, options?: ScanOptions & QueryOptions): Promise<StateScanAnswer>;
   /**
    * For finite inputs (files, tests): processes everything now in the source topics, then ends
    * the input of every processor and stage in order (watermark +∞: every window fires), and
@@ -327,6 +339,9 @@ export function createTributary(options: TributaryOptions): Tributary {
     },
     query(processor, store, key, queryOptions) {
       return queryState(app.processor(processor), clusterNode, store, key, queryOptions);
+    },
+    scan(processor, store, scanOptions) {
+      return scanState(app.processor(processor), clusterNode, store, scanOptions);
     },
   };
   return app;

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listenLocal } from '../observability/listen-local.js';
 import type { ClusterNode } from './cluster-node.js';
-import { AskTimeoutError, ClusterError, NoOwnerError } from './errors.js';
+import { ConfigError, TributaryError } from '../errors.js';
+import { AskTimeoutError, ClusterError, NoOwnerError, RemoteHandlerError } from './errors.js';
 
 /**
  * Options of {@link startClusterEndpoint}.
@@ -36,6 +37,7 @@ export interface ClusterEndpoint {
  * | request | answer |
  * |---|---|
  * | `GET /cluster/query/<processor>/<state>/<key>` | the owner's answer (200), 404 when the state is not registered, 503 + `Retry-After: 1` while no node owns the key's partition, 504 when the owner did not answer in time |
+ * | `GET /cluster/scan/<processor>/<store>?from=&to=&limit=` | a scan of the store over every partition (200, see {@link ClusterNode.scan}), 400 for a bad bound or limit or a state that cannot be scanned, 503 + `Retry-After: 1` while some partition has no answer |
  * | `GET /cluster/members` | the membership view |
  * | `GET /cluster/status` | every node's status, health, supervision tree and lag |
  *
@@ -61,19 +63,18 @@ async function handle(node: ClusterNode, req: IncomingMessage, res: ServerRespon
   const path = url.pathname;
   if (path === '/cluster/members') return send(res, 200, node.members());
   if (path === '/cluster/status') return send(res, 200, await node.status());
+  const scan = /^\/cluster\/scan\/([^/]+)\/([^/]+)$/.exec(path);
+  if (scan) return handleScan(node, scan, url, res);
   const match = /^\/cluster\/query\/([^/]+)\/([^/]+)\/(.+)$/.exec(path);
-  if (!match) return send(res, 404, { error: 'not found: try /cluster/query/<processor>/<state>/<key>, /cluster/members, /cluster/status' });
+  if (!match) return send(res, 404, { error: 'not found: try /cluster/query/<processor>/<state>/<key>, /cluster/scan/<processor>/<store>, /cluster/members, /cluster/status' });
   let processor: string, state: string, key: string;
   try {
     [processor, state, key] = [match[1], match[2], match[3]].map(decodeURIComponent) as [string, string, string];
   } catch {
     return send(res, 400, { error: 'bad URL encoding' });
   }
-  const timeoutParam = url.searchParams.get('timeoutMs');
-  const timeoutMs = timeoutParam === null ? undefined : Number(timeoutParam);
-  if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > 60_000)) {
-    return send(res, 400, { error: 'timeoutMs must be an integer from 1 to 60000' });
-  }
+  const timeoutMs = timeoutOf(url);
+  if (timeoutMs === null) return send(res, 400, { error: 'timeoutMs must be an integer from 1 to 60000' });
   try {
     const answer = await node.query(processor, state, key, { timeoutMs });
     return send(res, answer.found ? 200 : 404, answer.found ? answer : { ...answer, error: `key ${JSON.stringify(key)} not found in state '${state}' of processor '${processor}'` });
@@ -83,6 +84,43 @@ async function handle(node: ClusterNode, req: IncomingMessage, res: ServerRespon
       return send(res, 503, { error: err.message });
     }
     if (err instanceof AskTimeoutError) return send(res, 504, { error: err.message });
+    if (err instanceof ClusterError) return send(res, 502, { error: err.message });
+    throw err;
+  }
+}
+
+/** `?timeoutMs=`: undefined when absent, null when not an integer from 1 to 60,000. */
+function timeoutOf(url: URL): number | undefined | null {
+  const param = url.searchParams.get('timeoutMs');
+  if (param === null) return undefined;
+  const timeoutMs = Number(param);
+  return Number.isSafeInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= 60_000 ? timeoutMs : null;
+}
+
+async function handleScan(node: ClusterNode, match: RegExpExecArray, url: URL, res: ServerResponse): Promise<void> {
+  let processor: string, store: string;
+  try {
+    [processor, store] = [match[1], match[2]].map(decodeURIComponent) as [string, string];
+  } catch {
+    return send(res, 400, { error: 'bad URL encoding' });
+  }
+  const timeoutMs = timeoutOf(url);
+  if (timeoutMs === null) return send(res, 400, { error: 'timeoutMs must be an integer from 1 to 60000' });
+  const limitParam = url.searchParams.get('limit');
+  const options = {
+    from: url.searchParams.get('from') ?? undefined,
+    to: url.searchParams.get('to') ?? undefined,
+    limit: limitParam === null ? undefined : Number(limitParam),
+    timeoutMs,
+  };
+  try {
+    return send(res, 200, await node.scan(processor, store, options));
+  } catch (err) {
+    if (err instanceof NoOwnerError) {
+      res.setHeader('Retry-After', '1');
+      return send(res, 503, { error: err.message });
+    }
+    if (err instanceof ConfigError || err instanceof RemoteHandlerError || (err instanceof TributaryError && !(err instanceof ClusterError))) return send(res, 400, { error: err.message });
     if (err instanceof ClusterError) return send(res, 502, { error: err.message });
     throw err;
   }

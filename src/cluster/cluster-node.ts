@@ -21,6 +21,8 @@ import { MemberEviction, type EvictionEvent } from './member-eviction.js';
 import { MemberTracker, type GroupMembership, type MembershipEvent, type MembershipSnapshot, type MembershipTimings } from './member-tracker.js';
 import { Membership, type ReportSource } from './membership.js';
 import { ClusterQueries, QUERY_PATH, type ClusterQueryAnswer, type QueryOptions } from './queries.js';
+import { ClusterScans, SCAN_PATH } from './scans.js';
+import type { ScanOptions, StateScanAnswer } from '../processor/store-scan.js';
 import { ClusterRejections } from './rejections.js';
 import { RemoteActors, type ActorContext, type ActorHandler, type AskOptions } from './remote.js';
 import { checkToken, clusterSubjects, TOKEN_PATTERN } from './subjects.js';
@@ -142,6 +144,7 @@ export class ClusterNode {
   private readonly tracker: MemberTracker;
   private readonly remote: RemoteActors;
   private readonly queries: ClusterQueries;
+  private readonly scans: ClusterScans;
   private readonly maxBytes: number;
   private readonly subjects: ReturnType<typeof clusterSubjects>;
   private readonly rejections: ClusterRejections;
@@ -193,6 +196,8 @@ export class ClusterNode {
     });
     this.queries = new ClusterQueries({ app: this.app, nodeId, tracker: this.tracker, remote: this.remote, logger: this.logger });
     this.remote.register(QUERY_PATH, this.queries.handler);
+    this.scans = new ClusterScans({ app: this.app, nodeId, tracker: this.tracker, remote: this.remote, logger: this.logger });
+    this.remote.register(SCAN_PATH, this.scans.handler);
     const groupEviction = options.evictDeadMembers === false ? undefined : options.app.log.groupEviction?.();
     if (groupEviction) {
       this.eviction = new MemberEviction({ tracker: this.tracker, self: nodeId, eviction: groupEviction, logger: this.logger, registry: options.app.metrics.registry });
@@ -430,6 +435,11 @@ export class ClusterNode {
   /** An interactive query answered by the owner of the key's partition (see {@link ClusterQueries.query}). */
   query(processor: string, stateName: string, key: string, options?: QueryOptions): Promise<ClusterQueryAnswer> {
     return this.queries.query(processor, stateName, key, options);
+  }
+
+  /** A range or full scan of a store over every partition, wherever it runs (see {@link ClusterScans.scan}). */
+  scan(processor: string, store: string, options?: ScanOptions & QueryOptions): Promise<StateScanAnswer> {
+    return this.scans.scan(processor, store, options);
   }
 
   /** Every node's status, health, supervision tree and lag (see {@link ClusterControl.status}). */

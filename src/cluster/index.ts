@@ -38,6 +38,7 @@ export {
   MAX_PATH_LENGTH,
   type ActorAddress,
 } from './actor-address.js';
+export { ClusterScans, SCAN_PATH, type ClusterScansOptions } from './scans.js';
 export { ClusterQueries, QUERY_PATH, type ClusterQueryAnswer, type QueryOptions, type ClusterQueriesOptions } from './queries.js';
 export {
   ClusterControl,

@@ -222,4 +222,10 @@ export interface LogConnector {
   reader(): PartitionReader;
   /** Removal of other members from consumer groups, where the log supports it. */
   groupEviction?(): GroupEviction;
+  /**
+   * Where the log compacts on its client's word (MemoryLog; Kafka's broker compacts by itself):
+   * the records of a compacted topic's partition below `below` may be replaced by what
+   * `select` keeps of them, in order. The log decides when it is worth it (it may do nothing).
+   */
+  compact?(tp: TopicPartition, below: number, select: (records: readonly LogRecord[]) => readonly LogRecord[]): void;
 }

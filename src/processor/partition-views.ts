@@ -1,5 +1,8 @@
+import { partitionForKey } from '../connectors/partitioner.js';
 import type { RestoreProgress } from '../state/partition-state.js';
-import type { PartitionEntry } from './partition-entry.js';
+import { TributaryError } from '../errors.js';
+import { keyOf, type PartitionEntry } from './partition-entry.js';
+import type { PartitionScans, ResolvedScan } from './store-scan.js';
 
 /** One partition's status, as `status()` of a processor gives it. */
 export interface PartitionStatus {
@@ -53,4 +56,48 @@ export function partitionStatus(e: PartitionEntry): PartitionStatus {
 
 export function partitionGauges(e: PartitionEntry): PartitionGauges {
   return { ...partitionStatus(e), position: e.pipeline?.tracker.nextOffset, watermark: e.pipeline?.clock.current };
+}
+
+/**
+ * The answer to an interactive query for `key` from the partition of this node that holds it:
+ * the one of `topic` (with `count` partitions) the key maps to (murmur2, as the topic is
+ * partitioned); `owned: false` when that partition is not assigned here, or its count unknown.
+ */
+export function answerQuery(partitions: ReadonlyMap<string, PartitionEntry>, topic: string, count: number | undefined, name: string, key: string): QueryAnswer {
+  if (count === undefined) return { owned: false, partition: undefined, found: false, value: undefined, stale: false };
+  const partition = partitionForKey(key, count);
+  const entry = partitions.get(keyOf({ topic, partition }));
+  if (!entry?.pipeline) return { owned: false, partition, found: false, value: undefined, stale: false };
+  return { owned: true, partition, ...entry.pipeline.query(name, key) };
+}
+
+/**
+ * Scans the store `name` in every partition this node runs (see `store-scan.ts`), with the
+ * source topics' partition counts as this node knows them, so that the merge can tell which
+ * partitions nobody answered for. A store the pipeline does not declare is an error naming the
+ * ones it does.
+ */
+export function scanPartitions(
+  partitions: ReadonlyMap<string, PartitionEntry>,
+  processor: { readonly id: string; readonly topics: readonly string[] },
+  counts: ReadonlyMap<string, number>,
+  name: string,
+  scan: ResolvedScan,
+): PartitionScans {
+  const scanned: PartitionScans['partitions'][number][] = [];
+  for (const entry of partitions.values()) {
+    if (!entry.pipeline) continue;
+    const { rows, stale } = entry.pipeline.scan(name, scan);
+    if (rows === undefined) {
+      const known = [...entry.pipeline.state.stores.keys()];
+      throw new TributaryError(`processor '${processor.id}' has no store '${name}'${known.length > 0 ? ` (its stores: ${known.join(', ')})` : ' (it has no stores)'}`);
+    }
+    scanned.push({ ...entry.topicPartition, stale, rows });
+  }
+  const partitionCounts: Record<string, number> = {};
+  for (const topic of processor.topics) {
+    const count = counts.get(topic);
+    if (count !== undefined) partitionCounts[topic] = count;
+  }
+  return { partitions: scanned, partitionCounts };
 }

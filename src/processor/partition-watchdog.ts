@@ -1,7 +1,11 @@
+import type { Logger } from 'pino';
+import type { TopicPartition } from '../connectors/log.js';
 import type { PartitionPipeline } from '../actors/partition-pipeline.js';
+import type { TributaryMetrics } from '../observability/metrics.js';
 import type { SupervisorClock } from '../supervision/clock.js';
 import { PartitionStalledError } from '../supervision/errors.js';
 import { StallDetector } from '../supervision/stall-detector.js';
+import type { PartitionEventBody } from './lifecycle-event.js';
 import type { PartitionEntry } from './partition-entry.js';
 
 /** Options of a {@link PartitionWatchdog}. */
@@ -78,4 +82,34 @@ export class PartitionWatchdog {
       );
     }
   }
+}
+
+/**
+ * What a processor does with a partition its watchdog found stalled: says what it waits on (an
+ * error log), counts it (`entry.stalls`, `tributary_partition_stalls_total`), emits
+ * `partition.stalled`, and fails its actor, which its supervisor restarts.
+ */
+export function failStalledPartition(
+  entry: PartitionEntry,
+  pipeline: PartitionPipeline,
+  error: PartitionStalledError,
+  context: { readonly processorId: string; readonly logger: Logger; readonly metrics: TributaryMetrics; readonly emitPartition: (tp: TopicPartition, event: PartitionEventBody) => void },
+): void {
+  const { topic, partition } = entry.topicPartition;
+  entry.stalls++;
+  context.logger.error(
+    { topic, partition, pending: error.pending, firstIncomplete: error.firstIncomplete, committed: error.committed, stuckForMs: error.stuckForMs, waitingOn: error.waitingOn, heldOffset: error.heldOffset },
+    'partition stalled: pending work without progress; failing it for its supervisor to restart',
+  );
+  context.metrics.stalls.inc({ processor: context.processorId, topic, partition: String(partition) });
+  context.emitPartition(entry.topicPartition, {
+    type: 'partition.stalled',
+    pending: error.pending,
+    firstIncomplete: error.firstIncomplete,
+    committed: error.committed,
+    stuckForMs: error.stuckForMs,
+    waitingOn: error.waitingOn,
+    ...(error.heldOffset === undefined ? {} : { heldOffset: error.heldOffset }),
+  });
+  pipeline.failFromOutside(error);
 }

@@ -1,30 +1,28 @@
 import { asyncScheduler, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
-import type { GroupConsumer, LogConnector, LogProducer, OutgoingRecord, PartitionBatch, PartitionOffset, PartitionReader, TopicPartition } from '../connectors/log.js';
-import { ConfigError } from '../errors.js';
-import { LmdbStateDir } from '../state/lmdb-state-dir.js';
-import { PartitionState } from '../state/partition-state.js';
+import type { GroupConsumer, LogConnector, LogProducer, OutgoingRecord, TopicPartition } from '../connectors/log.js';
 import { PartitionPipeline } from '../actors/partition-pipeline.js';
-import type { ResumePoint } from '../actors/resume-point.js';
-import { partitionForKey } from '../connectors/partitioner.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { Sink, SinkContext } from '../sinks/sink.js';
 import { toTopicRecords } from '../sinks/topic-sink.js';
 import type { BackoffOptions } from '../supervision/backoff.js';
 import type { ChildSpecOptions } from '../supervision/child-spec.js';
 import { systemClock, type SupervisorClock } from '../supervision/clock.js';
-import { Supervisor } from '../supervision/supervisor.js';
-import { ChangelogTopics } from './changelog-topics.js';
+import type { Supervisor } from '../supervision/supervisor.js';
+import { AssignedPartitions } from './assigned-partitions.js';
 import { clockScheduler } from './clock-scheduler.js';
-import { PartitionWatchdog } from './partition-watchdog.js';
-import type { PartitionStalledError } from '../supervision/errors.js';
+import { failStalledPartition, PartitionWatchdog } from './partition-watchdog.js';
 import { resolveProcessor, type ProcessorDefinition, type ResolvedProcessor } from './define-processor.js';
 import { finishInput } from './finish-input.js';
 import { groupMemberChild } from './group-member-child.js';
+import { partitionCounts, upstreamPartitions } from './input-partitions.js';
 import type { LifecycleEvent, PartitionEventBody } from './lifecycle-event.js';
-import { keyOf, movedSinceCommit, newPartitionEntry, offsetToCommit, recordCommitted, type PartitionEntry } from './partition-entry.js';
-import { startPartitionChild, type PartitionChildContext } from './partition-child.js';
-import { partitionGauges, partitionStatus, type PartitionGauges, type PartitionStatus, type QueryAnswer } from './partition-views.js';
+import { OffsetCommits } from './offset-commits.js';
+import type { PartitionEntry } from './partition-entry.js';
+import type { PartitionChildContext } from './partition-child.js';
+import { answerQuery, scanPartitions, partitionGauges, partitionStatus, type PartitionGauges, type PartitionStatus, type QueryAnswer } from './partition-views.js';
+import { ProcessorStores } from './processor-stores.js';
+import type { PartitionScans, ResolvedScan } from './store-scan.js';
 
 export type { PartitionGauges, PartitionStatus, QueryAnswer } from './partition-views.js';
 
@@ -62,9 +60,9 @@ export interface ProcessorRuntimeOptions {
  * and stop (each partition's stores checkpointed first); restarts a failed partition actor
  * after a backoff, restoring its stores and replaying from its committed offset.
  *
- * A record's way through: the group member's batch ({@link onBatch}) → the partition's
+ * A record's way through: the group member's batch ({@link AssignedPartitions.onBatch}) → the partition's
  * {@link PartitionPipeline} (decode, the user's operators, sinks) → its offset tracker → the
- * periodic commit ({@link commitNow}: stores' changes to their changelogs, then the offsets).
+ * periodic commit ({@link OffsetCommits}: stores' changes to their changelogs, then the offsets).
  *
  * @example
  * const runtime = new ProcessorRuntime(definition, { log, producer, metrics, logger });
@@ -74,28 +72,24 @@ export interface ProcessorRuntimeOptions {
 export class ProcessorRuntime {
   readonly processor: ResolvedProcessor;
   private readonly events = new Subject<LifecycleEvent>();
-  private readonly partitions = new Map<string, PartitionEntry>();
-  private readonly childEntries = new Map<string, PartitionEntry>();
+  private readonly assigned: AssignedPartitions;
+  private readonly partitions: ReadonlyMap<string, PartitionEntry>;
   /** Supervises this processor's partition actors (one-for-one); a child of the node supervisor. */
   readonly supervisor: Supervisor;
   private consumer: GroupConsumer | undefined;
   /** Supervises this processor's group member (see {@link consumerChild}); given at `start()`. */
   private connectors: Supervisor | undefined;
   private deadLetters: Sink<OutgoingRecord> | undefined;
-  private commitTimer: unknown;
+  private readonly commits: OffsetCommits;
   private readonly clock: SupervisorClock;
   private readonly scheduler: SchedulerLike;
-  private committing: Promise<void> = Promise.resolve();
   private stopping = false;
   private readonly logger: Logger;
   // Downstream of a repartition: the upstream partitions feeding every partition of this stage.
   private upstreams: string[] | undefined;
   private readonly partitionCounts = new Map<string, number>();
   private paused = false;
-  private changelogReader: PartitionReader | undefined;
-  private readonly changelogs: ChangelogTopics;
-  private readonly stateDir: LmdbStateDir | undefined;
-  private readonly childContext: PartitionChildContext;
+  private readonly stores: ProcessorStores;
   private readonly watchdog: PartitionWatchdog;
 
   constructor(
@@ -106,43 +100,36 @@ export class ProcessorRuntime {
     this.logger = options.logger.child({ processor: this.processor.id });
     this.clock = options.clock ?? systemClock;
     this.scheduler = options.clock ? clockScheduler(options.clock) : asyncScheduler;
-    if (this.processor.usesLmdb) {
-      if (!options.stateDir) throw new ConfigError('stateDir', `processor ${this.processor.id} keeps stores on 'lmdb': the app needs a stateDir to keep them in`);
-      this.stateDir = new LmdbStateDir(options.stateDir, this.processor.id, this.logger);
-    }
-    this.changelogs = new ChangelogTopics(options.log, (topic) => this.partitionCounts.get(topic));
-    this.supervisor = new Supervisor({
-      name: `processor:${this.processor.id}`,
-      flags: {
-        strategy: this.processor.restartStrategy,
-        intensity: options.intensity ?? 20,
-        periodMs: options.periodMs ?? 60_000,
-        backoff: options.restartBackoff,
-      },
-      logger: this.logger,
-      onEscalation: 'stay-down',
-    });
-    this.supervisor.events.subscribe((event) => {
-      if (event.type !== 'supervisor.child-restarting') return;
-      const entry = this.childEntries.get(event.child);
-      if (entry) this.emitPartition(entry.topicPartition, { type: 'partition.restarting', delayMs: event.delayMs, attempt: event.attempt });
-    });
-    this.watchdog = new PartitionWatchdog({
-      stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
-      clock: this.clock,
-      entries: () => this.partitions.values(),
-      onStall: (entry, pipeline, error) => this.onStall(entry, pipeline, error),
-    });
-    this.childContext = {
+    this.stores = new ProcessorStores(this.processor, { ...options, partitionCount: (topic) => this.partitionCounts.get(topic) }, this.logger);
+    const childContext: PartitionChildContext = {
       processor: this.processor,
       metrics: options.metrics,
       consumer: () => this.consumer,
       paused: () => this.paused,
       newPipeline: (entry, logger, hooks) => this.newPipeline(entry, logger, hooks),
-      claim: (entry, point) => this.claim(entry, point),
-      commitEntry: (entry, pipeline) => this.commitEntry(entry, pipeline),
+      claim: (entry, point) => this.commits.claim(entry, point),
+      commitEntry: (entry, pipeline) => this.commits.commitEntry(entry, pipeline),
       emitPartition: (tp, event) => this.emitPartition(tp, event),
     };
+    this.assigned = new AssignedPartitions({ ...options, processor: this.processor, logger: this.logger, consumer: () => this.consumer, childContext, emitPartition: (tp, event) => this.emitPartition(tp, event) });
+    this.partitions = this.assigned.partitions;
+    this.supervisor = this.assigned.supervisor;
+    this.commits = new OffsetCommits({
+      processor: this.processor,
+      metrics: options.metrics,
+      logger: this.logger,
+      clock: this.clock,
+      partitions: this.partitions,
+      consumer: () => this.consumer,
+      committed: (entry, point) => point.state && this.stores.committed(entry, point.state),
+    });
+    this.watchdog = new PartitionWatchdog({
+      stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
+      clock: this.clock,
+      entries: () => this.partitions.values(),
+      onStall: (entry, pipeline, error) =>
+        failStalledPartition(entry, pipeline, error, { processorId: this.processor.id, logger: this.logger, metrics: options.metrics, emitPartition: (tp, event) => this.emitPartition(tp, event) }),
+    });
   }
 
   /** Lifecycle events of this processor and its partition actors. */
@@ -157,12 +144,15 @@ export class ProcessorRuntime {
    */
   query(name: string, key: string): QueryAnswer {
     const topic = this.processor.topics[0];
-    const count = this.partitionCounts.get(topic);
-    if (count === undefined) return { owned: false, partition: undefined, found: false, value: undefined, stale: false };
-    const partition = partitionForKey(key, count);
-    const entry = this.partitions.get(keyOf({ topic, partition }));
-    if (!entry?.pipeline) return { owned: false, partition, found: false, value: undefined, stale: false };
-    return { owned: true, partition, ...entry.pipeline.query(name, key) };
+    return answerQuery(this.partitions, topic, this.partitionCounts.get(topic), name, key);
+  }
+
+  /**
+   * Scans the store `name` in every partition this node runs ({@link scanStore}); the cluster
+   * (or `app.scan`) merges the nodes' answers and checks that every partition answered.
+   */
+  scan(name: string, scan: ResolvedScan): PartitionScans {
+    return scanPartitions(this.partitions, this.processor, this.partitionCounts, name, scan);
   }
 
   /** Stops fetching every partition of this processor on this node (records in flight finish). Idempotent. */
@@ -205,22 +195,14 @@ export class ProcessorRuntime {
     const { log } = this.options;
     const processor = this.processor;
     const context: SinkContext = { processorId: processor.id, log, producer: this.options.producer, logger: this.logger, metrics: this.options.metrics };
-    if (processor.upstreamTopics) this.upstreams = await this.upstreamPartitions(processor.upstreamTopics);
-    const admin = log.admin();
-    try {
-      for (const topic of processor.topics) {
-        const count = await admin.partitionCount(topic);
-        if (count !== undefined) this.partitionCounts.set(topic, count);
-      }
-    } finally {
-      await admin.close();
-    }
+    if (processor.upstreamTopics) this.upstreams = await upstreamPartitions(log, processor.id, processor.upstreamTopics);
+    for (const [topic, count] of await partitionCounts(log, processor.topics)) this.partitionCounts.set(topic, count);
     this.deadLetters = toTopicRecords(processor.deadLetterTopic, { partitions: processor.deadLetterPartitions });
     await this.deadLetters.start?.(context);
     for (const sink of Object.values(processor.sinks)) await sink.start?.(context);
     this.connectors = connectors;
     await connectors.startChild(this.consumerChild());
-    this.scheduleCommit();
+    this.commits.schedule();
     this.watchdog.start();
     this.emit({ type: 'processor.started', processor: processor.id, at: this.clock.now() });
   }
@@ -248,62 +230,32 @@ export class ProcessorRuntime {
       logger: this.logger,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 30_000,
       handlers: {
-        onAssigned: (tps) => this.onAssigned(tps),
-        onRevoked: (tps) => this.onRevoked(tps),
-        onBatch: async (batch) => this.onBatch(batch),
+        onAssigned: (tps) => this.assigned.onAssigned(tps),
+        onRevoked: (tps) => this.assigned.onRevoked(tps),
+        onBatch: async (batch) => this.assigned.onBatch(batch),
         // Partitions may move: commit what is safe now, so their next owner replays less.
         onRebalancing: () => void this.commitNow(),
       },
       setConsumer: (consumer) => (this.consumer = consumer),
       currentConsumer: () => this.consumer,
-      retireAll: async () => {
-        for (const entry of [...this.partitions.values()]) await this.retire(entry);
-      },
+      retireAll: () => this.assigned.retireAll(),
     });
-  }
-
-  private async upstreamPartitions(topics: readonly string[]): Promise<string[]> {
-    const admin = this.options.log.admin();
-    try {
-      const ids: string[] = [];
-      for (const topic of topics) {
-        const count = await admin.partitionCount(topic);
-        if (count === undefined) throw new Error(`upstream topic ${topic} of ${this.processor.id} does not exist`);
-        for (let p = 0; p < count; p++) ids.push(`${topic}:${p}`);
-      }
-      return ids;
-    } finally {
-      await admin.close();
-    }
-  }
-
-  /** The next periodic commit, `commitIntervalMs` from now (on the system clock, a timer that never keeps the process alive). */
-  private scheduleCommit(): void {
-    if (this.stopping) return;
-    const handle = this.clock.setTimeout(() => {
-      void this.commitNow();
-      this.scheduleCommit();
-    }, this.processor.commitIntervalMs);
-    (handle as { unref?: () => void } | undefined)?.unref?.();
-    this.commitTimer = handle;
   }
 
   /** Stops fetching, drains every partition, commits, leaves the group, flushes the sinks. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.commitTimer !== undefined) this.clock.clearTimeout(this.commitTimer);
-    this.commitTimer = undefined;
+    this.commits.stop();
     this.watchdog.stop();
     await this.connectors?.terminateChild(this.consumerChildId);
-    for (const entry of [...this.partitions.values()]) await this.retire(entry);
+    await this.assigned.retireAll();
     // The supervisor itself is stopped by its parent (the node): stopping it here would look to
     // the node like a child that ended, and be restarted.
-    await this.committing;
+    await this.commits.settled;
     for (const sink of Object.values(this.processor.sinks)) await sink.stop?.();
     await this.deadLetters?.stop?.();
-    await this.changelogReader?.close();
-    await this.stateDir?.close();
+    await this.stores.close();
     this.emit({ type: 'processor.stopped', processor: this.processor.id, at: this.clock.now() });
     this.events.complete();
   }
@@ -322,72 +274,21 @@ export class ProcessorRuntime {
    */
   finishInput(options: { timeoutMs?: number } = {}): Promise<void> {
     return finishInput(
-      { log: this.options.log, topics: this.processor.topics, partitions: this.partitions, commit: (entry, pipeline) => this.commitEntry(entry, pipeline), logger: this.logger },
+      { log: this.options.log, topics: this.processor.topics, partitions: this.partitions, commit: (entry, pipeline) => this.commits.commitEntry(entry, pipeline), logger: this.logger },
       options.timeoutMs,
     );
   }
 
   /** Commits every partition's safe offset that moved since the last commit. */
   commitNow(): Promise<void> {
-    this.committing = this.committing.then(() => this.commitOnce()).catch((err: unknown) => {
-      this.logger.warn({ err }, 'offset commit failed; will retry at the next interval');
-    });
-    return this.committing;
-  }
-
-  private async commitOnce(): Promise<void> {
-    // Stores first: their changes up to now are written, so the offsets below can pass them.
-    await Promise.all([...this.partitions.values()].flatMap((entry) => (entry.pipeline ? [entry.pipeline.checkpoint()] : [])));
-    const offsets: PartitionOffset[] = [];
-    const entries: Array<[PartitionEntry, PartitionPipeline, ResumePoint]> = [];
-    for (const entry of this.partitions.values()) {
-      const pipeline = entry.pipeline;
-      if (!pipeline) continue;
-      const point = pipeline.resumePoint();
-      if (movedSinceCommit(entry, point)) {
-        offsets.push(offsetToCommit(entry, point));
-        entries.push([entry, pipeline, point]);
-      }
-    }
-    if (offsets.length === 0 || !this.consumer) return;
-    await this.consumer.commit(offsets);
-    for (const [entry, pipeline] of entries) if (pipeline.hasStores) this.gaugeStores(entry, pipeline);
-    for (const [entry, pipeline, point] of entries) recordCommitted(entry, pipeline, point);
-    this.options.metrics.commits.inc({ processor: this.processor.id });
-  }
-
-  private async commitEntry(entry: PartitionEntry, pipeline: PartitionPipeline): Promise<void> {
-    await this.committing;
-    await pipeline.checkpoint();
-    const point = pipeline.resumePoint();
-    if (movedSinceCommit(entry, point) && this.consumer) {
-      await this.consumer.commit([offsetToCommit(entry, point)]);
-      recordCommitted(entry, pipeline, point);
-      this.options.metrics.commits.inc({ processor: this.processor.id });
-    }
-  }
-
-  /**
-   * A new owner's claim on a partition's state (see {@link PartitionState.restore}): the resume
-   * point committed again, with the new epoch, strictly — it fails when this member does not
-   * own the partition (any more), and the owner then writes nothing to the changelogs.
-   */
-  private async claim(entry: PartitionEntry, point: ResumePoint): Promise<void> {
-    const consumer = this.consumer;
-    if (!consumer) throw new Error(`${this.processor.id}: no group member to claim ${entry.key} with`);
-    await consumer.commit([offsetToCommit(entry, point)], { strict: true });
-    entry.lastCommitted = point.offset;
-    entry.resume = point;
+    return this.commits.commitNow();
   }
 
   /** A partition's pipeline, with its stores' state (not yet restored). */
   private newPipeline(entry: PartitionEntry, logger: Logger, hooks: Parameters<PartitionChildContext['newPipeline']>[2]): PartitionPipeline {
-    const processor = this.processor;
-    const { topicPartition } = entry;
-    this.changelogReader ??= this.options.log.reader();
     return new PartitionPipeline({
-      processor,
-      topicPartition,
+      processor: this.processor,
+      topicPartition: entry.topicPartition,
       resume: entry.resume,
       upstreams: this.upstreams,
       deadLetters: this.deadLetters!,
@@ -395,89 +296,9 @@ export class ProcessorRuntime {
       metrics: this.options.metrics,
       logger,
       scheduler: this.scheduler,
-      state: new PartitionState({
-        processorId: processor.id,
-        topicPartition,
-        multiTopic: processor.topics.length > 1,
-        reader: this.changelogReader,
-        producer: this.options.producer,
-        ensureChangelog: (topic) => this.changelogs.ensure(topic, topicPartition.topic),
-        logger,
-        onProgress: (progress) => {
-          entry.restoring = progress;
-          this.options.metrics.restoreRecords.inc({ processor: processor.id, store: progress.store }, progress.batch);
-        },
-        onWritten: (store, records) => this.options.metrics.changelogRecords.inc({ processor: processor.id, store }, records),
-        localCopy: (store, changelog) => (processor.storeBackend(store) === 'lmdb' ? this.stateDir?.copy(changelog) : undefined),
-      }),
+      state: this.stores.forPartition(entry, logger),
       ...hooks,
     });
-  }
-
-  private async onAssigned(tps: readonly TopicPartition[]): Promise<void> {
-    const committed = await this.consumer!.committed(tps);
-    for (const tp of tps) {
-      if (this.partitions.has(keyOf(tp))) continue;
-      const entry = newPartitionEntry(tp, committed.find((c) => c.topic === tp.topic && c.partition === tp.partition));
-      this.partitions.set(entry.key, entry);
-      this.childEntries.set(entry.childId, entry);
-      await this.supervisor.startChild({
-        id: entry.childId,
-        restart: 'transient',
-        shutdownTimeoutMs: this.options.drainTimeoutMs ?? 30_000,
-        start: () => startPartitionChild(entry, this.childContext, this.logger),
-      });
-    }
-  }
-
-  private async onRevoked(tps: readonly TopicPartition[]): Promise<void> {
-    for (const tp of tps) {
-      const entry = this.partitions.get(keyOf(tp));
-      if (entry) await this.retire(entry);
-    }
-  }
-
-  private onBatch(batch: PartitionBatch): void {
-    const entry = this.partitions.get(keyOf(batch));
-    if (!entry || !entry.accepting || !entry.pipeline) return; // refetched after the restart's seek
-    entry.pipeline.deliver(batch);
-  }
-
-  /** Drains and stops a partition's actor (its supervisor terminates it), commits, forgets the partition. */
-  private async retire(entry: PartitionEntry): Promise<void> {
-    entry.revoked = true;
-    entry.accepting = false;
-    await this.supervisor.terminateChild(entry.childId);
-    this.partitions.delete(entry.key);
-    this.childEntries.delete(entry.childId);
-  }
-
-  /** The watchdog found `entry` stalled: say what it waits on, count it, and fail its actor (its supervisor restarts it). */
-  private onStall(entry: PartitionEntry, pipeline: PartitionPipeline, error: PartitionStalledError): void {
-    const { topic, partition } = entry.topicPartition;
-    entry.stalls++;
-    this.logger.error(
-      { topic, partition, pending: error.pending, firstIncomplete: error.firstIncomplete, committed: error.committed, stuckForMs: error.stuckForMs, waitingOn: error.waitingOn, heldOffset: error.heldOffset },
-      'partition stalled: pending work without progress; failing it for its supervisor to restart',
-    );
-    this.options.metrics.stalls.inc({ processor: this.processor.id, topic, partition: String(partition) });
-    this.emitPartition(entry.topicPartition, {
-      type: 'partition.stalled',
-      pending: error.pending,
-      firstIncomplete: error.firstIncomplete,
-      committed: error.committed,
-      stuckForMs: error.stuckForMs,
-      waitingOn: error.waitingOn,
-      ...(error.heldOffset === undefined ? {} : { heldOffset: error.heldOffset }),
-    });
-    pipeline.failFromOutside(error);
-  }
-
-  private gaugeStores(entry: PartitionEntry, pipeline: PartitionPipeline): void {
-    const { topic, partition } = entry.topicPartition;
-    for (const [store, keys] of Object.entries(pipeline.storeSizes())) {
-      this.options.metrics.storeKeys.set({ processor: this.processor.id, topic, partition: String(partition), store }, keys);
-    }
   }
 
   private emitPartition(tp: TopicPartition, event: PartitionEventBody): void {

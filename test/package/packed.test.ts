@@ -77,7 +77,7 @@ describe('the packed package', () => {
     for (const f of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'static/console/index.html']) {
       expect(files).toContain(f);
     }
-    expect(files.filter((f) => !/^(dist|static)\//.test(f)).sort()).toEqual(['README.md', 'package.json']);
+    expect(files.filter((f) => !/^(dist|static)\//.test(f)).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(readFileSync(join(work, 'app', 'node_modules', 'tributary', 'dist', 'index.js'), 'utf8')).toMatch(/^export /m);
     expect(files).toContain('dist/testing/index.js');

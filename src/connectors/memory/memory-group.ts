@@ -41,7 +41,14 @@ export class MemoryGroup {
   constructor(
     readonly groupId: string,
     private readonly topics: TopicRegistry,
+    /** Told after every commit (the log's retention trims what every group has committed). */
+    private readonly onCommitted: (tp: TopicPartition) => void = () => undefined,
   ) {}
+
+  /** Whether the group reads `topic`: a member subscribes to it, or the group has committed on it. */
+  reads(topic: string): boolean {
+    return this.offsets.has(topic) || this.members.some((m) => m.topics.includes(topic));
+  }
 
   /** The committed offset (next offset to read), or -1. */
   committed(tp: TopicPartition): number {
@@ -60,6 +67,7 @@ export class MemoryGroup {
       this.offsets.set(tp.topic, partitions);
     }
     partitions.set(tp.partition, { offset, metadata });
+    this.onCommitted(tp);
   }
 
   /** Adds the member and rebalances. Resolves when every member has its new partitions. */

@@ -1,10 +1,11 @@
-import type { GroupConsumerOptions, GroupEviction, LogConnector, LogRecord, MemberRemoval } from '../log.js';
+import type { GroupConsumerOptions, GroupEviction, LogConnector, LogRecord, MemberRemoval, TopicPartition } from '../log.js';
 import { InvalidOptionError, UnknownPartitionError, UnknownTopicError } from './errors.js';
 import { MemoryAdmin } from './memory-admin.js';
 import { MemoryGroup } from './memory-group.js';
 import { MemoryGroupConsumer } from './memory-group-consumer.js';
 import { MemoryPartitionReader } from './memory-partition-reader.js';
 import { MemoryProducer } from './memory-producer.js';
+import { MemoryRetention } from './memory-retention.js';
 import { checkPartitionCount, TopicRegistry } from './memory-topic.js';
 
 /** Kafka's default `message.max.bytes`: 1 MiB. */
@@ -29,6 +30,12 @@ export interface MemoryLogOptions {
   readonly autoCreateTopics?: boolean;
   /** Append time of records sent without a timestamp, in epoch ms. Default `Date.now`. */
   readonly clock?: () => number;
+  /**
+   * Drop the records every consumer group reading a topic has committed (not on compacted
+   * topics; see {@link MemoryRetention}), so that a long run's memory stays bounded. Default
+   * true. Topics also honour `retention.ms` and `retention.bytes` in their config.
+   */
+  readonly trimCommitted?: boolean;
 }
 
 /**
@@ -59,6 +66,7 @@ export class MemoryLog implements LogConnector {
   private readonly defaultPartitions: number;
   private readonly maxMessageBytes: number;
   private readonly clock: () => number;
+  private readonly retention: MemoryRetention;
 
   constructor(options: MemoryLogOptions = {}) {
     this.defaultPartitions = options.defaultPartitions ?? 1;
@@ -70,13 +78,15 @@ export class MemoryLog implements LogConnector {
     this.clock = options.clock ?? Date.now;
     if (typeof this.clock !== 'function') throw new InvalidOptionError('clock', 'expected a function returning epoch ms');
     this.topics = new TopicRegistry(this.defaultPartitions, options.autoCreateTopics ?? false);
+    this.retention = new MemoryRetention(this.topics, this.groups, { trimCommitted: options.trimCommitted ?? true, clock: this.clock });
+    this.topics.onAppended = (topic, partition, count) => this.retention.appended(topic, partition, count);
   }
 
   /** A new member of the group `options.groupId`; it joins on `start`. */
   groupConsumer(options: GroupConsumerOptions): MemoryGroupConsumer {
     let group = this.groups.get(options.groupId);
     if (group === undefined) {
-      group = new MemoryGroup(options.groupId, this.topics);
+      group = new MemoryGroup(options.groupId, this.topics, (tp) => this.retention.committed(tp));
       this.groups.set(options.groupId, group);
     }
     return new MemoryGroupConsumer(group, this.topics, options);
@@ -92,6 +102,11 @@ export class MemoryLog implements LogConnector {
 
   reader(): MemoryPartitionReader {
     return new MemoryPartitionReader(this.topics);
+  }
+
+  /** Compacts a partition of a compacted topic below `below` (see `LogConnector.compact` and {@link MemoryRetention.compact}). */
+  compact(tp: TopicPartition, below: number, select: (records: readonly LogRecord[]) => readonly LogRecord[]): void {
+    this.retention.compact(tp, below, select);
   }
 
   /** Removes members from this log's groups by id, with Kafka's contract (see `GroupEviction`). */
@@ -116,7 +131,8 @@ export class MemoryLog implements LogConnector {
 
   /**
    * A copy of the records of one partition, or of every partition (partition 0 first, each in
-   * offset order): for reading a processor's output back in tests and examples.
+   * offset order), from the log start (see `trimCommitted`): for reading a processor's output
+   * back in tests and examples.
    */
   read(topic: string, partition?: number): LogRecord[] {
     const target = this.topics.get(topic);

@@ -26,9 +26,9 @@ export class MemoryPartitionReader implements PartitionReader {
       const partition = this.partition(tp);
       const end = Math.min(until, partition.highWatermark);
       if (offset >= end) return;
-      const batch = partition.batch(offset, Math.min(BATCH, end - offset));
-      onRecords(batch.records);
-      offset += batch.records.length;
+      const batch = partition.batch(offset, BATCH, end);
+      if (batch.records.length > 0) onRecords(batch.records);
+      offset = batch.next;
       await new Promise((resolve) => setImmediate(resolve));
     }
   }

@@ -68,7 +68,10 @@ export class MemoryProducer implements LogProducer {
         timestamp: record.timestamp,
       });
     }
-    for (const [partition, appended] of perPartition) target.partitions[partition].append(appended);
+    for (const [partition, appended] of perPartition) {
+      target.partitions[partition].append(appended);
+      this.topics.onAppended(target, partition, appended.length);
+    }
   }
 
   async append(topic: string, partition: number, records: readonly OutgoingRecord[]): Promise<number> {
@@ -83,6 +86,7 @@ export class MemoryProducer implements LogProducer {
     const log = target.partitions[partition];
     const base = log.highWatermark;
     log.append(staged.map((r, i) => ({ topic, partition, offset: base + i, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })));
+    this.topics.onAppended(target, partition, staged.length);
     return base;
   }
 

@@ -32,6 +32,8 @@ export function checkPartitionCount(option: string, partitions: number): void {
  */
 export class TopicRegistry {
   private readonly topics = new Map<string, MemoryTopic>();
+  /** Told after records are appended to a partition (the log's retention). */
+  onAppended: (topic: MemoryTopic, partition: number, count: number) => void = () => undefined;
 
   constructor(
     private readonly defaultPartitions: number,

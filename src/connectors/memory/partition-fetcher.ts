@@ -80,7 +80,8 @@ export class PartitionFetcher {
       await Promise.resolve();
       while (this.canFetch()) {
         const batch = this.partition.batch(this.position, this.options.maxBatchRecords);
-        this.position += batch.records.length;
+        this.position = batch.next;
+        if (batch.records.length === 0) continue;
         await this.options.deliver(batch);
       }
     } catch (error) {

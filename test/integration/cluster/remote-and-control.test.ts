@@ -18,7 +18,7 @@ import { MemoryLog } from '../../../src/connectors/memory/index.js';
 import { partitionForKey } from '../../../src/connectors/partitioner.js';
 import { natsUrl } from '../../helpers/env.js';
 import { uniqueName } from '../../helpers/names.js';
-import { countingProcessor, PROCESSOR, STATE, startTestNode, until, type TestNode } from './fixtures/in-process.js';
+import { countingProcessor, PROCESSOR, STATE, STORE, startTestNode, until, type TestNode } from './fixtures/in-process.js';
 
 const PARTITIONS = 4;
 
@@ -113,13 +113,29 @@ describe('remote actors, queries and control across nodes', () => {
     expect(missing.found).toBe(false);
   });
 
-  it('forwards a query from a node that does not run the processor, and says clearly when no one does', async () => {
+  it('scans a store over both nodes: every partition once, sorted by key; a node outside the processor asks the runners (next test)', async () => {
+    // The records of the query test above: user-i counted (i % 3) + 1 times.
+    const expected = Array.from({ length: 20 }, (_, i) => ({ key: `user-${i}`, value: (i % 3) + 1 })).sort((x, y) => (x.key < y.key ? -1 : 1));
+    const answer = await a.node.scan(PROCESSOR, STORE, { limit: 100 });
+    expect(answer.rows.map(({ key, value }) => ({ key, value }))).toEqual(expected);
+    expect(answer).toMatchObject({ partitions: PARTITIONS, truncated: false, stale: false, nodes: ['node-a', 'node-b'] });
+    for (const row of answer.rows) expect(row.partition).toBe(partitionForKey(String(row.key), PARTITIONS));
+    const range = await b.node.scan(PROCESSOR, STORE, { from: 'user-10', to: 'user-13', limit: 3 });
+    expect(range.rows.map((r) => r.key)).toEqual(['user-10', 'user-11', 'user-12']);
+    expect(range.truncated).toBe(true);
+    await expect(a.node.scan(PROCESSOR, STATE)).rejects.toThrow(/ctx.queryable lookup/);
+  });
+
+  it('forwards a query from a node that does not run the processor, and says clearly when no one does (queries and scans)', async () => {
     const outsider = await startTestNode({ cluster, nodeId: 'node-x', servers: natsUrl(), topic: 'other', processorId: 'other-counts' });
     try {
       await until(() => outsider.node.members().members.filter((m) => m.status === 'alive').length === 3, 5_000, 'node-x to see the others');
       const answer = await outsider.node.query(PROCESSOR, STATE, 'user-2');
       expect(answer).toMatchObject({ processor: PROCESSOR, partition: partitionForKey('user-2', PARTITIONS), found: true, value: 3 });
       expect(answer.node).toMatch(/^node-[ab]$/);
+      const scanned = await outsider.node.scan(PROCESSOR, STORE, { from: 'user-5', to: 'user-5' });
+      expect(scanned.rows.map(({ key, value }) => ({ key, value }))).toEqual([{ key: 'user-5', value: 3 }]);
+      await expect(outsider.node.scan('no-such-processor', STORE, { timeoutMs: 300 })).rejects.toThrow(/no live node runs processor 'no-such-processor'/);
       const started = Date.now();
       await expect(outsider.node.query('no-such-processor', STATE, 'k', { timeoutMs: 500 })).rejects.toBeInstanceOf(NoOwnerError);
       expect(Date.now() - started).toBeLessThan(1_500);
@@ -139,6 +155,10 @@ describe('remote actors, queries and control across nodes', () => {
       const answer = await get(`/cluster/query/${PROCESSOR}/${STATE}/${encodeURIComponent('user-2')}`);
       expect(answer).toMatchObject({ status: 200, body: { processor: PROCESSOR, found: true, value: 3 } });
       expect((await get(`/cluster/query/${PROCESSOR}/nope/user-2`)).status).toBe(404);
+      const scanned = await get(`/cluster/scan/${PROCESSOR}/${STORE}?from=user-1&to=user-11&limit=2`);
+      expect(scanned).toMatchObject({ status: 200, body: { rows: [{ key: 'user-1', value: 2 }, { key: 'user-10', value: 2 }], truncated: true } });
+      expect((await get(`/cluster/scan/${PROCESSOR}/${STORE}?limit=0`)).status).toBe(400);
+      expect((await get(`/cluster/scan/${PROCESSOR}/${STATE}`)).status).toBe(400);
       expect(await get('/cluster/query/no-such-processor/s/k?timeoutMs=300')).toMatchObject({ status: 503, retryAfter: '1' });
       expect((await get('/cluster/members')).body.self).toBe('node-a');
       expect(((await get('/cluster/status')).body.nodes as unknown[]).length).toBeGreaterThanOrEqual(2);

@@ -1,0 +1,131 @@
+import type { Logger } from 'pino';
+import type { GroupConsumer, PartitionOffset } from '../connectors/log.js';
+import type { PartitionPipeline } from '../actors/partition-pipeline.js';
+import type { ResumePoint } from '../actors/resume-point.js';
+import type { TributaryMetrics } from '../observability/metrics.js';
+import type { SupervisorClock } from '../supervision/clock.js';
+import type { ResolvedProcessor } from './define-processor.js';
+import { movedSinceCommit, offsetToCommit, recordCommitted, type PartitionEntry } from './partition-entry.js';
+
+/** What a processor's {@link OffsetCommits} needs from the runtime around it. */
+export interface OffsetCommitsOptions {
+  readonly processor: ResolvedProcessor;
+  readonly metrics: TributaryMetrics;
+  readonly logger: Logger;
+  readonly clock: SupervisorClock;
+  /** The partitions assigned to this node now. */
+  readonly partitions: ReadonlyMap<string, PartitionEntry>;
+  /** The processor's group member now (undefined while out of the group: nothing is committed). */
+  readonly consumer: () => GroupConsumer | undefined;
+  /** Told after a partition's resume point is committed (its changelogs may be compacted). */
+  readonly committed?: (entry: PartitionEntry, point: ResumePoint) => void;
+}
+
+/**
+ * When and what one processor commits. Every `commitIntervalMs` (and on rebalance) every
+ * partition's stores are checkpointed first, then the resume points that moved go in one commit
+ * ({@link commitNow}); a partition's own commit ({@link commitEntry}) on revoke, stop and failure
+ * waits for the one in progress; a new owner's {@link claim} commits its resume point strictly.
+ * What a commit records for a partition, and when it is worth one, is `partition-entry.ts`'s.
+ *
+ * @example
+ * const commits = new OffsetCommits({ processor, metrics, logger, clock, partitions, consumer: () => member });
+ * commits.schedule(); // every commitIntervalMs until stop()
+ */
+export class OffsetCommits {
+  private committing: Promise<void> = Promise.resolve();
+  private commitTimer: unknown;
+  private stopping = false;
+
+  constructor(private readonly options: OffsetCommitsOptions) {}
+
+  /** Resolves once the commit in progress, if any, is done (it never rejects). */
+  get settled(): Promise<void> {
+    return this.committing;
+  }
+
+  /** The next periodic commit, `commitIntervalMs` from now (on the system clock, a timer that never keeps the process alive). */
+  schedule(): void {
+    if (this.stopping) return;
+    const handle = this.options.clock.setTimeout(() => {
+      void this.commitNow();
+      this.schedule();
+    }, this.options.processor.commitIntervalMs);
+    (handle as { unref?: () => void } | undefined)?.unref?.();
+    this.commitTimer = handle;
+  }
+
+  /** No more periodic commits (a commit in progress goes on: see {@link settled}). */
+  stop(): void {
+    this.stopping = true;
+    if (this.commitTimer !== undefined) this.options.clock.clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+  }
+
+  /** Commits every partition's safe offset that moved since the last commit. */
+  commitNow(): Promise<void> {
+    this.committing = this.committing.then(() => this.commitOnce()).catch((err: unknown) => {
+      this.options.logger.warn({ err }, 'offset commit failed; will retry at the next interval');
+    });
+    return this.committing;
+  }
+
+  private async commitOnce(): Promise<void> {
+    // Stores first: their changes up to now are written, so the offsets below can pass them.
+    await Promise.all([...this.options.partitions.values()].flatMap((entry) => (entry.pipeline ? [entry.pipeline.checkpoint()] : [])));
+    const offsets: PartitionOffset[] = [];
+    const entries: Array<[PartitionEntry, PartitionPipeline, ResumePoint]> = [];
+    for (const entry of this.options.partitions.values()) {
+      const pipeline = entry.pipeline;
+      if (!pipeline) continue;
+      const point = pipeline.resumePoint();
+      if (movedSinceCommit(entry, point)) {
+        offsets.push(offsetToCommit(entry, point));
+        entries.push([entry, pipeline, point]);
+      }
+    }
+    const consumer = this.options.consumer();
+    if (offsets.length === 0 || !consumer) return;
+    await consumer.commit(offsets);
+    for (const [entry, pipeline] of entries) if (pipeline.hasStores) this.gaugeStores(entry, pipeline);
+    for (const [entry, pipeline, point] of entries) {
+      recordCommitted(entry, pipeline, point);
+      this.options.committed?.(entry, point);
+    }
+    this.options.metrics.commits.inc({ processor: this.options.processor.id });
+  }
+
+  /** Checkpoints one partition's stores and commits its resume point, if it moved (after the commit in progress). */
+  async commitEntry(entry: PartitionEntry, pipeline: PartitionPipeline): Promise<void> {
+    await this.committing;
+    await pipeline.checkpoint();
+    const point = pipeline.resumePoint();
+    const consumer = this.options.consumer();
+    if (movedSinceCommit(entry, point) && consumer) {
+      await consumer.commit([offsetToCommit(entry, point)]);
+      recordCommitted(entry, pipeline, point);
+      this.options.committed?.(entry, point);
+      this.options.metrics.commits.inc({ processor: this.options.processor.id });
+    }
+  }
+
+  /**
+   * A new owner's claim on a partition's state (see `PartitionState.restore`): the resume
+   * point committed again, with the new epoch, strictly — it fails when this member does not
+   * own the partition (any more), and the owner then writes nothing to the changelogs.
+   */
+  async claim(entry: PartitionEntry, point: ResumePoint): Promise<void> {
+    const consumer = this.options.consumer();
+    if (!consumer) throw new Error(`${this.options.processor.id}: no group member to claim ${entry.key} with`);
+    await consumer.commit([offsetToCommit(entry, point)], { strict: true });
+    entry.lastCommitted = point.offset;
+    entry.resume = point;
+  }
+
+  private gaugeStores(entry: PartitionEntry, pipeline: PartitionPipeline): void {
+    const { topic, partition } = entry.topicPartition;
+    for (const [store, keys] of Object.entries(pipeline.storeSizes())) {
+      this.options.metrics.storeKeys.set({ processor: this.options.processor.id, topic, partition: String(partition), store }, keys);
+    }
+  }
+}
