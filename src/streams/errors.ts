@@ -43,3 +43,25 @@ export class EventTimeError extends TributaryError {
     );
   }
 }
+
+/**
+ * A join's record has a null or undefined join key where the join cannot keep it (an inner
+ * join, or the other side of a left join), and the operator was given no `late` side output
+ * (inside a processor it has one: the partition's, which routes and counts the record).
+ *
+ * @example
+ * left.pipe(windowedJoin(right, { timeDifference: 1_000, join: (l, r) => [l, r] })).subscribe({
+ *   error: (err) => { if (err instanceof NullJoinKeyError) console.error(err.operator, err.offset); },
+ * });
+ */
+export class NullJoinKeyError extends TributaryError {
+  constructor(
+    readonly operator: string,
+    readonly offset: number | undefined,
+  ) {
+    super(
+      `${operator}: a record${offset === undefined ? '' : ` (offset ${offset})`} has a null or undefined join key ` +
+        `and the operator has no 'late' side output; pass 'late' to route and count such records`,
+    );
+  }
+}

@@ -1,7 +1,7 @@
 // tributary's streams: event time, windows, aggregations, keyed state. Re-exports only.
 export type { StreamRecord } from './stream-record.js';
 export { noOffsetHolds, type OffsetHolds } from './offset-holds.js';
-export { LateRecordError, EventTimeError } from './errors.js';
+export { LateRecordError, EventTimeError, NullJoinKeyError } from './errors.js';
 
 export { WatermarkClock, type WatermarkClockOptions } from './watermark-clock.js';
 export { advanceOnIdle, type AdvanceOnIdleOptions, type IdleInfo } from './advance-on-idle.js';
@@ -33,4 +33,10 @@ export { orderedByEventTime, type OrderedByEventTimeOptions } from './ordered-by
 export { aggregateByKey, type AggregateByKeyOptions, type TableUpdate, type TableEmit } from './aggregate-by-key.js';
 export { countByKey } from './count-by-key.js';
 export { reduceByKey, type ReduceByKeyOptions } from './reduce-by-key.js';
+
+export type { JoinKeyOptions, JoinResult } from './join-inputs.js';
+export { windowedJoin, type WindowedJoinOptions, type WindowedJoinSettings, type WindowedJoiner, type WindowedJoinType } from './windowed-join.js';
+export { regularJoin, type RegularJoinOptions } from './regular-join.js';
+export { streamTableJoin, type StreamTableJoinOptions, type StreamTableJoinSettings, type StreamTableJoiner } from './stream-table-join.js';
+export { tableTableJoin, type TableTableJoinOptions, type TableTableJoinSettings, type TableTableJoiner } from './table-table-join.js';
 export { withPipelineScope, currentPipelineScope, type PipelineScope } from './pipeline-scope.js';

@@ -9,7 +9,7 @@ import { LateRecordError } from './errors.js';
  *   log.warn({ topic: r.topic, partition: r.partition, offset: info.offset, watermark: info.watermark }, `late for ${info.operator}`);
  */
 export interface LateInfo {
-  /** The operator that found it late: `'tumbling'`, `'hopping'`, `'sliding'`, `'session'`, `'orderedByEventTime'`. */
+  /** The operator that found it late: `'tumbling'`, `'hopping'`, `'sliding'`, `'session'`, `'orderedByEventTime'`, `'windowedJoin'`, ... */
   readonly operator: string;
   /** The record's event time. */
   readonly timestamp: number;
@@ -22,6 +22,11 @@ export interface LateInfo {
    * times, both inclusive, as its results give them); absent for operators without windows.
    */
   readonly window?: { readonly start: number; readonly end: number };
+  /**
+   * Why the operator left the record out, when it is not lateness: a join's record whose join
+   * key is null or undefined (`'null join key'`). Absent for late records.
+   */
+  readonly reason?: string;
 }
 
 /**

@@ -1,0 +1,133 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { TableUpdate } from './aggregate-by-key.js';
+import { resolveLate } from './event-time-options.js';
+import { bothSides, dropNullKey, joinKey, joinType, lenientTimestamp, noKey, otherSide, tableValue, type JoinKeyOptions } from './join-inputs.js';
+import type { LateOptions } from './late-output.js';
+import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
+import { currentPipelineScope } from './pipeline-scope.js';
+import { requiredFunction, requiredObject } from './validate.js';
+
+/**
+ * The `type` and the `join` function of a {@link tableTableJoin}, typed together.
+ *
+ * @example
+ * const joiner: TableTableJoiner<number, string, string> = { type: 'left', join: (total, name) => `${name ?? '?'}: ${total}` };
+ */
+export type TableTableJoiner<A, B, V> =
+  | { readonly type?: 'inner'; readonly join: (left: A, right: B) => V }
+  | { readonly type: 'left'; readonly join: (left: A, right: B | null) => V };
+
+/**
+ * Settings of {@link tableTableJoin}, besides `type` and `join`.
+ *
+ * @example
+ * const settings: TableTableJoinSettings<TableUpdate<string, number>, TableUpdate<string, string>, string, number, string> = { store: 'totals-names' };
+ */
+export interface TableTableJoinSettings<L, R, K, A, B> extends JoinKeyOptions<L, R, K>, LateOptions<L | R> {
+  /** The value a left update carries; null or undefined deletes the key. Default: its `value` field. */
+  readonly value?: (left: L) => A | null | undefined;
+  /** The value a right update carries; null or undefined deletes the key. Default: its `value` field. */
+  readonly otherValue?: (right: R) => B | null | undefined;
+  /** The stores' name: the left table lives in `<store>.left`, the right in `<store>.right`. Default `tableTableJoin-<n>`. */
+  readonly store?: string;
+  /** A left update's event time. Default: its `timestamp` field, 0 without one. */
+  readonly timestamp?: (left: L) => number;
+  /** A right update's event time. Default: its `timestamp` field, 0 without one. */
+  readonly otherTimestamp?: (right: R) => number;
+}
+
+/**
+ * The options of {@link tableTableJoin}.
+ *
+ * @example
+ * const options: TableTableJoinOptions<TableUpdate<string, number>, TableUpdate<string, string>, string, number, string, string> = {
+ *   store: 'totals-names', join: (total, name) => `${name}: ${total}`,
+ * };
+ */
+export type TableTableJoinOptions<L, R, K, A, B, V> = TableTableJoinSettings<L, R, K, A, B> & TableTableJoiner<A, B, V>;
+
+/** A table's value for a key, with the event time of the update that set it. */
+interface Row<T> {
+  readonly value: T;
+  readonly ts: number;
+}
+
+/**
+ * A table-table join, as Kafka Streams' `KTable.join/leftJoin(KTable)` on the same key: both
+ * the piped stream and `other` are streams of table updates in the same pipeline (latest value
+ * per key; a null or undefined value deletes the key), and the result is the joined table, as
+ * its updates: after each update of either side, `{ key, value: join(left, right), timestamp }`
+ * for the key's new joined value, or `{ key, value: null }` (a tombstone) when the key had a
+ * joined value and has none any more. `timestamp` is the later of the two values' update times
+ * (a tombstone: the deleting update's). An update that changes neither side (deleting a key
+ * that is not there) emits nothing.
+ *
+ * - `type: 'inner'` (default): a key has a joined value while both tables have it;
+ * - `type: 'left'`: while the left table has it, `join(left, right ?? null)`.
+ *
+ * **State.** Both tables in key-value stores (`<store>.left`, `<store>.right`; logged, restored,
+ * queryable). An update whose key is null or undefined goes to the late output
+ * (`reason: 'null join key'`): a table has no row without a key.
+ *
+ * @example
+ * // the join of two tables built in the same pipeline
+ * const totals = orders.pipe(aggregateByKey({ store: 'totals', aggregate: summing((r) => r.value.amount) }));
+ * const names = customers.pipe(map((r) => ({ key: r.key, value: r.value?.name, timestamp: r.timestamp })));
+ * totals.pipe(tableTableJoin(names, { type: 'left', store: 'totals-names', join: (total, name) => ({ total, name }) }));
+ */
+export function tableTableJoin<L, R, V, K = unknown, A = unknown, B = unknown>(
+  other: Observable<R>,
+  options: TableTableJoinOptions<L, R, K, A, B, V>,
+): OperatorFunction<L, TableUpdate<K, V | null>> {
+  const operator = 'tableTableJoin';
+  requiredObject(operator, options);
+  const right = otherSide(operator, other);
+  const type = joinType(operator, options.type, ['inner', 'left'] as const);
+  const join = requiredFunction(operator, 'join', options.join as (left: A, right: B | null) => V);
+  const late = resolveLate<L | R>(operator, options.late);
+  const keys = [joinKey(operator, 'key', options.key), joinKey(operator, 'otherKey', options.otherKey)] as const;
+  const values = [tableValue<L, A>(operator, 'value', options.value), tableValue<R, B>(operator, 'otherValue', options.otherValue)] as const;
+  const times = [lenientTimestamp(operator, 'timestamp', options.timestamp), lenientTimestamp(operator, 'otherTimestamp', options.otherTimestamp)] as const;
+  const scope = currentPipelineScope();
+  const name = operatorStoreName(operator, options.store);
+  const view = (row: Row<unknown>) => row.value;
+  const leftStore = declareKeyValueStore<K, Row<A>>(`${name}.left`, { view });
+  const rightStore = declareKeyValueStore<K, Row<B>>(`${name}.right`, { view });
+  const joined = (l: Row<A> | undefined, r: Row<B> | undefined): boolean => l !== undefined && (type === 'left' || r !== undefined);
+
+  return (left) =>
+    new Observable<TableUpdate<K, V | null>>((subscriber) => {
+      const lefts = leftStore();
+      const rights = rightStore();
+      const onUpdate = (side: 0 | 1, update: L | R): void => {
+        const key = keys[side](update as L & R);
+        const timestamp = times[side](update as L & R);
+        if (noKey(key)) return dropNullKey(operator, late, update, timestamp, scope?.clock.current ?? -Infinity);
+        const value = values[side](update as L & R);
+        const row = value === null || value === undefined ? undefined : { value, ts: timestamp };
+        const own = side === 0 ? lefts : rights;
+        const old = own.get(key);
+        if (old === undefined && row === undefined) return; // nothing changed
+        const l = side === 0 ? (row as Row<A> | undefined) : lefts.get(key);
+        const r = side === 1 ? (row as Row<B> | undefined) : rights.get(key);
+        const had = side === 0 ? joined(old as Row<A> | undefined, r) : joined(l, old as Row<B> | undefined);
+        if (row === undefined) own.delete(key);
+        else if (side === 0) lefts.put(key, row as Row<A>);
+        else rights.put(key, row as Row<B>);
+        if (joined(l, r)) subscriber.next({ key, value: join(l!.value, r === undefined ? null : r.value), timestamp: Math.max(l!.ts, r?.ts ?? -Infinity) });
+        else if (had) subscriber.next({ key, value: null, timestamp });
+      };
+      const subscription = bothSides(left, right).subscribe({
+        next: ({ side, element }) => {
+          try {
+            onUpdate(side, element);
+          } catch (err) {
+            subscriber.error(err);
+          }
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+      return () => subscription.unsubscribe();
+    });
+}
