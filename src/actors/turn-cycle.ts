@@ -110,7 +110,7 @@ export class TurnCycle {
     };
     this.open().deadLetters.push({
       kind: 'late',
-      reason: `late: event time ${info.timestamp} is behind the watermark ${info.watermark} of ${info.operator}${info.window ? ` (its window [${info.window.start}, ${info.window.end}${info.operator === 'session' ? ']' : ')'} had fired)` : ''}`,
+      reason: info.reason !== undefined ? `${info.reason} (${info.operator})` : `late: event time ${info.timestamp} is behind the watermark ${info.watermark} of ${info.operator}${info.window ? ` (its window [${info.window.start}, ${info.window.end}${info.operator === 'session' ? ']' : ')'} had fired)` : ''}`,
       record,
       attempts: 1,
     });

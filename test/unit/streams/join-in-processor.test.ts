@@ -133,3 +133,26 @@ it('a regular join of two topics keyed differently, in the stage of a repartitio
   expect([...driver.output('q3').values()].sort()).toEqual(['x1@OR', 'x2@CA', 'x3@OR']);
   await driver.close();
 });
+
+it('without a late sink, a record with a null join key is a dead letter that says so, naming the join', async () => {
+  const innerJoin = defineProcessor<string | null, Event>({
+    id: 'inner-bids',
+    source: { topics: 'events', timestamp: (r) => r.value.ts },
+    pipeline: (records) =>
+      records.pipe(filter(isBid)).pipe(
+        windowedJoin(records.pipe(filter(isAuction)), {
+          timeDifference: 10_000,
+          key: (bid) => bid.value.auction,
+          otherKey: (auction) => auction.value.id,
+          join: (bid, auction) => ({ price: bid.value.price, category: auction.value.category }),
+        }),
+      ),
+    sinks: toTopic('joined'),
+  });
+  const driver = await createTestDriver({ processors: [innerJoin] });
+  await driver.input<string, Event>('events').pipe([{ key: null, value: { type: 'bid', auction: null, price: 3, ts: 1_000 } }]);
+  const [dead] = driver.deadLetters('inner-bids');
+  expect(dead).toMatchObject({ kind: 'late' });
+  expect(dead.reason).toMatch(/^null join key \(windowedJoin\)$/);
+  await driver.close();
+});
