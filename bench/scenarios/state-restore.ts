@@ -32,6 +32,7 @@ import { compare, failed, type Measurement, type Scenario, type ScenarioOptions 
 const DEFAULT_KEYS = 1_000_000;
 const DEFAULT_ROUNDS = 1;
 const BATCH = 10_000;
+const IN_FLIGHT = 8;
 
 export const stateRestore: Scenario = {
   name: 'state-restore',
@@ -141,6 +142,7 @@ async function loadChangelogs(broker: Broker, tributaryTopic: string, streamsTop
   await producer.connect();
   try {
     const epoch = { [ChangelogHeaders.epoch]: '1' };
+    const inFlight: Array<Promise<unknown>> = [];
     for (let from = 0; from < keys; from += BATCH) {
       const t: Array<{ key: string; value: Buffer; headers: Record<string, string> }> = [];
       const s: Array<{ key: string; value: Buffer }> = [];
@@ -150,14 +152,19 @@ async function loadChangelogs(broker: Broker, tributaryTopic: string, streamsTop
         long.writeBigInt64BE(BigInt(i));
         s.push({ key: `k${i}`, value: long });
       }
-      await producer.sendBatch({
-        acks: 1,
-        topicMessages: [
-          { topic: tributaryTopic, messages: t.map((m) => ({ ...m, partition: 0 })) },
-          { topic: streamsTopic, messages: s.map((m) => ({ ...m, partition: 0 })) },
-        ],
-      });
+      inFlight.push(
+        producer.sendBatch({
+          acks: 1,
+          topicMessages: [
+            { topic: tributaryTopic, messages: t.map((m) => ({ ...m, partition: 0 })) },
+            { topic: streamsTopic, messages: s.map((m) => ({ ...m, partition: 0 })) },
+          ],
+        }),
+      );
+      // A few requests in flight (the keys are distinct: their order does not matter).
+      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
     }
+    await Promise.all(inFlight);
   } finally {
     await producer.disconnect();
   }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { LogProducer, LogRecord, OutgoingRecord, PartitionReader, TopicPartition } from '../connectors/log.js';
 import { isRetriable } from '../errors.js';
 import type { Serde } from '../serdes/serde.js';
-import { changelogTopic, ChangelogHeaders, epochMarker, isEpochMarker, newOwnerId, recordEpoch, recordOwner } from './changelog.js';
+import { changelogTopic, ChangelogHeaders, epochMarker, isEpochMarker, newOwnerId, ownerReader, recordEpoch } from './changelog.js';
 import { StoreError } from './errors.js';
 import type { LoggedStore } from './logged-store.js';
 import { MemoryKeyValueStore, type StoreSerdes } from './memory-key-value-store.js';
@@ -248,16 +248,17 @@ export class PartitionState {
         tails.set(entry, []);
       }
       const tail = tails.get(entry);
+      const owners = ownerReader();
       await reader.read(entry.changelog, from, until, (batch) => {
         for (const record of batch) {
           records++;
-          const epoch = recordEpoch(record);
-          if (epoch > maxEpoch) maxEpoch = epoch;
+          owners.read(record);
+          if (owners.epoch > maxEpoch) maxEpoch = owners.epoch;
           if (isEpochMarker(record)) {
-            if (owner !== undefined && recordOwner(record) === owner) only = owner;
+            if (owner !== undefined && owners.owner === owner) only = owner;
             continue;
           }
-          if (only !== undefined && recordOwner(record) !== only) {
+          if (only !== undefined && owners.owner !== only) {
             ignored++;
             if (record.key) stale.push(record.key);
             continue;
