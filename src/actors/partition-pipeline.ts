@@ -22,6 +22,7 @@ import { RepartitionHeaders } from '../processor/repartition.js';
 import { Turn } from './turn.js';
 import type { PartitionState, RestoreSummary, StateMark } from '../state/partition-state.js';
 import { MemoryKeyValueStore } from '../state/memory-key-value-store.js';
+import { LmdbKeyValueStore } from '../state/lmdb-key-value-store.js';
 import { MemoryWindowStore } from '../state/memory-window-store.js';
 import { withPipelineScope, type PipelineScope } from '../streams/pipeline-scope.js';
 import type { FailedAttempt } from './failed-attempt.js';
@@ -153,7 +154,7 @@ export class PartitionPipeline {
       return { found: value !== undefined, value, stale };
     }
     const store = this.options.state.stores.get(name);
-    if (store instanceof MemoryKeyValueStore) {
+    if (store instanceof MemoryKeyValueStore || store instanceof LmdbKeyValueStore) {
       const value: unknown = store.get(key);
       return { found: value !== undefined, value: value === undefined ? undefined : store.queryView(value), stale };
     }

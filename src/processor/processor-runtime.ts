@@ -409,6 +409,7 @@ export class ProcessorRuntime {
         },
         onWritten: (store, records) => this.options.metrics.changelogRecords.inc({ processor: processor.id, store }, records),
         localCopy: (store, changelog) => (processor.storeBackend(store) === 'lmdb' ? this.stateDir?.copy(changelog) : undefined),
+        storeBudget: processor.storeBudget,
       }),
       ...hooks,
     });

@@ -1,6 +1,6 @@
 import { Subject, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
-import { ConfigError, TributaryError } from '../errors.js';
+import { ConfigError, isPermanent, TributaryError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { backoffDelay } from './backoff.js';
 import {
@@ -480,7 +480,8 @@ export class Supervisor {
       return;
     }
     if (ranStably) child.attempt = 0;
-    if (!this.intensity.record(now)) {
+    // A permanent failure (isPermanent: a store over its budget) fails again after any restart: escalate at once.
+    if (isPermanent(exit.error) || !this.intensity.record(now)) {
       const cause = exit.error ?? new ChildFailedError(path, `exited '${exit.reason}'`);
       await this.escalate(child, cause, now);
       return;
