@@ -11,6 +11,7 @@ import { toFunction } from '../../../src/sinks/function-sink.js';
 import { StoreBudgetError } from '../../../src/state/errors.js';
 import { MemoryKeyValueStore } from '../../../src/state/memory-key-value-store.js';
 import { MemoryWindowStore } from '../../../src/state/memory-window-store.js';
+import { PartitionState } from '../../../src/state/partition-state.js';
 import { jsonKeys, structuredValues } from '../../../src/state/store-serdes.js';
 import { countByKey } from '../../../src/streams/count-by-key.js';
 import type { SupervisorEvent } from '../../../src/supervision/supervisor-event.js';
@@ -101,6 +102,23 @@ describe('store memory budgets', () => {
     store.delete('b');
     store.put('c', 3);
     expect(store.size).toBe(2);
+  });
+
+  it('fails a restore whose committed state is over the budget (a budget lowered since), with the same permanent error', async () => {
+    const log = new MemoryLog();
+    log.createTopic('totals-sums-changelog', 1);
+    const partitionState = (maxKeys: number) =>
+      new PartitionState({ processorId: 'totals', topicPartition: { topic: 'orders', partition: 0 }, multiTopic: false, reader: log.reader(), producer: log.producer(), ensureChangelog: async () => {}, logger, storeBudget: { maxKeys, cacheKeys: 100 } });
+    const first = partitionState(10);
+    const store = first.keyValueStore<string, number>('sums');
+    await first.restore(undefined, async () => {});
+    for (const key of ['a', 'b', 'c']) store.put(key, 1);
+    const mark = await first.checkpoint();
+    const second = partitionState(2);
+    second.keyValueStore<string, number>('sums');
+    const error = await second.restore(mark, async () => {}).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(StoreBudgetError);
+    expect(isPermanent(error)).toBe(true);
   });
 
   it('counts a window store by its entries (window × key)', () => {
