@@ -9,11 +9,17 @@
 export class TributaryError extends Error {
   /** Whether trying the same thing again later may succeed (broker down, timeout). */
   readonly retriable: boolean;
+  /**
+   * Whether a restart cannot help: the same state or input fails the same way again (a store
+   * over its memory budget). Supervisors escalate such a failure at once instead of restarting.
+   */
+  readonly permanent: boolean;
 
-  constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+  constructor(message: string, options: { retriable?: boolean; permanent?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.retriable = options.retriable ?? false;
+    this.permanent = options.permanent ?? false;
   }
 }
 
@@ -47,6 +53,14 @@ export class DeserializationError extends TributaryError {
   ) {
     super(`${reason} (${origin.topic}[${origin.partition}]@${origin.offset})`, options);
   }
+}
+
+/** True when a restart cannot help: the error, or one of its causes, is {@link TributaryError.permanent}. */
+export function isPermanent(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof TributaryError && e.permanent) return true;
+  }
+  return false;
 }
 
 /** True when retrying may help: the error says so, or its cause does. */

@@ -23,7 +23,7 @@ export * from './sinks/index.js';
 export { MemoryLog, type MemoryLogOptions } from './connectors/memory/index.js';
 export { KafkaConnector, KafkaError, type KafkaOptions, type KafkaSasl } from './connectors/kafka/index.js';
 export type * from './connectors/log.js';
-export { TributaryError, ConfigError, DeserializationError, isRetriable, type RecordOrigin } from './errors.js';
+export { TributaryError, ConfigError, DeserializationError, isRetriable, isPermanent, type RecordOrigin } from './errors.js';
 export * from './supervision/index.js';
 export { TributaryMetrics, type MetricsOptions } from './observability/metrics.js';
 export type { ConsoleOptions } from './observability/console/console-options.js';

@@ -1,5 +1,6 @@
 import type { PartitionState, RestoreSummary, StateMark } from '../state/partition-state.js';
 import { MemoryKeyValueStore } from '../state/memory-key-value-store.js';
+import { LmdbKeyValueStore } from '../state/lmdb-key-value-store.js';
 import { MemoryWindowStore } from '../state/memory-window-store.js';
 import type { OffsetTracker } from './offset-tracker.js';
 import type { PartitionTime } from './partition-time.js';
@@ -136,7 +137,7 @@ export class PipelineStores {
       return { found: value !== undefined, value, stale };
     }
     const store = this.options.state.stores.get(name);
-    if (store instanceof MemoryKeyValueStore) {
+    if (store instanceof MemoryKeyValueStore || store instanceof LmdbKeyValueStore) {
       const value: unknown = store.get(key);
       return { found: value !== undefined, value: value === undefined ? undefined : store.queryView(value), stale };
     }

@@ -10,6 +10,7 @@ import type { PipelineContext, PipelineOutputs } from './pipeline-context.js';
 import { isRepartitionSink } from './repartition.js';
 import type { BufferOptions, DeadLetterOptions } from './stage-options.js';
 import type { StoreBackend } from '../state/lmdb-state-dir.js';
+import { resolveStoreBudget, type StoreBudget } from '../state/store-budget.js';
 
 export type { PipelineContext, PipelineOutputs } from './pipeline-context.js';
 export type { BufferOptions, DeadLetterOptions } from './stage-options.js';
@@ -88,11 +89,20 @@ export interface ProcessorDefinition<K = string | null, V = unknown> {
   /**
    * Where the processor's stores keep their state: `'memory'` (default) or `'lmdb'` for every
    * store, or per store name (`{ totals: 'lmdb' }`; stores not named are in memory). An `'lmdb'`
-   * store is still read and written in memory, and also kept on local disk under the app's
-   * `stateDir` (one LMDB environment per processor), so that a node restarting on the same disk
-   * reads only the changelog past its local copy. Requires `stateDir`.
+   * key-value store reads through to its copy on local disk under the app's `stateDir` (one LMDB
+   * environment per processor), with a bounded cache in memory, so that it may hold more than
+   * memory and a node restarting on the same disk reads only the changelog past its local copy
+   * (window stores and the stores of `keyedProcess`, `session` and `sliding` stay whole in
+   * memory, with their copy on LMDB). Requires `stateDir`.
    */
   readonly stores?: StoreBackend | Readonly<Record<string, StoreBackend>>;
+  /**
+   * How much of each store (per partition) may live in memory: `maxKeys` (default 5,000,000)
+   * keys of an in-memory store, beyond which its partition fails with a `StoreBudgetError`
+   * (permanent: escalated, not restarted); `cacheKeys` (default 100,000) entries an `'lmdb'`
+   * store keeps cached, evicting the least recently used beyond it.
+   */
+  readonly storeBudget?: Partial<StoreBudget>;
 }
 
 /** A processor definition with every default filled in, as the runtime uses it. */
@@ -126,6 +136,8 @@ export interface ResolvedProcessor<K = unknown, V = unknown> {
   readonly storeBackend: (store: string) => StoreBackend;
   /** Whether any store may be on LMDB (the app then needs a `stateDir`). */
   readonly usesLmdb: boolean;
+  /** How much of each store may live in memory. */
+  readonly storeBudget: StoreBudget;
 }
 
 function nonNegativeInteger(setting: string, value: number | undefined, fallback: number): number {
@@ -222,6 +234,7 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
     restartStrategy: definition.restartStrategy ?? 'one-for-one',
     repartitionSinks: new Set(Object.entries(sinks).filter(([, sink]) => isRepartitionSink(sink)).map(([name]) => name)),
     ...resolveStores(id, definition.stores),
+    storeBudget: resolveStoreBudget(`${id}.storeBudget`, definition.storeBudget),
   };
 }
 

@@ -68,6 +68,7 @@ export class ProcessorStores {
       },
       onWritten: (store, records) => this.options.metrics.changelogRecords.inc({ processor: processor.id, store }, records),
       localCopy: (store, changelog) => (processor.storeBackend(store) === 'lmdb' ? this.stateDir?.copy(changelog) : undefined),
+      storeBudget: processor.storeBudget,
     });
   }
 

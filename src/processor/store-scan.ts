@@ -1,6 +1,7 @@
 import { ConfigError, TributaryError } from '../errors.js';
 import type { LoggedStore } from '../state/logged-store.js';
 import { MemoryKeyValueStore } from '../state/memory-key-value-store.js';
+import { LmdbKeyValueStore } from '../state/lmdb-key-value-store.js';
 import { MemoryWindowStore } from '../state/memory-window-store.js';
 
 /**
@@ -84,7 +85,7 @@ export function scanStore(stores: ReadonlyMap<string, LoggedStore>, lookups: Rea
     throw new TributaryError(`state '${name}' is a ctx.queryable lookup: it answers point queries (app.query), not scans; keep it in a store to scan it`);
   }
   const rows: ScanRow[] = [];
-  if (store instanceof MemoryKeyValueStore) {
+  if (store instanceof MemoryKeyValueStore || store instanceof LmdbKeyValueStore) {
     for (const [key, value] of store.all()) if (inRange(key, scan)) rows.push({ key, value: store.queryView(value) });
   } else if (store instanceof MemoryWindowStore) {
     for (const start of store.starts()) {

@@ -65,6 +65,31 @@ export function ownerEpoch(owner: string): number {
   return Number.isSafeInteger(epoch) && epoch >= 0 ? epoch : 0;
 }
 
+/**
+ * {@link recordOwner} and its epoch for a run of records, decoding a header only when it is not
+ * the very value the record before had (a changelog's records nearly all share one: the Kafka
+ * reader hands them the same headers object).
+ *
+ * @example
+ * const owners = ownerReader();
+ * owners.read(record); // then owners.owner, owners.epoch
+ */
+export function ownerReader(): { read(record: LogRecord): void; readonly owner: string; readonly epoch: number } {
+  let header: unknown = {};
+  const state = {
+    owner: '',
+    epoch: 0,
+    read(record: LogRecord): void {
+      const value = record.headers[ChangelogHeaders.epoch];
+      if (value === header) return;
+      header = value;
+      state.owner = value === undefined ? '' : String(value);
+      state.epoch = ownerEpoch(state.owner);
+    },
+  };
+  return state;
+}
+
 /** The epoch a changelog record was written in (0 for a record without one). */
 export function recordEpoch(record: LogRecord): number {
   return ownerEpoch(recordOwner(record));

@@ -32,3 +32,22 @@ export class ChangelogTopicError extends TributaryError {
     super(`changelog topic ${topic}: ${message}`);
   }
 }
+
+/**
+ * A store filled its memory budget (`storeBudget.maxKeys` of its processor). Permanent: the same
+ * input fills it again after a restart, so its supervisors do not restart it but escalate at
+ * once (up to the node, which gives up: `/health` fails, or the process exits 1), instead of
+ * restoring and failing again every few seconds.
+ */
+export class StoreBudgetError extends StoreError {
+  constructor(
+    readonly store: string,
+    readonly maxKeys: number,
+    what = 'keys',
+  ) {
+    super(
+      `store ${store}: more than ${maxKeys} ${what}, its memory budget: raise the processor's storeBudget.maxKeys, or keep the store on LMDB (stores: 'lmdb', with stateDir), which spills to disk`,
+      { permanent: true },
+    );
+  }
+}

@@ -5,4 +5,5 @@ export type { StoreBackend } from './lmdb-state-dir.js';
 export type { StoreOptions, StateMark, RestoreSummary } from './partition-state.js';
 export { unloggedStores, type StoreProvider } from './store-provider.js';
 export { changelogTopic } from './changelog.js';
-export { RestoreError, StoreError, ChangelogTopicError } from './errors.js';
+export { RestoreError, StoreError, StoreBudgetError, ChangelogTopicError } from './errors.js';
+export type { StoreBudget } from './store-budget.js';

@@ -12,6 +12,7 @@ import type { LoggedStore } from './logged-store.js';
  */
 interface Database<V, K> {
   get(key: K): V | undefined;
+  getStats(): { entryCount: number };
   getRange(): Iterable<{ key: K; value: V }>;
   putSync(key: K, value: V): void;
   put(key: K, value: V): Promise<boolean>;
@@ -127,13 +128,7 @@ export class LmdbStateDir {
   write(writes: readonly LocalWrite[]): Promise<void> {
     const { env, metas } = this.open();
     const prepared = writes.map((w) => ({ ...w, records: w.records.map((r) => [bytes(r.key), r.value === null ? null : bytes(r.value)] as const) }));
-    for (const w of prepared) {
-      for (const [key] of w.records) {
-        if (key.length === 0 || key.length > MAX_KEY_BYTES) {
-          throw new StoreError(`store copy ${w.copy.name}: a changelog key of ${key.length} bytes cannot be kept on LMDB (1-${MAX_KEY_BYTES} bytes)`);
-        }
-      }
-    }
+    for (const w of prepared) for (const [key] of w.records) checkKey(w.copy.name, key);
     const written = env.transaction(() => {
       for (const w of prepared) {
         for (const [key, value] of w.records) {
@@ -218,6 +213,30 @@ export class LmdbStoreCopy {
     return count;
   }
 
+  /** Entries in the copy. */
+  entries(): number {
+    return this.db.getStats().entryCount;
+  }
+
+  /**
+   * Writes changelog records (key bytes, value bytes; null deletes) to the copy, after the writes
+   * queued before, and deletes its meta in the same transaction: the copy no longer holds the
+   * state of its last mark until a new meta is written. What a store reading through to its copy
+   * does with the records of a restore.
+   */
+  apply(records: ReadonlyArray<readonly [Buffer, Buffer | null]>): Promise<void> {
+    for (const [key] of records) checkKey(this.name, key);
+    return this.dir.track(
+      this.env.transaction(() => {
+        this.metas.removeSync(this.name);
+        for (const [key, value] of records) {
+          if (value === null) this.db.removeSync(key);
+          else this.db.putSync(key, value);
+        }
+      }),
+    );
+  }
+
   /** Deletes the copy's entries and meta (synchronously, in one transaction). */
   wipe(): void {
     this.env.transactionSync(() => {
@@ -233,6 +252,14 @@ export class LmdbStoreCopy {
    */
   forget(): Promise<void> {
     return this.dir.track(this.env.transaction(() => void this.metas.removeSync(this.name)));
+  }
+}
+
+/** A key LMDB cannot hold is a {@link StoreError} (permanent: it never will), thrown before anything is written. */
+export function checkKey(copy: string, key: Buffer | string): void {
+  const length = typeof key === 'string' ? Buffer.byteLength(key) : key.length;
+  if (length === 0 || length > MAX_KEY_BYTES) {
+    throw new StoreError(`store copy ${copy}: a changelog key of ${length} bytes cannot be kept on LMDB (1-${MAX_KEY_BYTES} bytes): keep this store in memory, or use shorter keys`, { permanent: true });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { LogRecord, OutgoingRecord } from '../connectors/log.js';
+import type { KeyValueStore } from './key-value-store.js';
 
 /**
  * What the partition's state manager needs from every store: its changes since the last
@@ -10,9 +11,12 @@ export interface LoggedStore {
   /**
    * The changes since the last call as changelog records, one per changed key (the last write
    * wins: a hot key costs one record per commit interval), a tombstone (null value) per
-   * deleted key. Values are serialized now, so later changes do not reach them.
+   * deleted key. Values are serialized now, so later changes do not reach them. `checkpoint`
+   * numbers the checkpoint taking them (for {@link persisted}).
    */
-  takeChanges(): OutgoingRecord[];
+  takeChanges(checkpoint?: number): OutgoingRecord[];
+  /** A store reading through to its local copy: the copy now holds the changes taken by checkpoints up to `checkpoint`. */
+  persisted?(checkpoint: number): void;
   /** Applies one changelog record while restoring (a tombstone deletes). Throws when it does not decode. */
   restore(record: LogRecord): void;
   /**
@@ -27,4 +31,16 @@ export interface LoggedStore {
   restored(): void;
   /** Keys held. */
   readonly size: number;
+}
+
+/** A key-value store as the partition's state and the operators see it (in memory, or reading through to LMDB). Internal. */
+export interface LoggedKeyValueStore<K, V> extends KeyValueStore<K, V>, LoggedStore {
+  readonly name: string;
+  readonly size: number;
+  /** Marks a key changed whose value was changed in place (the operator knows; the store cannot). */
+  touch(key: K): void;
+  /** Called once the store is restored, before any record reaches the pipeline. */
+  onRestored(listener: () => void): void;
+  /** What an interactive query shows of `value` (the store's `view`). */
+  queryView(value: V): unknown;
 }

@@ -1,8 +1,8 @@
 import type { LogRecord, OutgoingRecord } from '../connectors/log.js';
 import type { Serde } from '../serdes/serde.js';
-import { RestoreError, StoreError } from './errors.js';
-import type { KeyValueStore } from './key-value-store.js';
-import type { LoggedStore } from './logged-store.js';
+import { RestoreError, StoreBudgetError, StoreError } from './errors.js';
+import type { LoggedKeyValueStore } from './logged-store.js';
+import { UNBOUNDED_STORE_BUDGET } from './store-budget.js';
 
 /** Serdes of a store's changelog records. */
 export interface StoreSerdes<K, V> {
@@ -22,23 +22,26 @@ export interface StoreSerdes<K, V> {
  * store.put('a', 1);
  * store.takeChanges(); // [{ key: '"a"', value: <v8 bytes of 1> }]
  */
-export class MemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, LoggedStore {
+export class MemoryKeyValueStore<K, V> implements LoggedKeyValueStore<K, V> {
   private readonly map = new Map<K, V>();
   private dirty = new Set<K>();
   private readonly listeners: Array<() => void> = [];
 
-  /** @param logged false for a store without a changelog (plain RxJS): nothing is tracked. */
+  /**
+   * @param logged false for a store without a changelog (plain RxJS): nothing is tracked.
+   * @param maxKeys its memory budget: a key more fails with a {@link StoreBudgetError}.
+   */
   constructor(
     readonly name: string,
     private readonly serdes: StoreSerdes<K, V>,
     private readonly logged = true,
+    private readonly maxKeys = UNBOUNDED_STORE_BUDGET.maxKeys,
   ) {}
 
   get size(): number {
     return this.map.size;
   }
 
-  /** What an interactive query shows of `value` (the store's `view`). */
   queryView(value: V): unknown {
     return this.serdes.view ? this.serdes.view(value) : value;
   }
@@ -53,7 +56,12 @@ export class MemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, LoggedSto
 
   put(key: K, value: V): void {
     if (value === undefined) return this.delete(key);
+    const size = this.map.size;
     this.map.set(key, value);
+    if (this.map.size > size && size >= this.maxKeys) {
+      this.map.delete(key);
+      throw new StoreBudgetError(this.name, this.maxKeys);
+    }
     if (this.logged) this.dirty.add(key);
   }
 
@@ -61,7 +69,6 @@ export class MemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, LoggedSto
     if (this.map.delete(key) && this.logged) this.dirty.add(key);
   }
 
-  /** Marks a key changed whose value was changed in place (the operator knows; the store cannot). */
   touch(key: K): void {
     if (this.logged) this.dirty.add(key);
   }
@@ -76,7 +83,6 @@ export class MemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, LoggedSto
     return found.sort((a, b) => (a[0] < b[0] ? -1 : b[0] < a[0] ? 1 : 0));
   }
 
-  /** Called once the store is restored, before any record reaches the pipeline. */
   onRestored(listener: () => void): void {
     this.listeners.push(listener);
   }
@@ -112,7 +118,10 @@ export class MemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, LoggedSto
       throw new RestoreError(this.name, record, err);
     }
     if (value === undefined) this.map.delete(key);
-    else this.map.set(key, value);
+    else {
+      this.map.set(key, value);
+      if (this.map.size > this.maxKeys) throw new StoreBudgetError(this.name, this.maxKeys);
+    }
   }
 
   rewrite(key: Buffer): void {

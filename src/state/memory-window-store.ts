@@ -1,8 +1,9 @@
 import { deserialize, serialize } from 'node:v8';
 import type { LogRecord, OutgoingRecord } from '../connectors/log.js';
-import { RestoreError, StoreError } from './errors.js';
+import { RestoreError, StoreBudgetError, StoreError } from './errors.js';
 import type { LoggedStore } from './logged-store.js';
 import type { StoreSerdes } from './memory-key-value-store.js';
+import { UNBOUNDED_STORE_BUDGET } from './store-budget.js';
 import type { WindowStore } from './window-store.js';
 
 /**
@@ -28,6 +29,8 @@ export class MemoryWindowStore<K, V> implements WindowStore<K, V>, LoggedStore {
     readonly name: string,
     private readonly serdes: StoreSerdes<K, V>,
     private readonly logged = true,
+    /** Its memory budget in entries (window × key): one more fails with a {@link StoreBudgetError}. */
+    private readonly maxKeys = UNBOUNDED_STORE_BUDGET.maxKeys,
   ) {}
 
   get size(): number {
@@ -53,6 +56,7 @@ export class MemoryWindowStore<K, V> implements WindowStore<K, V>, LoggedStore {
       this.seqs.set(start, seqs);
     }
     if (!window.has(key)) {
+      if (this.count >= this.maxKeys) throw new StoreBudgetError(this.name, this.maxKeys, 'entries');
       this.count++;
       seqs.set(key, this.seq++);
     }
@@ -153,10 +157,11 @@ export class MemoryWindowStore<K, V> implements WindowStore<K, V>, LoggedStore {
       }
       if (!window.has(key)) this.count++;
       window.set(key, decoded);
+      if (this.count > this.maxKeys) throw new StoreBudgetError(this.name, this.maxKeys, 'entries');
       seqs.set(key, seq);
       if (seq >= this.seq) this.seq = seq + 1;
     } catch (err) {
-      if (err instanceof RestoreError) throw err;
+      if (err instanceof RestoreError || err instanceof StoreBudgetError) throw err;
       throw new RestoreError(this.name, record, err);
     }
   }

@@ -2,11 +2,13 @@ import type { Logger } from 'pino';
 import type { LogProducer, LogRecord, OutgoingRecord, PartitionReader, TopicPartition } from '../connectors/log.js';
 import { isRetriable } from '../errors.js';
 import type { Serde } from '../serdes/serde.js';
-import { changelogTopic, ChangelogHeaders, epochMarker, isEpochMarker, newOwnerId, recordEpoch, recordOwner } from './changelog.js';
+import { changelogTopic, ChangelogHeaders, epochMarker, isEpochMarker, newOwnerId, ownerReader, recordEpoch } from './changelog.js';
 import { StoreError } from './errors.js';
-import type { LoggedStore } from './logged-store.js';
+import { LmdbKeyValueStore } from './lmdb-key-value-store.js';
+import type { LoggedKeyValueStore, LoggedStore } from './logged-store.js';
 import { MemoryKeyValueStore, type StoreSerdes } from './memory-key-value-store.js';
 import { MemoryWindowStore } from './memory-window-store.js';
+import { DEFAULT_STORE_BUDGET, type StoreBudget } from './store-budget.js';
 import { jsonKeys, structuredValues } from './store-serdes.js';
 import type { LmdbStoreCopy, LocalCopyMeta, LocalWrite } from './lmdb-state-dir.js';
 
@@ -31,6 +33,12 @@ export interface StoreOptions<K, V> {
   readonly value?: Serde<V>;
   /** What an interactive query shows of a value. Default: the value. */
   readonly view?: (value: V) => unknown;
+  /**
+   * The operator keeps references to the store's values across records (timers, schedules):
+   * the store keeps every entry in memory, also on LMDB (loaded at restore), instead of
+   * reading through to its local copy with a bounded cache. Internal to the built-in operators.
+   */
+  readonly keepsReferences?: boolean;
 }
 
 /** How a restore went, for logs, metrics and `/health`. */
@@ -76,10 +84,13 @@ export interface PartitionStateOptions {
    * in-memory one. Asked once per store, when it is declared.
    */
   readonly localCopy?: (store: string, changelog: TopicPartition) => LmdbStoreCopy | undefined;
+  /** How much of each store may live in memory. Default {@link DEFAULT_STORE_BUDGET}. */
+  readonly storeBudget?: StoreBudget;
 }
 
 interface Entry {
   readonly store: LoggedStore;
+  readonly kind: 'key-value' | 'window';
   readonly changelog: TopicPartition;
   /** The position a commit may record: the offset after our last acknowledged changelog write. */
   position: number;
@@ -94,6 +105,8 @@ interface Entry {
 /** A checkpoint's changes, kept until a commit covers them, then written to the local copies. */
 interface PendingCheckpoint {
   readonly mark: StateMark;
+  /** Its number, given to the stores' `takeChanges`. */
+  readonly seq: number;
   readonly changes: ReadonlyMap<Entry, readonly OutgoingRecord[]>;
   readonly records: number;
 }
@@ -147,6 +160,7 @@ export class PartitionState {
   /** The local copies are no longer kept up to date (a write failed, or commits lagged too far behind). */
   private localStopped = false;
   private localChain: Promise<void> = Promise.resolve();
+  private checkpoints = 0;
 
   constructor(private readonly options: PartitionStateOptions) {}
 
@@ -174,30 +188,34 @@ export class PartitionState {
    * The key-value store `name` of this partition, created on first call. Stores must be
    * declared while the pipeline is built, before it is restored.
    */
-  keyValueStore<K, V>(name: string, options: StoreOptions<K, V> = {}): MemoryKeyValueStore<K, V> {
-    return this.register<MemoryKeyValueStore<K, V>>(name, MemoryKeyValueStore, () => new MemoryKeyValueStore<K, V>(name, serdesOf(options)));
+  keyValueStore<K, V>(name: string, options: StoreOptions<K, V> = {}): LoggedKeyValueStore<K, V> {
+    const budget = this.options.storeBudget ?? DEFAULT_STORE_BUDGET;
+    return this.register<LoggedKeyValueStore<K, V>>(name, 'key-value', (local) =>
+      local && !options.keepsReferences ? new LmdbKeyValueStore<K, V>(name, serdesOf(options), local, budget) : new MemoryKeyValueStore<K, V>(name, serdesOf(options), true, budget.maxKeys),
+    );
   }
 
-  /** The window store `name` of this partition (keys in JSON), created on first call; see {@link keyValueStore}. */
+  /** The window store `name` of this partition (keys in JSON), created on first call; see {@link keyValueStore}. Always in memory (with an LMDB copy loaded at restore, if any). */
   windowStore<K, V>(name: string, options: Omit<StoreOptions<K, V>, 'key'> = {}): MemoryWindowStore<K, V> {
-    return this.register<MemoryWindowStore<K, V>>(name, MemoryWindowStore, () => new MemoryWindowStore<K, V>(name, serdesOf<K, V>(options)));
+    const budget = this.options.storeBudget ?? DEFAULT_STORE_BUDGET;
+    return this.register<MemoryWindowStore<K, V>>(name, 'window', () => new MemoryWindowStore<K, V>(name, serdesOf<K, V>(options), true, budget.maxKeys));
   }
 
-  private register<S extends LoggedStore>(name: string, kind: abstract new (...args: never[]) => S, create: () => S): S {
+  private register<S extends LoggedStore>(name: string, kind: Entry['kind'], create: (local: LmdbStoreCopy | undefined) => S): S {
     const existing = this.entries.get(name);
     if (existing) {
-      if (!(existing.store instanceof kind)) throw new StoreError(`store ${name} is declared twice, as different kinds of store`);
-      return existing.store;
+      if (existing.kind !== kind) throw new StoreError(`store ${name} is declared twice, as different kinds of store`);
+      return existing.store as S;
     }
     if (this.sealed) {
       throw new StoreError(`store ${name} was declared after the pipeline was built: declare stores while pipeline() runs (call the operator there)`);
     }
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(name)) throw new StoreError(`store name ${JSON.stringify(name)} must be 1-100 of [A-Za-z0-9._-]`);
-    const store = create();
     const { processorId, topicPartition, multiTopic } = this.options;
     const changelog = { topic: changelogTopic(processorId, name, multiTopic ? topicPartition.topic : undefined), partition: topicPartition.partition };
     const local = this.options.localCopy?.(name, changelog);
-    this.entries.set(name, { store, changelog, position: 0, owner: undefined, expected: 0, local });
+    const store = create(local);
+    this.entries.set(name, { store, kind, changelog, position: 0, owner: undefined, expected: 0, local });
     return store;
   }
 
@@ -245,19 +263,21 @@ export class PartitionState {
           only = loaded.meta.owner;
           if (loaded.meta.epoch > maxEpoch) maxEpoch = loaded.meta.epoch;
         }
-        tails.set(entry, []);
+        // A store reading through to its copy writes what it restores there itself.
+        if (!(entry.store instanceof LmdbKeyValueStore)) tails.set(entry, []);
       }
       const tail = tails.get(entry);
+      const owners = ownerReader();
       await reader.read(entry.changelog, from, until, (batch) => {
         for (const record of batch) {
           records++;
-          const epoch = recordEpoch(record);
-          if (epoch > maxEpoch) maxEpoch = epoch;
+          owners.read(record);
+          if (owners.epoch > maxEpoch) maxEpoch = owners.epoch;
           if (isEpochMarker(record)) {
-            if (owner !== undefined && recordOwner(record) === owner) only = owner;
+            if (owner !== undefined && owners.owner === owner) only = owner;
             continue;
           }
-          if (only !== undefined && recordOwner(record) !== only) {
+          if (only !== undefined && owners.owner !== only) {
             ignored++;
             if (record.key) stale.push(record.key);
             continue;
@@ -267,6 +287,7 @@ export class PartitionState {
         }
         onProgress?.({ store: name, records, batch: batch.length, until, position: batch.length > 0 ? batch[batch.length - 1].offset + 1 : until });
       });
+      if (entry.store instanceof LmdbKeyValueStore) await entry.store.settle();
       // Past the committed position: records of an owner that did not get to commit them (or a zombie's).
       const end = await reader.endOffset(entry.changelog);
       await reader.read(entry.changelog, until, end, (batch) => {
@@ -304,7 +325,7 @@ export class PartitionState {
       }
       for (const key of stale) entry.store.rewrite(key);
       entry.store.restored();
-      const tail = tails.get(entry);
+      const tail = tails.get(entry) ?? (entry.store instanceof LmdbKeyValueStore ? [] : undefined);
       // The claim committed the restored position: the local copy may now say it holds it.
       if (tail) this.writeLocal([{ copy: entry.local!, records: tail, meta: this.localMeta(entry, restoredAt, restoredOwner) }]);
       this.options.logger.debug({ store: name, changelog: entry.changelog, position: entry.position, rewrites: stale.length }, 'store restored');
@@ -335,6 +356,12 @@ export class PartitionState {
             : meta.owner !== owner
               ? `its position is owner ${meta.owner ?? 'none'}'s, the committed one ${owner ?? 'none'}'s`
               : undefined;
+    if (meta !== undefined && reason === undefined && entry.store instanceof LmdbKeyValueStore) {
+      // Read through: nothing is loaded; its entries are read when the pipeline asks for them.
+      const records = local.entries();
+      this.options.logger.debug({ store: name, position: meta.position, until, records }, 'store reads through to its local copy');
+      return { meta, records };
+    }
     if (meta !== undefined && reason === undefined) {
       try {
         const records = local.load(entry.store);
@@ -387,18 +414,26 @@ export class PartitionState {
     for (const [name, entry] of this.entries) {
       if (entry.local) writes.push({ copy: entry.local, records: merged.get(entry) ?? [], meta: this.localMeta(entry, last.mark.positions[name] ?? entry.position, last.mark.owners?.[name]) });
     }
-    this.writeLocal(writes);
+    const seq = last.seq;
+    // Stores reading through to their copies may now let go of what the write holds.
+    this.writeLocal(writes, () => {
+      for (const entry of this.entries.values()) if (entry.local) entry.store.persisted?.(seq);
+    });
   }
 
   /**
    * Queues a write to the local copies. Each starts once the previous one is committed: after a
    * failed write no later one may land (it would carry a meta over data the failed one lacked).
    */
-  private writeLocal(writes: readonly LocalWrite[]): void {
+  private writeLocal(writes: readonly LocalWrite[], onWritten?: () => void): void {
     if (this.localStopped || writes.length === 0) return;
     const dir = writes[0].copy.dir;
     this.localChain = this.localChain
-      .then(() => (this.localStopped ? undefined : dir.write(writes)))
+      .then(async () => {
+        if (this.localStopped) return;
+        await dir.write(writes);
+        onWritten?.();
+      })
       .catch((err: unknown) => this.stopLocal(err, true));
     void dir.track(this.localChain);
   }
@@ -435,8 +470,9 @@ export class PartitionState {
    */
   checkpoint(): Promise<StateMark> {
     const changes: Array<[Entry, OutgoingRecord[]]> = [];
+    const seq = ++this.checkpoints;
     for (const entry of this.entries.values()) {
-      const taken = entry.store.takeChanges();
+      const taken = entry.store.takeChanges(seq);
       if (taken.length > 0) changes.push([entry, taken]);
     }
     const written = this.chain.then(async () => {
@@ -449,14 +485,14 @@ export class PartitionState {
         this.options.onWritten?.(entry.store.name, records.length);
       }
       const mark = this.mark();
-      this.keepForLocalCopies(mark, changes);
+      this.keepForLocalCopies(mark, seq, changes);
       return mark;
     });
     this.chain = written.catch(() => undefined);
     return written;
   }
 
-  private keepForLocalCopies(mark: StateMark, changes: ReadonlyArray<[Entry, OutgoingRecord[]]>): void {
+  private keepForLocalCopies(mark: StateMark, seq: number, changes: ReadonlyArray<[Entry, OutgoingRecord[]]>): void {
     if (this.localStopped) return;
     const local = new Map<Entry, OutgoingRecord[]>();
     let records = 0;
@@ -466,7 +502,7 @@ export class PartitionState {
       records += taken.length;
     }
     if (local.size === 0) return;
-    this.pendingLocal.push({ mark, changes: local, records });
+    this.pendingLocal.push({ mark, seq, changes: local, records });
     this.pendingLocalRecords += records;
     if (this.pendingLocalRecords > MAX_PENDING_LOCAL) {
       this.stopLocal(new StoreError(`more than ${MAX_PENDING_LOCAL} changes checkpointed and not yet committed`), false);

@@ -1,4 +1,5 @@
 import type { Serde } from '../serdes/serde.js';
+import type { LoggedKeyValueStore } from './logged-store.js';
 import { MemoryKeyValueStore } from './memory-key-value-store.js';
 import { MemoryWindowStore } from './memory-window-store.js';
 import type { StoreOptions } from './partition-state.js';
@@ -9,7 +10,7 @@ import { jsonKeys, structuredValues } from './store-serdes.js';
  * processor (logged, restored), or {@link unloggedStores} in plain RxJS and tests.
  */
 export interface StoreProvider {
-  keyValueStore<K, V>(name: string, options?: StoreOptions<K, V>): MemoryKeyValueStore<K, V>;
+  keyValueStore<K, V>(name: string, options?: StoreOptions<K, V>): LoggedKeyValueStore<K, V>;
   windowStore<K, V>(name: string, options?: Omit<StoreOptions<K, V>, 'key'>): MemoryWindowStore<K, V>;
 }
 

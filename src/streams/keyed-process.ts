@@ -159,6 +159,7 @@ export function keyedProcessAs<T, K, S, R>(operator: string, options: KeyedProce
   const keyStore = declareKeyValueStore<K, KeyEntry<K, S>>(operatorStoreName(operator, options.store), {
     value: options.stateSerde ? keyEntrySerde<K, S>(options.stateSerde) : undefined,
     view: (e) => (e.hasState ? e.state : undefined),
+    keepsReferences: true, // timers point at entries
   });
 
   return watermarkOperator<T, R>(eventTime, ({ emit, watermark, lateWatermark, closed }) => {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { MemoryKeyValueStore } from '../state/memory-key-value-store.js';
+import type { LoggedKeyValueStore } from '../state/logged-store.js';
 import type { MemoryWindowStore } from '../state/memory-window-store.js';
 import type { StoreOptions } from '../state/partition-state.js';
 import { unloggedStores } from '../state/store-provider.js';
@@ -21,7 +21,7 @@ export function operatorStoreName(operator: string, store: string | undefined): 
  * partition's logged store, which the runtime restores before any record arrives), and returns
  * what each subscription uses: that store, or outside a processor a fresh unlogged one. Internal.
  */
-export function declareKeyValueStore<K, V>(name: string, options: StoreOptions<K, V> = {}): () => MemoryKeyValueStore<K, V> {
+export function declareKeyValueStore<K, V>(name: string, options: StoreOptions<K, V> = {}): () => LoggedKeyValueStore<K, V> {
   const logged = currentPipelineScope()?.stores.keyValueStore<K, V>(name, options);
   return () => logged ?? unloggedStores().keyValueStore<K, V>(name, options);
 }

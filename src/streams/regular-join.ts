@@ -92,8 +92,8 @@ export function regularJoin<L, R, V, K = unknown>(other: Observable<R>, options:
   }
   const name = operatorStoreName(operator, options.store);
   const view = (list: Kept<unknown>[]) => list.map((k) => k.element);
-  const leftStore = declareKeyValueStore<K, Kept<L | R>[]>(`${name}.left`, { view });
-  const rightStore = declareKeyValueStore<K, Kept<L | R>[]>(`${name}.right`, { view });
+  const leftStore = declareKeyValueStore<K, Kept<L | R>[]>(`${name}.left`, { view, keepsReferences: true });
+  const rightStore = declareKeyValueStore<K, Kept<L | R>[]>(`${name}.right`, { view, keepsReferences: true });
 
   return (left) =>
     new Observable<JoinResult<K, V>>((subscriber) => {

@@ -113,6 +113,7 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): O
   // Queries see the key's open sessions: [{ windowStart, windowEnd, value }].
   const keyStore = declareKeyValueStore<K, KeySessions<K, A>>(operatorStoreName(operator, options.store), {
     view: (keyed) => keyed.open.map((s) => ({ windowStart: s.start, windowEnd: s.last, value: s.acc })),
+    keepsReferences: true, // the schedule points at entries
   });
 
   return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, lateWatermark, closed }) => {

@@ -107,7 +107,7 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): O
   const keyOf = resolveKey(operator, options);
   const { offset: offsetOf } = resolveHolds(operator, options);
   const lateness = resolveGrace(operator, options);
-  const keyStore = declareKeyValueStore<K, KeyBuffer<K, T>>(operatorStoreName(operator, options.store));
+  const keyStore = declareKeyValueStore<K, KeyBuffer<K, T>>(operatorStoreName(operator, options.store), { keepsReferences: true }); // buffers are referenced
 
   return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, lateWatermark, closed }) => {
     const keys = keyStore();

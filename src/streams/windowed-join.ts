@@ -156,8 +156,8 @@ export function windowedJoin<L, R, V, K = unknown>(other: Observable<R>, options
   const name = operatorStoreName(operator, options.store);
   const view = (list: Buffered<unknown>[]) => list.map((b) => b.element);
   // One element type for both (the side is known from the store): fewer casts below.
-  const leftStore = declareKeyValueStore<K, Buffered<L | R>[]>(`${name}.left`, { view });
-  const rightStore = declareKeyValueStore<K, Buffered<L | R>[]>(`${name}.right`, { view });
+  const leftStore = declareKeyValueStore<K, Buffered<L | R>[]>(`${name}.left`, { view, keepsReferences: true });
+  const rightStore = declareKeyValueStore<K, Buffered<L | R>[]>(`${name}.right`, { view, keepsReferences: true });
   // A record is kept, and its being unmatched decided, until no on-time record can join it.
   const retention = before + after + 1 + grace;
   const emitsUnmatched = [type !== 'inner', type === 'outer'] as const;

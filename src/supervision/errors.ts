@@ -1,4 +1,4 @@
-import { TributaryError } from '../errors.js';
+import { isPermanent, TributaryError } from '../errors.js';
 
 /**
  * A supervisor restarted its children more often than its intensity allows (more than
@@ -23,7 +23,7 @@ export class SupervisorEscalatedError extends TributaryError {
     cause: Error,
   ) {
     super(
-      `supervisor '${path}' exceeded its restart intensity (${restarts} restarts within ${periodMs} ms, at most ${intensity}): ` +
+      (isPermanent(cause) ? `supervisor '${path}' escalates a permanent failure (a restart would fail again): ` : `supervisor '${path}' exceeded its restart intensity (${restarts} restarts within ${periodMs} ms, at most ${intensity}): `) +
         `child '${child}': ${cause.message}`,
       { cause },
     );

@@ -1,3 +1,4 @@
+import { isPermanent } from '../errors.js';
 import { backoffDelay } from './backoff.js';
 import { childPath, childSnapshot, launchChild, newChild, ranStably, stopChild, summarize, type Child, type ChildEnv, type RestartPass } from './child-lifecycle.js';
 import type { ChildExit, ChildSpec, StopReason } from './child-spec.js';
@@ -153,7 +154,8 @@ export class SupervisedChildren {
       return;
     }
     if (stably) child.attempt = 0;
-    if (!this.intensity.record(now)) {
+    // A permanent failure (isPermanent: a store over its budget) fails again after any restart: escalate at once.
+    if (isPermanent(exit.error) || !this.intensity.record(now)) {
       const cause = exit.error ?? new ChildFailedError(path, `exited '${exit.reason}'`);
       await this.host.escalate(child, cause, now);
       return;

@@ -1,8 +1,9 @@
+import { createRequire } from 'node:module';
 import type { Kafka } from 'kafkajs';
 import { TributaryError } from '../../errors.js';
 import type { LogRecord, PartitionReader, TopicPartition } from '../log.js';
 import { kafkaError } from './kafka-errors.js';
-import { toHeaders } from './kafka-records.js';
+import { decodeFetchResponse, type FetchedPartition } from './fetch-response-decoder.js';
 
 /** What this reader uses of kafkajs' internal cluster and broker objects (kafkajs 2.2.x). */
 interface KafkaCluster {
@@ -14,25 +15,50 @@ interface KafkaCluster {
   findBroker(options: { nodeId: string }): Promise<KafkaBroker>;
 }
 
-interface FetchedMessage {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  timestamp: string;
-  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
-  isControlRecord?: boolean;
+interface KafkaBroker {
+  /** Which versions of each API the broker speaks, by API key (known once connected). */
+  readonly versions?: Record<number, { minVersion: number; maxVersion: number }> | null;
 }
 
-interface KafkaBroker {
-  fetch(request: {
-    replicaId: number;
-    isolationLevel: number;
-    maxWaitTime: number;
-    minBytes: number;
-    maxBytes: number;
-    topics: Array<{ topic: string; partitions: Array<{ partition: number; fetchOffset: string; maxBytes: number }> }>;
-  }): Promise<{ responses: Array<{ topicName: string; partitions: Array<{ partition: number; errorCode: number; highWatermark: string; messages: FetchedMessage[] }> }> }>;
-  listOffsets?: unknown;
+/** kafkajs' Fetch request factory of one version. */
+type FetchRequest = (options: object) => { request: object; requestTimeout: number };
+const fetchV11 = (createRequire(import.meta.url)('kafkajs/src/protocol/requests/fetch') as { protocol(o: { version: number }): FetchRequest }).protocol({ version: 11 });
+const FETCH_API_KEY = 1;
+
+/**
+ * One Fetch (v11) of one partition from `offset`, through the broker's own request method and
+ * connection pool: kafkajs encodes the request, and the response's bytes come back undecoded for
+ * {@link decodeFetchResponse}.
+ */
+async function fetchPartition(broker: KafkaBroker, tp: TopicPartition, offset: number, maxBytes: number): Promise<FetchedPartition> {
+  const fetch = broker.versions?.[FETCH_API_KEY];
+  if (fetch && (fetch.maxVersion < 11 || fetch.minVersion > 11)) {
+    throw new TributaryError(`the broker does not speak Fetch v11 (it speaks v${fetch.minVersion}-v${fetch.maxVersion}): changelogs cannot be read`);
+  }
+  const { request, requestTimeout } = fetchV11({
+    replicaId: -1,
+    isolationLevel: 1,
+    maxWaitTime: 0,
+    minBytes: 1,
+    maxBytes,
+    topics: [{ topic: tp.topic, partitions: [{ partition: tp.partition, fetchOffset: String(offset), maxBytes }] }],
+  });
+  const raw = await sendRequestOf(broker).call(broker, {
+    request,
+    requestTimeout,
+    response: { decode: async (data: Buffer) => ({ clientSideThrottleTime: data.readInt32BE(0), data }), parse: async (decoded: { data: Buffer }) => decoded.data },
+  });
+  return decodeFetchResponse(raw, tp, offset);
+}
+
+type SendRequest = (this: KafkaBroker, request: object) => Promise<Buffer>;
+/** kafkajs' `private:Broker:sendRequest`: the broker's connection pool, closing the broker when its connection closed. */
+function sendRequestOf(broker: KafkaBroker): SendRequest {
+  for (let proto: object | null = broker; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
+    const symbol = Object.getOwnPropertySymbols(proto).find((s) => s.description === 'private:Broker:sendRequest');
+    if (symbol !== undefined) return (proto as Record<symbol, SendRequest>)[symbol];
+  }
+  throw new TributaryError('this kafkajs version does not expose its broker request method (tributary needs kafkajs 2.2.x to read changelogs)');
 }
 
 /** The same cluster kafkajs' own producer and consumer get: the client's brokers, TLS, SASL and logger. */
@@ -70,29 +96,26 @@ export class KafkaPartitionReader implements PartitionReader {
 
   async read(tp: TopicPartition, from: number, until: number, onRecords: (records: readonly LogRecord[]) => void): Promise<void> {
     let offset = Math.max(0, from);
-    while (offset < until) {
-      const { messages, highWatermark } = await this.fetch(tp, offset);
-      const records: LogRecord[] = [];
-      let next = offset;
-      for (const m of messages) {
-        const at = Number(m.offset);
-        if (at < offset) continue; // a batch starts before the offset asked for
-        if (at >= until) {
-          next = until;
-          break;
-        }
-        next = at + 1;
-        if (m.isControlRecord) continue; // transaction markers
-        records.push({ topic: tp.topic, partition: tp.partition, offset: at, key: m.key, value: m.value, headers: toHeaders(m.headers), timestamp: Number(m.timestamp) });
+    if (offset >= until) return;
+    // One fetch ahead: the next request is on the wire (and the broker reads it from disk)
+    // while this batch is applied.
+    let next: Promise<FetchedPartition> | undefined = this.fetch(tp, offset);
+    while (next !== undefined) {
+      const { records, lastOffset, highWatermark } = await next;
+      next = undefined;
+      // Where the next fetch starts: past this response's last batch, or past what compaction removed.
+      const resume = lastOffset >= offset ? Math.min(until, lastOffset + 1) : highWatermark <= offset ? offset : Math.min(until, highWatermark);
+      if (resume > offset && resume < until && resume < highWatermark) {
+        next = this.fetch(tp, resume);
+        next.catch(() => undefined); // awaited next round; not unhandled if onRecords throws
       }
-      if (records.length > 0) onRecords(records);
-      if (next === offset) {
-        // Nothing at or after `offset`: the partition ends before `until` (or everything left was compacted away).
-        if (highWatermark <= offset || messages.length === 0) return;
-        next = Math.min(until, highWatermark);
-      }
-      offset = next;
-      if (offset >= highWatermark) return;
+      let count = records.length;
+      while (count > 0 && records[count - 1].offset >= until) count--;
+      if (count < records.length) records.length = count;
+      if (count > 0) onRecords(records);
+      // Nothing at or after `offset`: the partition ends before `until`.
+      if (resume === offset) return;
+      offset = resume;
     }
   }
 
@@ -105,7 +128,7 @@ export class KafkaPartitionReader implements PartitionReader {
     this.connected = undefined;
   }
 
-  private async fetch(tp: TopicPartition, offset: number, maxBytes = this.maxBytes): Promise<{ messages: FetchedMessage[]; highWatermark: number }> {
+  private async fetch(tp: TopicPartition, offset: number, maxBytes = this.maxBytes): Promise<FetchedPartition> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.connect();
@@ -116,17 +139,7 @@ export class KafkaPartitionReader implements PartitionReader {
         const leader = this.cluster.findTopicPartitionMetadata(tp.topic).find((p) => p.partitionId === tp.partition)?.leader;
         if (leader === undefined) throw new TributaryError(`no leader known for ${tp.topic}-${tp.partition}`, { retriable: true });
         const broker = await this.cluster.findBroker({ nodeId: String(leader) });
-        const response = await broker.fetch({
-          replicaId: -1,
-          isolationLevel: 1,
-          maxWaitTime: 0,
-          minBytes: 1,
-          maxBytes,
-          topics: [{ topic: tp.topic, partitions: [{ partition: tp.partition, fetchOffset: String(offset), maxBytes }] }],
-        });
-        const partition = response.responses.find((r) => r.topicName === tp.topic)?.partitions.find((p) => p.partition === tp.partition);
-        if (!partition) throw new TributaryError(`fetch of ${tp.topic}-${tp.partition} returned no data for it`, { retriable: true });
-        return { messages: partition.messages, highWatermark: Number(partition.highWatermark) };
+        return await fetchPartition(broker, tp, offset, maxBytes);
       } catch (err) {
         // A moved leader or a broker restart: refresh the metadata and try again, 6 times in all.
         if (attempt >= 6) throw kafkaError(`reading ${tp.topic}-${tp.partition} from offset ${offset}`, err);

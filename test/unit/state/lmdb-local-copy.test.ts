@@ -5,7 +5,9 @@ import { serialize } from 'node:v8';
 import { EMPTY } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTributary } from '../../../src/app/tributary.js';
-import { ConfigError } from '../../../src/errors.js';
+import { ConfigError, isPermanent } from '../../../src/errors.js';
+import { StoreError } from '../../../src/state/errors.js';
+import type { StoreBudget } from '../../../src/state/store-budget.js';
 import { defineProcessor } from '../../../src/processor/define-processor.js';
 import { toFunction } from '../../../src/sinks/function-sink.js';
 import type { OutgoingRecord, PartitionReader } from '../../../src/connectors/log.js';
@@ -49,8 +51,12 @@ function counting(reader: PartitionReader): { reader: PartitionReader; read: () 
   };
 }
 
-/** A log and owners of its one partition, each on a node with its own state directory (or in memory). */
-function setup() {
+/**
+ * A log and owners of its one partition, each on a node with its own state directory (or in
+ * memory); `resident`: the store keeps every entry in memory (`keepsReferences`) instead of
+ * reading through to its copy.
+ */
+function setup(options: { resident?: boolean; storeBudget?: StoreBudget } = {}) {
   const log = new MemoryLog();
   log.createTopic('orders', 1);
   log.createTopic(changelog, 1);
@@ -68,8 +74,9 @@ function setup() {
       ensureChangelog: async () => {},
       logger,
       localCopy: lmdb ? (_store, tp) => lmdb.copy(tp) : undefined,
+      storeBudget: options.storeBudget,
     });
-    const store = state.keyValueStore<string, number>('sums');
+    const store = state.keyValueStore<string, number>('sums', { keepsReferences: options.resident });
     const summary = await state.restore(mark, async () => {});
     return { state, store, summary, lmdb, changelogRead: counted.read };
   };
@@ -134,8 +141,8 @@ describe('stores on LMDB (local copies)', () => {
     expect(new Map(third.store.all())).toEqual(new Map([['a', 1], ['b', 2]]));
   });
 
-  it('restores in full when the local copy does not decode', async () => {
-    const { owner } = setup();
+  it('restores a resident store in full when its local copy does not decode', async () => {
+    const { owner } = setup({ resident: true });
     const dir = stateDir();
     const first = await owner(undefined, dir);
     first.store.put('a', 1);
@@ -147,6 +154,26 @@ describe('stores on LMDB (local copies)', () => {
     const second = await owner(mark, dir);
     expect(second.summary.localRecords).toBe(0);
     expect(new Map(second.store.all())).toEqual(new Map([['a', 1]]));
+  });
+
+  it('fails clearly when an entry of its local copy does not decode as it is read, and restores in full the next time', async () => {
+    const { owner } = setup();
+    const dir = stateDir();
+    const first = await owner(undefined, dir);
+    first.store.put('a', 1);
+    const mark = await commit(first.state);
+    await first.lmdb!.flushed();
+    const copy = first.lmdb!.copy({ topic: changelog, partition: 0 });
+    await copy.db.put(Buffer.from('{broken'), Buffer.from([1, 2, 3]));
+    await first.lmdb!.close();
+    const second = await owner(mark, dir);
+    expect(second.summary.localRecords).toBe(2); // read through: nothing decoded at the restart
+    expect(() => [...second.store.all()]).toThrow(StoreError);
+    expect(() => [...second.store.all()]).toThrow(/does not decode.*the next restore reads the changelog/);
+    await second.lmdb!.close();
+    const third = await owner(mark, dir);
+    expect(third.summary.localRecords).toBe(0);
+    expect(new Map(third.store.all())).toEqual(new Map([['a', 1]]));
   });
 
   it('restores in full, to the same state, when another owner committed since its local copy (and a zombie wrote)', async () => {
@@ -200,8 +227,8 @@ describe('stores on LMDB (local copies)', () => {
     expect(new Map((await owner(mark)).store.all())).toEqual(new Map([['k', 2], ['j', 3]]));
   });
 
-  it('stops trusting its local copy when a write to it fails (a key LMDB cannot hold), and restores in full', async () => {
-    const { owner } = setup();
+  it('stops trusting the local copy of a resident store when a write to it fails (a key LMDB cannot hold), and restores in full', async () => {
+    const { owner } = setup({ resident: true });
     const dir = stateDir();
     const first = await owner(undefined, dir);
     first.store.put('a', 1);
@@ -213,6 +240,16 @@ describe('stores on LMDB (local copies)', () => {
     const second = await owner(mark, dir);
     expect(second.summary.localRecords).toBe(0);
     expect(new Map(second.store.all())).toEqual(new Map([['a', 3], ['x'.repeat(3_000), 2]]));
+  });
+
+  it('fails a checkpoint with a permanent error for a key its local copy cannot hold, before anything is written', async () => {
+    const { owner } = setup();
+    const first = await owner(undefined, stateDir());
+    first.store.put('x'.repeat(3_000), 2); // over LMDB's 1,978-byte keys
+    const error = await Promise.resolve().then(() => first.state.checkpoint()).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(StoreError);
+    expect(isPermanent(error)).toBe(true);
+    expect((error as Error).message).toMatch(/3002 bytes cannot be kept on LMDB/);
   });
 
   it('keeps window stores too, their keys in first-seen order', async () => {

@@ -1,0 +1,102 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { decodeFetchResponse } from '../../../src/connectors/kafka/fetch-response-decoder.js';
+
+// Real record batches, encoded by kafkajs' own producer-side encoders (not a mock of the client).
+const require = createRequire(import.meta.url);
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (o: object) => Promise<{ buffer: Buffer }> };
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (o: object) => unknown;
+const Encoder = require('kafkajs/src/protocol/encoder') as new () => EncoderLike;
+const kafkajsV11 = require('kafkajs/src/protocol/requests/fetch/v11/response') as { decode(data: Buffer): Promise<{ responses: Array<{ partitions: Array<{ messages: Array<{ offset: string; key: Buffer | null; value: Buffer | null; timestamp: string }> }> }> }> };
+const Long = require('kafkajs/src/utils/long') as { fromNumber(n: number): unknown };
+
+interface EncoderLike {
+  writeInt16(n: number): EncoderLike;
+  writeInt32(n: number): EncoderLike;
+  writeInt64(n: number | string): EncoderLike;
+  writeString(s: string): EncoderLike;
+  writeBuffer(b: Buffer): EncoderLike;
+  readonly buffer: Buffer;
+}
+
+const tp = { topic: 'app-counts-changelog', partition: 0 };
+const owner = { 'tributary.epoch': '3.ab12cd34' };
+
+async function batch(firstOffset: number, records: Array<{ key: string | null; value: string | null; headers?: Record<string, string> }>, options: { transactional?: boolean; producerId?: number; compression?: number; control?: boolean } = {}): Promise<Buffer> {
+  const encoded = await RecordBatch({
+    firstOffset: Long.fromNumber(firstOffset),
+    firstTimestamp: 1_700_000_000_000,
+    maxTimestamp: 1_700_000_000_000 + records.length,
+    lastOffsetDelta: records.length - 1,
+    transactional: options.transactional ?? false,
+    producerId: Long.fromNumber(options.producerId ?? -1),
+    compression: options.compression ?? 0,
+    records: records.map((r, i) => Record({ offsetDelta: i, timestampDelta: i, key: r.key === null ? null : Buffer.from(r.key), value: r.value === null ? null : Buffer.from(r.value), headers: r.headers ?? {} })),
+  });
+  const bytes = Buffer.from(encoded.buffer);
+  if (options.control) bytes.writeInt16BE(bytes.readInt16BE(21) | 0x20, 21); // the attributes: a control batch
+  return bytes;
+}
+
+function response(recordSet: Buffer, aborted: Array<[producerId: number, firstOffset: number]> = [], highWatermark = 100): Buffer {
+  const e = new Encoder().writeInt32(0).writeInt16(0).writeInt32(0).writeInt32(1).writeString(tp.topic).writeInt32(1);
+  e.writeInt32(tp.partition).writeInt16(0).writeInt64(highWatermark).writeInt64(highWatermark).writeInt64(0).writeInt32(aborted.length);
+  for (const [producerId, firstOffset] of aborted) e.writeInt64(producerId).writeInt64(firstOffset);
+  e.writeInt32(-1).writeInt32(recordSet.length).writeBuffer(recordSet);
+  return e.buffer;
+}
+
+describe('decodeFetchResponse', () => {
+  it('decodes what kafkajs decodes: offsets, keys, values, tombstones and timestamps', async () => {
+    const set = Buffer.concat([
+      await batch(0, [{ key: '"a"', value: '1', headers: owner }, { key: '"b"', value: null, headers: owner }, { key: '"c"', value: '3', headers: owner }]),
+      await batch(3, [{ key: '"d"', value: '4' }]),
+    ]);
+    const data = response(set);
+    const ours = await decodeFetchResponse(data, tp, 0);
+    const theirs = (await kafkajsV11.decode(data)).responses[0].partitions[0].messages;
+    expect(ours.records.map((r) => [r.offset, r.key?.toString(), r.value?.toString() ?? null, r.timestamp])).toEqual(
+      theirs.map((m) => [Number(m.offset), m.key?.toString(), m.value?.toString() ?? null, Number(m.timestamp)]),
+    );
+    expect(ours.highWatermark).toBe(100);
+    expect(ours.lastOffset).toBe(3);
+    expect(String(ours.records[0].headers['tributary.epoch'])).toBe('3.ab12cd34');
+    expect(ours.records[3].headers).toEqual({});
+  });
+
+  it('gives records whose headers repeat byte for byte the same headers object', async () => {
+    const other = { 'tributary.epoch': '4.ffffffff' };
+    const data = response(await batch(0, [{ key: 'a', value: '1', headers: owner }, { key: 'b', value: '2', headers: owner }, { key: 'c', value: '3', headers: other }, { key: 'd', value: '4', headers: other }]));
+    const { records } = await decodeFetchResponse(data, tp, 0);
+    expect(records[1].headers).toBe(records[0].headers);
+    expect(records[2].headers).not.toBe(records[1].headers);
+    expect(String(records[2].headers['tributary.epoch'])).toBe('4.ffffffff');
+    expect(records[3].headers).toBe(records[2].headers);
+  });
+
+  it('drops records before the offset asked for, control records and aborted transactions, and a partial batch at the end', async () => {
+    const set = Buffer.concat([
+      await batch(0, [{ key: 'a', value: '1' }, { key: 'b', value: '2' }, { key: 'c', value: '3' }]),
+      await batch(3, [{ key: 'x', value: 'aborted' }, { key: 'y', value: 'aborted' }], { transactional: true, producerId: 7 }),
+      await batch(5, [{ key: null, value: null }], { transactional: true, producerId: 7, control: true }),
+      await batch(6, [{ key: 'z', value: 'committed' }], { transactional: true, producerId: 8 }),
+      await batch(7, [{ key: 'e', value: '5' }, { key: 'f', value: '6' }], { compression: 1 }),
+    ]);
+    const partial = (await batch(9, [{ key: 'g', value: '7' }])).subarray(0, 30);
+    const { records, lastOffset } = await decodeFetchResponse(response(Buffer.concat([set, partial]), [[7, 3]]), tp, 1);
+    expect(records.map((r) => [r.offset, r.key?.toString()])).toEqual([
+      [1, 'b'],
+      [2, 'c'],
+      [6, 'z'],
+      [7, 'e'],
+      [8, 'f'],
+    ]);
+    expect(lastOffset).toBe(8);
+  });
+
+  it('throws the partition error kafkajs throws', async () => {
+    const data = response(Buffer.alloc(0));
+    data.writeInt16BE(1, 4 + 2 + 4 + 4 + 2 + tp.topic.length + 4 + 4); // OFFSET_OUT_OF_RANGE
+    await expect(decodeFetchResponse(data, tp, 0)).rejects.toThrow(/not within the range of offsets/);
+  });
+});
