@@ -1,6 +1,6 @@
 import { Subject, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
-import { ConfigError, isPermanent, TributaryError } from '../errors.js';
+import { ConfigError, TributaryError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, childSpec, type ChildContext, type ChildExit, type ChildHandle, type ChildSpec, type ChildSpecOptions } from './child-spec.js';
 import type { Child } from './child-lifecycle.js';
