@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import { TributaryError } from '../errors.js';
 import type { Logger } from 'pino';
 import type { LogConnector } from '../connectors/log.js';
 import type { HealthReport } from '../observability/http-endpoint.js';
@@ -45,4 +46,14 @@ export interface NodeStatus {
     readonly paused: boolean;
     readonly partitions: ReturnType<ProcessorRuntime['status']>;
   }>;
+}
+
+/** The runtime of `processor` on this node, or undefined when the node does not run it. */
+export function runtimeOn(app: ClusterHost, processor: string): ProcessorRuntime | undefined {
+  try {
+    return app.processor(processor);
+  } catch (err) {
+    if (err instanceof TributaryError) return undefined;
+    throw err;
+  }
 }

@@ -117,3 +117,10 @@ export class EnvelopeTooLargeError extends ClusterError {
     super(`${what} is ${bytes} bytes as an envelope, more than the ${limit}-byte limit`);
   }
 }
+
+/** The reason of an `ask` failure that asking again may cure (timeout, node down, unknown actor, a retriable cluster error), else undefined. */
+export function retriableAskFailure(err: unknown): string | undefined {
+  if (err instanceof AskTimeoutError || err instanceof NodeDownError || err instanceof UnknownActorError) return err.message;
+  if (err instanceof ClusterError && err.retriable) return err.message;
+  return undefined;
+}

@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { ClusterHost } from './cluster-host.js';
-import { ConfigError, TributaryError } from '../errors.js';
-import type { ProcessorRuntime } from '../processor/processor-runtime.js';
-import { AskTimeoutError, ClusterError, NodeDownError, NoOwnerError, RemoteHandlerError, UnknownActorError } from './errors.js';
+import { runtimeOn, type ClusterHost } from './cluster-host.js';
+import { ConfigError } from '../errors.js';
+import { ClusterError, NoOwnerError, RemoteHandlerError, retriableAskFailure } from './errors.js';
 import type { MemberTracker } from './member-tracker.js';
 import type { ActorHandler, RemoteActors } from './remote.js';
 
@@ -173,22 +172,17 @@ export class ClusterQueries {
     try {
       return await this.options.remote.ask<LocalAnswer>({ node, path: QUERY_PATH }, message, { timeoutMs: message.route ? remaining : undefined });
     } catch (err) {
-      if (err instanceof AskTimeoutError || err instanceof NodeDownError || err instanceof UnknownActorError) return err.message;
       if (err instanceof RemoteHandlerError && message.route) throw new NoOwnerError(message.processor, undefined, undefined, `via node ${node}: ${err.remoteMessage}`);
-      if (err instanceof ClusterError && err.retriable) return err.message;
+      const retriable = retriableAskFailure(err);
+      if (retriable !== undefined) return retriable;
       throw err;
     }
   }
 
   /** This node's answer, or undefined when it does not run the processor. */
   private local(processor: string, name: string, key: string): LocalAnswer | undefined {
-    let runtime: ProcessorRuntime;
-    try {
-      runtime = this.options.app.processor(processor);
-    } catch (err) {
-      if (err instanceof TributaryError) return undefined;
-      throw err;
-    }
+    const runtime = runtimeOn(this.options.app, processor);
+    if (!runtime) return undefined;
     const topic = runtime.processor.topics[0];
     const answer = runtime.query(name, key);
     return {

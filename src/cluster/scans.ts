@@ -1,10 +1,8 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { TributaryError } from '../errors.js';
-import type { ProcessorRuntime } from '../processor/processor-runtime.js';
 import { mergeScans, resolveScan, type PartitionScans, type ResolvedScan, type ScanOptions, type StateScanAnswer } from '../processor/store-scan.js';
-import type { ClusterHost } from './cluster-host.js';
-import { AskTimeoutError, ClusterError, NodeDownError, NoOwnerError, UnknownActorError } from './errors.js';
+import { runtimeOn, type ClusterHost } from './cluster-host.js';
+import { ClusterError, NoOwnerError, retriableAskFailure } from './errors.js';
 import type { MemberTracker } from './member-tracker.js';
 import type { ActorHandler, RemoteActors } from './remote.js';
 
@@ -84,22 +82,15 @@ export class ClusterScans {
     try {
       return await this.options.remote.ask<PartitionScans>({ node, path: SCAN_PATH }, message, { timeoutMs: Math.max(1, deadline - Date.now()) });
     } catch (err) {
-      if (err instanceof AskTimeoutError || err instanceof NodeDownError || err instanceof UnknownActorError) return err.message;
-      if (err instanceof ClusterError && err.retriable) return err.message;
+      const retriable = retriableAskFailure(err);
+      if (retriable !== undefined) return retriable;
       throw err;
     }
   }
 
   /** This node's partitions' rows, or undefined when it does not run the processor. */
   private local(processor: string, name: string, scan: ResolvedScan): PartitionScans | undefined {
-    let runtime: ProcessorRuntime;
-    try {
-      runtime = this.options.app.processor(processor);
-    } catch (err) {
-      if (err instanceof TributaryError) return undefined;
-      throw err;
-    }
-    return runtime.scan(name, scan);
+    return runtimeOn(this.options.app, processor)?.scan(name, scan);
   }
 
   /** Live nodes other than this one whose heartbeat says they run `processor`. */
