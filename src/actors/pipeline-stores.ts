@@ -5,7 +5,7 @@ import type { OffsetTracker } from './offset-tracker.js';
 import type { PartitionTime } from './partition-time.js';
 import type { ResumePoint, TimeState } from './resume-point.js';
 import { StateCheckpoints } from './state-checkpoints.js';
-import { KEYS_PER_CHECK, StoreKeyPartitioning, type KeyMismatch } from './store-key-partitioning.js';
+import { KEYS_PER_QUERY, StoreKeyPartitioning, type KeyMismatch } from './store-key-partitioning.js';
 import type { TurnCycle } from './turn-cycle.js';
 
 /** A partition's answer to an interactive query: whether the key was found, and its value. */
@@ -132,7 +132,7 @@ export class PipelineStores {
    * Whether the store `name` was found not partitioned by its key, after checking up to
    * `budget` more of its keys now (a query asks before it answers).
    */
-  keyMismatch(name: string, budget = 4 * KEYS_PER_CHECK): KeyMismatch | undefined {
+  keyMismatch(name: string, budget = KEYS_PER_QUERY): KeyMismatch | undefined {
     if (this.queryables.has(name)) return undefined; // ctx.queryable state: its keys are not ours to see
     this.options.keys.check(this.options.state.stores, budget, name);
     return this.options.keys.mismatch(name);

@@ -21,6 +21,13 @@ export interface KeyMismatch {
 export const KEYS_PER_CHECK = 256;
 
 /**
+ * Keys checked per store and partition before a query answers: a store keyed unlike its input
+ * has a key of another partition among any few (all but 1 in n do not map to theirs), and a
+ * query costs a few microseconds more a partition, whatever the store's size.
+ */
+export const KEYS_PER_QUERY = 64;
+
+/**
  * Learns, for each store of one partition, whether its keys follow the input's partitioning:
  * whether each key, as the source topic's producers write it (a string as is, a number as its
  * decimal string), maps to this partition, as a query for it is routed. A store whose keys

@@ -50,28 +50,33 @@ function sumOfScan(rows: ReadonlyArray<{ key: unknown; value: unknown }>, custom
   return rows.filter((r) => r.key === customer).reduce((sum, r) => sum + (r.value as number), 0);
 }
 
+/** Totals per customer (`keyBy` customer, `aggregateByKey`) over the orders as they are partitioned: by order id. */
+function totalsApp(log: MemoryLog, metrics = new TributaryMetrics()) {
+  return createTributary({
+    log,
+    logger,
+    metrics,
+    processors: [
+      defineProcessor<string | null, Order>({
+        id: 'totals',
+        source: { topics: 'orders' },
+        pipeline: (records: Observable<StreamRecord<string | null, Order>>) =>
+          records.pipe(
+            keyBy((r) => r.value.customerId),
+            aggregateByKey({ store: 'by-customer', aggregate: summing((r: StreamRecord<string, Order>) => r.value.cents) }),
+          ),
+        sinks: toFunction('updates', () => undefined),
+      }),
+    ],
+  });
+}
+
 describe('queries of a store whose keys do not follow the input partitioning', () => {
-  it('fails a query of totals per customer over orders keyed by order id, naming the store, a misplaced key and the fix; the scan still answers', async () => {
+  it('fails a query of totals per customer over orders keyed by order id, naming the store, a misplaced key and the fix, and again after a restart; the scan still answers', async () => {
     const input = orders();
     const log = await ordersLog(input);
     const metrics = new TributaryMetrics();
-    const app = createTributary({
-      log,
-      logger,
-      metrics,
-      processors: [
-        defineProcessor<string | null, Order>({
-          id: 'totals',
-          source: { topics: 'orders' },
-          pipeline: (records: Observable<StreamRecord<string | null, Order>>) =>
-            records.pipe(
-              keyBy((r) => r.value.customerId),
-              aggregateByKey({ store: 'by-customer', aggregate: summing((r: StreamRecord<string, Order>) => r.value.cents) }),
-            ),
-          sinks: toFunction('updates', () => undefined),
-        }),
-      ],
-    });
+    const app = totalsApp(log, metrics);
     await app.start();
     await app.processor('totals').finishInput({ timeoutMs: 20_000 });
 
@@ -97,6 +102,14 @@ describe('queries of a store whose keys do not follow the input partitioning', (
     expect(new Set(scan.rows.filter((r) => r.key === 'customer-3').map((r) => r.partition)).size).toBeGreaterThan(1);
     expect(await metrics.registry.getSingleMetricAsString('tributary_state_store_unpartitioned')).toContain('processor="totals",store="by-customer"} 1');
     await app.stop();
+
+    // After a restart, from the restored stores alone (no new input), the query is refused again.
+    const restarted = totalsApp(log);
+    await restarted.start();
+    await restarted.processor('totals').finishInput({ timeoutMs: 20_000 });
+    await expect(restarted.query('totals', 'by-customer', 'customer-3')).rejects.toBeInstanceOf(UnpartitionedStoreError);
+    expect(sumOfScan((await restarted.scan('totals', 'by-customer')).rows, 'customer-3')).toBe(totalsByCustomer(input).get('customer-3'));
+    await restarted.stop();
   });
 
   it('answers the right total, equal to a plain loop, with a repartition by customer before the aggregate', async () => {
