@@ -17,6 +17,8 @@ export { expandStages } from './processor/expand-stages.js';
 export type { QueryAnswer } from './processor/processor-runtime.js';
 export type { StateQueryAnswer } from './app/state-query.js';
 export type { ScanOptions, ScanRow, StateScanAnswer } from './processor/store-scan.js';
+export { UnpartitionedStoreError } from './processor/unpartitioned-store-error.js';
+export type { KeyMismatch } from './actors/store-key-partitioning.js';
 export type { NodeStatus } from './app/tributary.js';
 export * from './serdes/index.js';
 export * from './sinks/index.js';

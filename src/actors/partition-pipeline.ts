@@ -10,6 +10,7 @@ import type { WatermarkClock } from '../streams/watermark-clock.js';
 import { PartitionTime } from './partition-time.js';
 import { OffsetTracker } from './offset-tracker.js';
 import { PipelineStores, type PartitionQueryAnswer } from './pipeline-stores.js';
+import { StoreKeyPartitioning, type KeyMismatch } from './store-key-partitioning.js';
 import type { ResumePoint, TimeState } from './resume-point.js';
 import { RecordDecoder } from './record-decoder.js';
 import { TurnCycle } from './turn-cycle.js';
@@ -44,6 +45,10 @@ export interface PartitionPipelineOptions {
   readonly state: PartitionState;
   /** Processing time (the idle watermark, `context.scheduler`). Default RxJS' `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /** The partition count of the partition's topic, undefined when unknown (its stores' keys are then not checked). */
+  readonly partitionCount?: () => number | undefined;
+  /** A store was found holding a key that does not map to this partition (see {@link StoreKeyPartitioning}). */
+  readonly onKeyMismatch?: (mismatch: KeyMismatch) => void;
 }
 
 // Numbers pipeline instances, so each names itself uniquely to the sinks.
@@ -135,6 +140,7 @@ export class PartitionPipeline {
       hasFailed: () => this.failed,
       failure: this.failure,
       fail: (err) => this.fail(err),
+      keys: new StoreKeyPartitioning(topicPartition, options.partitionCount ?? (() => undefined), options.onKeyMismatch ?? (() => undefined)),
     });
   }
 
@@ -156,6 +162,11 @@ export class PartitionPipeline {
   query(name: string, key: string): PartitionQueryAnswer {
     const stale = this.tracker.nextOffset < this.options.resume.replayUntil;
     return this.stores.query(name, key, stale);
+  }
+
+  /** Whether the store `name` holds a key that does not map to this partition ({@link PipelineStores.keyMismatch}). */
+  keyMismatch(name: string): KeyMismatch | undefined {
+    return this.stores.keyMismatch(name);
   }
 
   /** Whether the pipeline declared any store. */

@@ -6,6 +6,7 @@ import type { OffsetTracker } from './offset-tracker.js';
 import type { PartitionTime } from './partition-time.js';
 import type { ResumePoint, TimeState } from './resume-point.js';
 import { StateCheckpoints } from './state-checkpoints.js';
+import { KEYS_PER_QUERY, StoreKeyPartitioning, type KeyMismatch } from './store-key-partitioning.js';
 import type { TurnCycle } from './turn-cycle.js';
 
 /** A partition's answer to an interactive query: whether the key was found, and its value. */
@@ -32,6 +33,8 @@ export interface PipelineStoresOptions {
   readonly failure: Promise<void>;
   /** A changelog write failed for good: the pipeline fails. */
   readonly fail: (err: unknown) => void;
+  /** Checks whether the stores' keys follow the input's partitioning (see {@link StoreKeyPartitioning}). */
+  readonly keys: StoreKeyPartitioning;
 }
 
 /**
@@ -88,6 +91,7 @@ export class PipelineStores {
       claim({ ...resume, state: { epoch: mark.epoch, positions: { ...resume.state?.positions, ...mark.positions }, owners: { ...resume.state?.owners, ...mark.owners } } }),
     );
     this.checkpoints = new StateCheckpoints(resume, state.mark());
+    this.options.keys.check(state.stores);
     return summary;
   }
 
@@ -122,6 +126,17 @@ export class PipelineStores {
     await Promise.race([Promise.allSettled(results), this.options.failure]);
     if (this.options.hasFailed()) return;
     if (usable) this.checkpoints?.add({ offset, time: snapshot, mark });
+    this.options.keys.check(state.stores);
+  }
+
+  /**
+   * Whether the store `name` was found not partitioned by its key, after checking up to
+   * `budget` more of its keys now (a query asks before it answers).
+   */
+  keyMismatch(name: string, budget = KEYS_PER_QUERY): KeyMismatch | undefined {
+    if (this.queryables.has(name)) return undefined; // ctx.queryable state: its keys are not ours to see
+    this.options.keys.check(this.options.state.stores, budget, name);
+    return this.options.keys.mismatch(name);
   }
 
   /**

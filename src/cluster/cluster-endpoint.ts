@@ -3,6 +3,7 @@ import { listenLocal } from '../observability/listen-local.js';
 import type { ClusterNode } from './cluster-node.js';
 import { ConfigError, TributaryError } from '../errors.js';
 import { AskTimeoutError, ClusterError, NoOwnerError, RemoteHandlerError } from './errors.js';
+import { UnpartitionedStoreError } from '../processor/unpartitioned-store-error.js';
 
 /**
  * Options of {@link startClusterEndpoint}.
@@ -36,7 +37,7 @@ export interface ClusterEndpoint {
  *
  * | request | answer |
  * |---|---|
- * | `GET /cluster/query/<processor>/<state>/<key>` | the owner's answer (200), 404 when the state is not registered, 503 + `Retry-After: 1` while no node owns the key's partition, 504 when the owner did not answer in time |
+ * | `GET /cluster/query/<processor>/<state>/<key>` | the owner's answer (200), 404 when the state is not registered, 409 when the store is not partitioned by its key (the error names a key in the wrong partition), 503 + `Retry-After: 1` while no node owns the key's partition, 504 when the owner did not answer in time |
  * | `GET /cluster/scan/<processor>/<store>?from=&to=&limit=` | a scan of the store over every partition (200, see {@link ClusterNode.scan}), 400 for a bad bound or limit or a state that cannot be scanned, 503 + `Retry-After: 1` while some partition has no answer |
  * | `GET /cluster/members` | the membership view |
  * | `GET /cluster/status` | every node's status, health, supervision tree and lag |
@@ -83,6 +84,7 @@ async function handle(node: ClusterNode, req: IncomingMessage, res: ServerRespon
       res.setHeader('Retry-After', '1');
       return send(res, 503, { error: err.message });
     }
+    if (err instanceof UnpartitionedStoreError) return send(res, 409, { error: err.message });
     if (err instanceof AskTimeoutError) return send(res, 504, { error: err.message });
     if (err instanceof ClusterError) return send(res, 502, { error: err.message });
     throw err;

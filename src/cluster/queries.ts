@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { runtimeOn, type ClusterHost } from './cluster-host.js';
 import { ConfigError } from '../errors.js';
+import type { KeyMismatch } from '../actors/store-key-partitioning.js';
+import { UnpartitionedStoreError } from '../processor/unpartitioned-store-error.js';
 import { ClusterError, NoOwnerError, RemoteHandlerError, retriableAskFailure } from './errors.js';
 import type { MemberTracker } from './member-tracker.js';
 import type { ActorHandler, RemoteActors } from './remote.js';
@@ -68,6 +70,8 @@ interface LocalAnswer {
   readonly found: boolean;
   readonly value: unknown;
   readonly stale: boolean;
+  /** The store is not partitioned by its key: the evidence, for the asker to throw an {@link UnpartitionedStoreError}. */
+  readonly unpartitioned?: KeyMismatch;
 }
 
 const RETRY_MS = 100;
@@ -113,8 +117,14 @@ export class ClusterQueries {
     const parsed = queryMessage.safeParse(message);
     if (!parsed.success) throw new ClusterError(`invalid query: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
     const { processor, name, key, route, timeoutMs } = parsed.data;
-    if (route) return this.route(processor, name, key, timeoutMs ?? 5_000, false);
-    return this.local(processor, name, key) ?? { owned: false, node: this.options.nodeId, topic: '', partition: null, found: false, value: null, stale: false };
+    try {
+      if (route) return await this.route(processor, name, key, timeoutMs ?? 5_000, false);
+      return this.local(processor, name, key) ?? { owned: false, node: this.options.nodeId, topic: '', partition: null, found: false, value: null, stale: false };
+    } catch (err) {
+      // Sent as data, so that the asker throws the same error, evidence and all.
+      if (err instanceof UnpartitionedStoreError) return { owned: true, node: this.options.nodeId, topic: err.mismatch.topic, partition: null, found: false, value: null, stale: false, unpartitioned: err.mismatch };
+      throw err;
+    }
   };
 
   /** Routes the query to the owner of the key's partition and returns its answer. See the class documentation. */
@@ -142,6 +152,7 @@ export class ClusterQueries {
           lastReason = 'it is moving to this node';
         } else {
           const answer = await this.askNode(owner.node, { processor, name, key }, deadline);
+          if (typeof answer !== 'string' && answer.unpartitioned) throw new UnpartitionedStoreError(processor, answer.unpartitioned);
           if (typeof answer === 'string') lastReason = answer;
           else if (answer.owned) return toAnswer(processor, answer);
           else lastReason = `node ${owner.node} no longer owns it (a rebalance)`;
@@ -157,6 +168,7 @@ export class ClusterQueries {
         } else {
           // The runner gets a little less time than we wait, so that its own NoOwnerError reaches us.
           const answer = await this.askNode(runner, { processor, name, key, route: true, timeoutMs: Math.max(1, deadline - Date.now() - 100) }, deadline);
+          if (typeof answer !== 'string' && answer.unpartitioned) throw new UnpartitionedStoreError(processor, answer.unpartitioned);
           if (typeof answer !== 'string') return answer as unknown as ClusterQueryAnswer;
           lastReason = answer;
         }

@@ -29,6 +29,7 @@ export interface MetricsOptions {
  * | `tributary_state_restore_seconds` | processor (one partition's restore, all its stores) |
  * | `tributary_state_changelog_records_total` | processor, store (records written at checkpoints) |
  * | `tributary_state_store_keys` | processor, topic, partition, store (at the last commit) |
+ * | `tributary_state_store_unpartitioned` | processor, store (1: a key found in a partition it does not map to; queries fail) |
  *
  * @example
  * const metrics = new TributaryMetrics();
@@ -54,6 +55,7 @@ export class TributaryMetrics {
   readonly restoreSeconds: Histogram<'processor'>;
   readonly changelogRecords: Counter<'processor' | 'store'>;
   readonly storeKeys: Gauge<'processor' | 'topic' | 'partition' | 'store'>;
+  readonly storeUnpartitioned: Gauge<'processor' | 'store'>;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -91,6 +93,7 @@ export class TributaryMetrics {
       registers,
     });
     this.changelogRecords = counter('tributary_state_changelog_records_total', 'Records written to changelogs at checkpoints, per store.', ['processor', 'store']);
+    this.storeUnpartitioned = gauge('tributary_state_store_unpartitioned', 'Stores found holding a key in a partition it does not map to (1): queries of them fail, scans answer.', ['processor', 'store']);
     this.storeKeys = gauge('tributary_state_store_keys', "Keys (window stores: window and key pairs) in a partition's store, at the last commit.", [...perPartition, 'store']);
   }
 }

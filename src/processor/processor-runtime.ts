@@ -23,6 +23,7 @@ import type { PartitionChildContext } from './partition-child.js';
 import { answerQuery, scanPartitions, partitionGauges, partitionStatus, type PartitionGauges, type PartitionStatus, type QueryAnswer } from './partition-views.js';
 import { ProcessorStores } from './processor-stores.js';
 import type { PartitionScans, ResolvedScan } from './store-scan.js';
+import { UnpartitionedStores } from './unpartitioned-stores.js';
 
 export type { PartitionGauges, PartitionStatus, QueryAnswer } from './partition-views.js';
 
@@ -91,6 +92,7 @@ export class ProcessorRuntime {
   private paused = false;
   private readonly stores: ProcessorStores;
   private readonly watchdog: PartitionWatchdog;
+  private readonly unpartitioned: UnpartitionedStores;
 
   constructor(
     definition: ProcessorDefinition<any, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -100,6 +102,7 @@ export class ProcessorRuntime {
     this.logger = options.logger.child({ processor: this.processor.id });
     this.clock = options.clock ?? systemClock;
     this.scheduler = options.clock ? clockScheduler(options.clock) : asyncScheduler;
+    this.unpartitioned = new UnpartitionedStores(this.processor.id, options.metrics, this.logger);
     this.stores = new ProcessorStores(this.processor, { ...options, partitionCount: (topic) => this.partitionCounts.get(topic) }, this.logger);
     const childContext: PartitionChildContext = {
       processor: this.processor,
@@ -141,8 +144,11 @@ export class ProcessorRuntime {
    * Answers an interactive query for `key` from the partition of this node that holds it: the
    * partition is the one the key maps to (murmur2, as the source topic is partitioned). Returns
    * `owned: false` when that partition is not assigned here (ask its owner: the cluster routes).
+   * Throws an `UnpartitionedStoreError` when the store is known not to be partitioned by its key
+   * (that partition would hold only part of the key's state).
    */
   query(name: string, key: string): QueryAnswer {
+    this.unpartitioned.assertPartitioned(this.partitions, name);
     const topic = this.processor.topics[0];
     return answerQuery(this.partitions, topic, this.partitionCounts.get(topic), name, key);
   }
@@ -297,6 +303,8 @@ export class ProcessorRuntime {
       logger,
       scheduler: this.scheduler,
       state: this.stores.forPartition(entry, logger),
+      partitionCount: () => this.partitionCounts.get(entry.topicPartition.topic),
+      onKeyMismatch: (mismatch) => this.unpartitioned.record(mismatch),
       ...hooks,
     });
   }
