@@ -20,7 +20,7 @@ import { RepartitionHeaders } from '../processor/repartition.js';
 import type { PartitionState, RestoreSummary } from '../state/partition-state.js';
 import { subscribeUserPipeline } from './user-pipeline.js';
 import type { FailedAttempt } from './failed-attempt.js';
-import { scanStore, type ResolvedScan, type ScanRow } from '../processor/store-scan.js';
+import type { ResolvedScan, ScanRow } from '../processor/store-scan.js';
 
 export type { FailedAttempt } from './failed-attempt.js';
 
@@ -160,8 +160,12 @@ export class PartitionPipeline {
    * its last run had got (its state is being rebuilt).
    */
   query(name: string, key: string): PartitionQueryAnswer {
-    const stale = this.tracker.nextOffset < this.options.resume.replayUntil;
-    return this.stores.query(name, key, stale);
+    return this.stores.query(name, key, this.replaying);
+  }
+
+  /** Not yet replayed up to where the last run had got: what queries answer may lag behind. */
+  private get replaying(): boolean {
+    return this.tracker.nextOffset < this.options.resume.replayUntil;
   }
 
   /** Whether the store `name` holds a key that does not map to this partition ({@link PipelineStores.keyMismatch}). */
@@ -179,10 +183,9 @@ export class PartitionPipeline {
     return this.stores.sizes();
   }
 
-  /** A range or full scan of the store `name` ({@link scanStore}), and whether the partition is still replaying. */
+  /** A range or full scan of the store `name` (see {@link PipelineStores.scan}), and whether the partition is still replaying. */
   scan(name: string, scan: ResolvedScan): { rows: ScanRow[] | undefined; stale: boolean } {
-    const stale = this.tracker.nextOffset < this.options.resume.replayUntil;
-    return { rows: scanStore(this.options.state.stores, new Set(this.stores.queryables.keys()), name, scan), stale };
+    return { rows: this.stores.scan(name, scan), stale: this.replaying };
   }
 
   /**

@@ -8,6 +8,7 @@ import type { ResumePoint, TimeState } from './resume-point.js';
 import { StateCheckpoints } from './state-checkpoints.js';
 import { KEYS_PER_QUERY, StoreKeyPartitioning, type KeyMismatch } from './store-key-partitioning.js';
 import type { TurnCycle } from './turn-cycle.js';
+import { scanStore, type ResolvedScan, type ScanRow } from '../processor/store-scan.js';
 
 /** A partition's answer to an interactive query: whether the key was found, and its value. */
 export interface PartitionQueryAnswer {
@@ -137,6 +138,11 @@ export class PipelineStores {
     if (this.queryables.has(name)) return undefined; // ctx.queryable state: its keys are not ours to see
     this.options.keys.check(this.options.state.stores, budget, name);
     return this.options.keys.mismatch(name);
+  }
+
+  /** A range or full scan of the store `name` ({@link scanStore}: undefined when there is none). */
+  scan(name: string, scan: ResolvedScan): ScanRow[] | undefined {
+    return scanStore(this.options.state.stores, this.queryables, name, scan);
   }
 
   /**

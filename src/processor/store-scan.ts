@@ -79,7 +79,7 @@ function inRange(key: unknown, scan: ResolvedScan): boolean {
  * Throws a {@link TributaryError} when the state cannot be scanned (a `ctx.queryable` lookup
  * answers point queries only); returns undefined when the partition has no store of that name.
  */
-export function scanStore(stores: ReadonlyMap<string, LoggedStore>, lookups: ReadonlySet<string>, name: string, scan: ResolvedScan): ScanRow[] | undefined {
+export function scanStore(stores: ReadonlyMap<string, LoggedStore>, lookups: { has(name: string): boolean }, name: string, scan: ResolvedScan): ScanRow[] | undefined {
   const store = stores.get(name);
   if (store === undefined && lookups.has(name)) {
     throw new TributaryError(`state '${name}' is a ctx.queryable lookup: it answers point queries (app.query), not scans; keep it in a store to scan it`);
