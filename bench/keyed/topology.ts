@@ -20,7 +20,7 @@
  */
 import { filter, map, tap } from 'rxjs';
 import { FLUSH_KEY } from '../lib/dataset.js';
-import { bytes, counting, defineProcessor, session, toFunction, toTopic, tumbling, type PipelineContext, type ProcessorDefinition, type Serde, type Sink, type StreamRecord } from '../../src/index.js';
+import { bytes, counting, defineProcessor, session, toFunction, toTopic, tumbling, type ProcessorDefinition, type Serde, type Sink, type StreamRecord } from '../../src/index.js';
 
 export type Job = 'windows' | 'tumbling' | 'tumbling-updates' | 'session' | 'stateless' | 'latency';
 export const JOBS: readonly Job[] = ['windows', 'tumbling', 'tumbling-updates', 'session', 'stateless', 'latency'];
@@ -64,9 +64,9 @@ const countText: Serde<{ id: string; count: number }> = {
 type In = StreamRecord<string | null, Buffer | null>;
 
 export function keyedProcessor(job: Job, o: KeyedOptions): ProcessorDefinition<string | null, Buffer | null> {
-  const windowed = (records: import('rxjs').Observable<In>, ctx: PipelineContext) => {
+  const windowed = (records: import('rxjs').Observable<In>) => {
     const counted = records.pipe(tap(() => o.onInput()));
-    const common = { key: (r: In) => r.key, aggregate: counting<In>(), clock: ctx.clock, holds: ctx.holds, late: ctx.late };
+    const common = { key: (r: In) => r.key, aggregate: counting<In>() };
     return job === 'session' ? counted.pipe(session({ ...common, gap: o.gapMs })) : counted.pipe(tumbling({ ...common, size: o.windowMs }));
   };
   const base = { id: o.id, groupId: o.groupId, source: { topics: o.topic, value: bytes() }, deadLetters: { topic: `${o.topic}.dlq` } };
@@ -77,16 +77,16 @@ export function keyedProcessor(job: Job, o: KeyedOptions): ProcessorDefinition<s
     case 'session':
       return defineProcessor({
         ...base,
-        pipeline: (records, ctx) => windowed(records, ctx).pipe(map((w) => ({ id: `${w.key}@${w.windowStart}`, count: w.value }))),
+        pipeline: (records) => windowed(records).pipe(map((w) => ({ id: `${w.key}@${w.windowStart}`, count: w.value }))),
         sinks: acked(toTopic(o.output!, { key: (v: { id: string }) => v.id, value: countText }), o.onOutput),
       });
     case 'tumbling-updates':
       return defineProcessor({
         ...base,
-        pipeline: (records, ctx) =>
+        pipeline: (records) =>
           records.pipe(
             tap(() => o.onInput()),
-            tumbling({ key: (r: In) => r.key, aggregate: counting<In>(), clock: ctx.clock, holds: ctx.holds, late: ctx.late, size: o.windowMs, emit: 'every-record' }),
+            tumbling({ key: (r: In) => r.key, aggregate: counting<In>(), size: o.windowMs, emit: 'every-record' }),
             filter((w) => !w.final && w.key !== FLUSH_KEY),
             map((w) => ({ id: `${w.key}@${w.windowStart}`, count: w.value })),
           ),

@@ -31,7 +31,7 @@ export const session: Scenario = {
       streams: [{ name: 'kafka-streams', store: 'rocksdb', changelog: true }],
       notes: ({ data, partitions, outputs, spread }) => [
         `data: ${data.records.toLocaleString('en-US')} records over ${data.spanMs / 1000} s of event time, ${data.keys.toLocaleString('en-US')} keys each active every other 10 s phase (one record per 500 ms while active), + ${partitions} flush records; ${partitions} partitions (${spread.join(', ')}); ${outputs.toLocaleString('en-US')} sessions ("key@start" → count), checked`,
-        'tributary: source { value: bytes() }, pipeline tap → session({ gap: 5 s, key: r => r.key, aggregate: counting(), clock, holds, late }) → map, toTopic(out)',
+        'tributary: source { value: bytes() }, pipeline tap → session({ gap: 5 s, key: r => r.key, aggregate: counting() }) (its window store logged to a changelog topic) → map, toTopic(out)',
         'kafka-streams: Kafka Streams 4.1.1, Stores.persistentSessionStore (RocksDB, the default) with its changelog, suppress(untilWindowCloses(unbounded())), one stream thread, commit.interval.ms 1000, -Xms1g -Xmx1g. Its in-memory session store is not run: on this data it took 544 s for 1,000,000 records (405 CPU-s per million) in one run, every lookup walking the store by end time',
       ],
     }),

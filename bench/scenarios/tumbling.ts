@@ -50,7 +50,7 @@ export const tumbling: Scenario = {
       nodeAnchors: !withUpdates ? [] : [{ name: KAFKATS_FLOW, script: 'bench/keyed/kafkats-flow.ts', comparedWith: 'tributary-updates' }],
       notes: ({ data, partitions, outputs, spread }) => [
         `data: ${data.records.toLocaleString('en-US')} records over ${data.spanMs / 1000} s of event time, ${data.keys.toLocaleString('en-US')} keys, 100 B values, + ${partitions} flush records (event time +1 h: every window closes); ${partitions} partitions (${spread.join(', ')}); ${outputs.toLocaleString('en-US')} results ("key@windowStart" → count as text), checked`,
-        'tributary: source { value: bytes() }, pipeline tap → tumbling({ size: 10 s, key: r => r.key, aggregate: counting(), clock, holds, late }) → map, toTopic(out) (final results only: the default emit)',
+        'tributary: source { value: bytes() }, pipeline tap → tumbling({ size: 10 s, key: r => r.key, aggregate: counting() }) (its window store logged to a changelog topic) → map, toTopic(out) (final results only: the default emit)',
         'kafka-streams: Kafka Streams 4.1.1, Stores.inMemoryWindowStore, suppress(untilWindowCloses(BufferConfig.unbounded())), one stream thread, at_least_once, commit.interval.ms 1000 (= tributary\'s commit interval; the record cache of 10 MiB flushes at commits), -Xms1g -Xmx1g; kafka-streams: changelogs on (default), kafka-streams-nolog: store and suppression buffer withLoggingDisabled()',
         'Kafka Streams CPU is the whole JVM over the window: JIT compilation and GC threads included (a longer run amortises JIT: --records)',
         ...(!withUpdates ? ['update runs (tributary-updates, @kafkats/flow) left out: TRIBUTARY_BENCH_NO_UPDATES=1'] : []),

@@ -83,7 +83,7 @@ export const windows: Scenario = {
         notes: [
           `data: ${fmtInt(records)} records over ${data.spanMs / 1000} s of event time (${data.spanMs / WINDOW_MS} windows), ${fmtInt(KEYS)} keys (half of them active per 10 s phase), 100 B values, + ${partitions} flush records; ${fmtInt(outputs)} window results expected and checked`,
           `Kafka topic: ${partitions} partitions, records per partition ${spread.map(fmtInt).join(', ')}; embedded: a MemoryLog topic of ${partitions} partitions with the same records`,
-          'tributary: defineProcessor({ source: { value: bytes() }, pipeline: tap(count) → tumbling({ size: 10 s, key: r => r.key, aggregate: counting(), clock, holds, late }) }) → toFunction; event time = the record timestamp, out-of-orderness 0',
+          'tributary: defineProcessor({ source: { value: bytes() }, pipeline: tap(count) → tumbling({ size: 10 s, key: r => r.key, aggregate: counting() }) }) → toFunction; event time = the record timestamp, out-of-orderness 0',
           'anchors: bench/keyed/loop-count.ts, a per-partition Map of windows of Map<key, count>, fired on the partition watermark; Kafka: kafkajs configured as tributary configures it (autoCommit off, 4 partitions concurrently)',
           'window: first input record → last result (all expected results seen); records/s counts every input record',
           SECOND_HALF_NOTE,

@@ -23,12 +23,14 @@ export interface TumblingOptions<T, K, A> extends WindowOptions<T, K, A>, EmitOp
  * Each window fires once, with its final result per key, when the watermark reaches
  * `windowEnd + grace`; all open windows fire when the source completes or the clock
  * closes. A record whose window has already fired is late: it goes to the `late` side output
- * and into no result. While open, a window holds its earliest input offset (`holds`).
+ * and into no result. Inside a processor's pipeline the open windows live in the partition's
+ * window store (restored from its changelog after a restart), and the clock and late output
+ * are the partition's: nothing to pass.
  *
  * @example
  * // clickstream page-views: views per page per minute
  * clicks.pipe(
- *   tumbling({ size: 60_000, key: (r) => r.value.page, aggregate: counting(), clock, holds, late }),
+ *   tumbling({ size: 60_000, key: (r) => r.value.page, aggregate: counting() }),
  *   map((w) => ({ page: w.key, windowStart: w.windowStart, windowEnd: w.windowEnd, views: w.value })),
  * );
  */
