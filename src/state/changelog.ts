@@ -95,5 +95,12 @@ export function recordEpoch(record: LogRecord): number {
   return ownerEpoch(recordOwner(record));
 }
 
-/** The topic configuration tributary creates changelogs with. */
-export const CHANGELOG_CONFIG: Readonly<Record<string, string>> = { 'cleanup.policy': 'compact' };
+/**
+ * The topic configuration tributary creates changelogs with: compacted, and no record younger
+ * than an hour counts as a key's "later" record when the broker compacts (`min.compaction.lag.ms`).
+ * A write past the committed position (an owner that died before committing it, a zombie's) is
+ * ignored by the next restore, which needs the committed record of that key still there: the lag
+ * keeps compaction from removing it for an hour after the ignored write, while the next owner's
+ * restore writes the key again (docs/runtime.md, "Compaction").
+ */
+export const CHANGELOG_CONFIG: Readonly<Record<string, string>> = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(60 * 60 * 1000) };

@@ -118,6 +118,10 @@ export function stateContract(name: string, target: ContractTarget, stores: Stor
       const events: LifecycleEvent[] = [];
       await startTotals(log, topic, id, second, events);
       await eventually(() => expect(second.length).toBe(300));
+      // The changelog was created compacted, with an hour's compaction lag (docs/runtime.md, "Compaction").
+      const admin = log.admin();
+      expect(await admin.topicConfig(changelogTopic(id, 'totals'))).toMatchObject({ 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '3600000' });
+      await admin.close();
       // Only the new records were processed: the first 600 came back from the changelog.
       expect(lastPerKey(first, second)).toEqual(totals(900));
       // Interactive queries answer from the store of the key's partition.
