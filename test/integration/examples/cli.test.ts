@@ -1,25 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exampleCli } from '../../helpers/example-cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'example-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function cli(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/cli.ts', ...args], {
-      cwd: process.cwd(),
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'silent' },
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stderr }));
-  });
-}
+const cli = exampleCli;
 
 describe('npm run example', () => {
   // Each app as a user first runs it: generate an input, run it embedded, read the files (examples.md's contract).

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { clickstream } from '../../../examples/clickstream/app.js';
 import { generateClickLines } from '../../../examples/clickstream/generate.js';
 import { runExample } from '../../../examples/shared/run-example.js';
 import { kafkaBrokers, natsUrl } from '../../helpers/env.js';
+import { exampleCli, writeInputFile } from '../../helpers/example-cli.js';
 import { uniqueName } from '../../helpers/names.js';
 import { expectFilesToMatch, reference } from '../../unit/examples/clickstream-reference.js';
 
@@ -16,29 +16,8 @@ const logger = createLogger({ level: 'silent' });
 const root = mkdtempSync(join(tmpdir(), 'clickstream-kafka-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function writeInput(name: string, lines: readonly string[]): string {
-  const input = join(root, `${name}.jsonl`);
-  writeFileSync(input, lines.map((l) => `${l}\n`).join(''));
-  return input;
-}
-
-/** Runs the command line as a child process; resolves with its exit code and stderr. */
-function cli(args: readonly string[], onStderr?: (chunk: string, child: ChildProcess) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/cli.ts', ...args], {
-      cwd: process.cwd(),
-      env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      onStderr?.(chunk, child);
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
+const writeInput = (name: string, lines: readonly string[]): string => writeInputFile(root, name, lines);
+const cli = exampleCli;
 
 describe('clickstream on Kafka', () => {
   it('gives the reference results with 6 partitions, malformed lines and late clicks, and publishes top-pages live on NATS', async () => {

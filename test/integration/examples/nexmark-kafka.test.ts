@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { nexmark } from '../../../examples/nexmark/app.js';
 import { generateNexmarkLines } from '../../../examples/nexmark/generate.js';
 import { runExample } from '../../../examples/shared/run-example.js';
 import { kafkaBrokers } from '../../helpers/env.js';
+import { exampleCli, writeInputFile } from '../../helpers/example-cli.js';
 import { uniqueName } from '../../helpers/names.js';
 import { expectNexmarkFiles, nexmarkReference } from '../../unit/examples/nexmark-reference.js';
 
@@ -15,29 +15,8 @@ const logger = createLogger({ level: 'silent' });
 const root = mkdtempSync(join(tmpdir(), 'nexmark-kafka-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function writeInput(name: string, lines: readonly string[]): string {
-  const input = join(root, `${name}.jsonl`);
-  writeFileSync(input, lines.map((l) => `${l}\n`).join(''));
-  return input;
-}
-
-/** Runs the command line as a child process; resolves with its exit code and stderr. */
-function cli(args: readonly string[], onStderr?: (chunk: string, child: ChildProcess) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/cli.ts', ...args], {
-      cwd: process.cwd(),
-      env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      onStderr?.(chunk, child);
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
+const writeInput = (name: string, lines: readonly string[]): string => writeInputFile(root, name, lines);
+const cli = exampleCli;
 
 const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
 
