@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { exampleRunFolder, fileLines } from '../../helpers/example-runs.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { clickstream } from '../../../examples/clickstream/app.js';
 import { generateClickLines } from '../../../examples/clickstream/generate.js';
@@ -12,21 +12,8 @@ import type { Sink } from '../../../src/index.js';
 import { expectFilesToMatch, parseClick, reference } from './clickstream-reference.js';
 
 const logger = createLogger({ level: 'silent' });
-const root = mkdtempSync(join(tmpdir(), 'clickstream-test-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-let runs = 0;
-function writeInput(lines: readonly string[]): { input: string; outputDir: string } {
-  const dir = join(root, `run-${runs++}`);
-  const input = `${dir}.jsonl`;
-  writeFileSync(input, lines.map((l) => `${l}\n`).join(''));
-  return { input, outputDir: dir };
-}
-
-/** The input file's lines as the command line reads them (the generator writes one a line). */
-function fileLines(input: string): string[] {
-  return readFileSync(input, 'utf8').replace(/\n$/, '').split(/\r?\n/);
-}
+const runs = exampleRunFolder('clickstream-test-');
+const writeInput = runs.files;
 
 async function runAndCompare(lines: readonly string[], partitions: number): Promise<void> {
   const { input, outputDir } = writeInput(lines);
