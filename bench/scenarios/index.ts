@@ -4,6 +4,7 @@ import { cluster } from './cluster.js';
 import { ingest } from './ingest.js';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
+import { nexmark } from './nexmark.js';
 import { recovery } from './recovery.js';
 import { session } from './session.js';
 import { stateRestore } from './state-restore.js';
@@ -11,4 +12,4 @@ import { stateless } from './stateless.js';
 import { tumbling } from './tumbling.js';
 import { windows } from './windows.js';
 
-export const scenarios: readonly Scenario[] = [ingest, windows, stateless, tumbling, session, latency, memory, stateRestore, recovery, cluster];
+export const scenarios: readonly Scenario[] = [ingest, windows, stateless, tumbling, session, latency, memory, stateRestore, nexmark, recovery, cluster];
