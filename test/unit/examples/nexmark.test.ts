@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exampleRunFolder, fileLines } from '../../helpers/example-runs.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { nexmark } from '../../../examples/nexmark/app.js';
+import { nexmark, nexmarkQueryProcessors, NEXMARK_OUTPUTS, type NexmarkOutput } from '../../../examples/nexmark/app.js';
 import { generateNexmarkLines } from '../../../examples/nexmark/generate.js';
 import type { ExampleApp } from '../../../examples/shared/example-app.js';
 import { runExample } from '../../../examples/shared/run-example.js';
@@ -57,6 +57,23 @@ const eventLines = fc
 
 
 describe('nexmark on the embedded log', () => {
+  // What `npm run bench -- nexmark` runs: one query (or a few) alone, only the stages they need.
+  for (const queries of [['q3'], ['q7'], ['q5', 'q8'], ['seller-totals']] as const) {
+    it(`computes ${queries.join(' and ')} alone exactly as the whole app does, and no other output`, async () => {
+      const lines = [...generateNexmarkLines({ events: 3_000, seed: 17 })];
+      const { input, outputDir } = writeInput(lines);
+      const alone: ExampleApp = { ...nexmark, processors: (options) => nexmarkQueryProcessors(options, queries) };
+      await runExample({ app: alone, input, outputDir, partitions: 3, logger });
+      const expected = nexmarkReference(fileLines(input), 3);
+      const read = (name: string): string[] => readFileSync(join(outputDir, `${name}.jsonl`), 'utf8').split('\n').filter((l) => l !== '').sort();
+      for (const output of NEXMARK_OUTPUTS) {
+        const wanted = (queries as readonly NexmarkOutput[]).includes(output);
+        expect(read(output), output).toEqual(wanted ? [...expected.outputs[output]].sort() : []);
+      }
+      expect(expected.outputs[queries[0]].length).toBeGreaterThan(0);
+    });
+  }
+
   for (const partitions of [1, 4]) {
     it(`gives the reference's eight outputs and dead letters on generated input with malformed lines and duplicate ids (${partitions} partition${partitions > 1 ? 's' : ''})`, async () => {
       const lines = [...generateNexmarkLines({ events: 4_000, seed: 11 })];
