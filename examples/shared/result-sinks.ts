@@ -1,4 +1,4 @@
-import { toTopicRecords, type OutgoingRecord, type Sink, type SinkContext } from 'tributary';
+import { toTopicRecords, type LateRecord, type OutgoingRecord, type Sink, type SinkContext } from 'tributary';
 import { IdentifiedResult, RESULT_ID_HEADER } from './identified-result.js';
 import { LINE_HEADER } from './input-lines.js';
 
@@ -57,6 +57,11 @@ interface RecordLike {
   readonly headers: Record<string, unknown>;
 }
 
+function isLateRecord(item: unknown): item is LateRecord<unknown> {
+  const l = item as Partial<LateRecord<unknown>> | null;
+  return typeof l === 'object' && l !== null && 'element' in l && typeof l.info === 'object' && l.info !== null && typeof l.info.operator === 'string';
+}
+
 function isRecordLike(item: unknown): item is RecordLike {
   const r = item as Partial<RecordLike> | null;
   return (
@@ -74,7 +79,9 @@ function isRecordLike(item: unknown): item is RecordLike {
  * const late = lateSink('run-1-late', 4);
  */
 export function lateSink(topic: string, partitions: number): Sink<unknown> {
-  return sharedTopicSink<unknown>(topic, partitions, (item) => {
+  return sharedTopicSink<unknown>(topic, partitions, (late) => {
+    // The processor's late sink gets each late record with why ({ element, info }): the file holds the record as read.
+    const item = isLateRecord(late) ? late.element : late;
     if (!isRecordLike(item)) return { key: null, value: Buffer.from(JSON.stringify(item) ?? 'null', 'utf8') };
     const headers: Record<string, string> = { [SOURCE_HEADER]: `${item.topic}:${item.partition}@${item.offset}` };
     for (const name of [LINE_HEADER, LATE_FOR_HEADER]) {

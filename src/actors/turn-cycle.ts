@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { LogRecord, TopicPartition } from '../connectors/log.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { ResolvedProcessor } from '../processor/define-processor.js';
-import type { LateInfo } from '../streams/late-output.js';
+import type { LateInfo, LateRecord } from '../streams/late-output.js';
 import type { WatermarkClock } from '../streams/watermark-clock.js';
 import { Backpressure } from './backpressure.js';
 import type { OffsetTracker } from './offset-tracker.js';
@@ -89,14 +89,14 @@ export class TurnCycle {
     this.open().add(sink, item);
   }
 
-  /** A record an operator found late: counted, logged, and written to the `late` sink, else dead-lettered. */
+  /** A record an operator found late: counted, logged, and written to the `late` sink with why ({@link LateRecord}), else dead-lettered. */
   late(element: unknown, info: LateInfo): void {
     if (this.replaying) return;
     const { processor, topicPartition, metrics, logger } = this.options;
     metrics.lateRecords.inc({ processor: processor.id, operator: info.operator });
     logger.debug({ offset: info.offset, timestamp: info.timestamp, watermark: info.watermark, operator: info.operator }, 'late record');
     if (processor.sinks.late) {
-      this.open().add('late', element);
+      this.open().add('late', { element, info } satisfies LateRecord<unknown>);
       return;
     }
     const record: LogRecord = {

@@ -58,7 +58,13 @@ export interface ProcessorDefinition<K = string | null, V = unknown> {
    * record causes synchronously is attributed to it.
    */
   readonly pipeline: (records: Observable<StreamRecord<K, V>>, context: PipelineContext) => PipelineOutputs;
-  /** One sink for a single result stream, or one per named stream of the pipeline's outputs. */
+  /**
+   * One sink for a single result stream, or one per named stream of the pipeline's outputs.
+   * A sink named `late` gets the records the pipeline's operators found late, each as a
+   * `LateRecord` `{ element, info }` (`info`: the operator, the record's event time and
+   * offset, the watermark, the window it missed); without one they are dead letters with that
+   * reason.
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly sinks: Sink<any> | Readonly<Record<string, Sink<any>>>;
   /** Consumer group. Default: `id`. */

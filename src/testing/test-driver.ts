@@ -12,6 +12,7 @@ import { expandStages } from '../processor/expand-stages.js';
 import { json } from '../serdes/json.js';
 import type { Serde } from '../serdes/serde.js';
 import { string } from '../serdes/string.js';
+import type { LateRecord } from '../streams/late-output.js';
 import type { BackoffOptions } from '../supervision/backoff.js';
 import { SimulatedClock } from '../supervision/simulated-clock.js';
 import type { SupervisorEvent } from '../supervision/supervisor-event.js';
@@ -246,12 +247,13 @@ export class TestDriver {
   }
 
   /**
-   * The records a processor's (or stage's) window operators found late: what its `late` sink
-   * acknowledged, or without one, the late dead letters' values (JSON-decoded).
+   * The records a processor's (or stage's) window operators found late: the elements its `late`
+   * sink acknowledged (it gets each as a {@link LateRecord}, with why), or without one, the late
+   * dead letters' values (JSON-decoded).
    */
   lateRecords<T = unknown>(processorId: string): T[] {
     const stage = this.stage(processorId);
-    if (stage.sinks.late) return this.results<T>(processorId, 'late');
+    if (stage.sinks.late) return this.results<LateRecord<T>>(processorId, 'late').map((l) => l.element);
     return this.deadLetters(processorId)
       .filter((d) => d.kind === 'late')
       .map((d) => JSON.parse(d.value ?? 'null') as T);

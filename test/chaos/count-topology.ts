@@ -15,6 +15,7 @@ import { countByKey } from '../../src/streams/count-by-key.js';
 import { repartition } from '../../src/processor/repartition.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { aggregating } from '../../src/streams/aggregator.js';
+import type { LateRecord } from '../../src/streams/late-output.js';
 import type { StreamRecord } from '../../src/streams/stream-record.js';
 import { tumbling } from '../../src/streams/tumbling.js';
 
@@ -95,7 +96,7 @@ export interface CountHooks {
   /** Whether the operator of `stage` throws at this record now (transient: a replay passes). */
   readonly shouldThrow: (stage: 'up' | 'down', partition: number, offset: number) => boolean;
   readonly counts: Sink<CountResult>;
-  readonly late: Sink<StreamRecord<string, ChaosItem>>;
+  readonly late: Sink<LateRecord<StreamRecord<string, ChaosItem>>>;
   readonly totals: Sink<GroupTotal>;
 }
 

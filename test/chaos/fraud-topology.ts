@@ -7,6 +7,7 @@ import type { Transaction } from '../../examples/fraud/transaction.js';
 import type { ProcessorDefinition } from '../../src/processor/define-processor.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { toTopic } from '../../src/sinks/topic-sink.js';
+import type { LateRecord } from '../../src/streams/late-output.js';
 import type { StreamRecord } from '../../src/streams/stream-record.js';
 
 export const FraudTopics = {
@@ -42,11 +43,11 @@ export function fraudProcessors(options: { natsUrl: string; inputPartitions: num
   const app = createFraudApp({ cluster: FRAUD_CLUSTER, historyTtlMs: FRAUD_HISTORY_TTL_MS });
   const alerts = toTopic<FraudAlert>(FraudTopics.alerts, { key: (a) => a.cardId, partitions: 3 });
   const lateTopic = toTopic<LateTransaction>(FraudTopics.late, { key: (l) => l.tx.cardId, partitions: 1 });
-  const late: Sink<StreamRecord<unknown, Transaction>> = {
+  const late: Sink<LateRecord<StreamRecord<unknown, Transaction>>> = {
     name: 'fraud-late',
     start: lateTopic.start,
     stop: lateTopic.stop,
-    write: (records) => lateTopic.write(records.map((r) => ({ p: r.partition, o: r.offset, tx: r.value }))),
+    write: (late) => lateTopic.write(late.map(({ element: r }) => ({ p: r.partition, o: r.offset, tx: r.value }))),
   };
   return app.processors({
     prefix: '',

@@ -15,6 +15,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import type { ProcessorDefinition } from '../../src/processor/define-processor.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { toTopic } from '../../src/sinks/topic-sink.js';
+import type { LateRecord } from '../../src/streams/late-output.js';
 import type { StreamRecord } from '../../src/streams/stream-record.js';
 import { countProcessor, LIVE_SUBJECT, Topics, type ChaosItem, type CountResult, type CountSettings, type GroupTotal } from './count-topology.js';
 import { fraudProcessors } from './fraud-topology.js';
@@ -117,9 +118,9 @@ function countsSink(): Sink<CountResult> {
 }
 
 /** Late items: the item itself goes to the late topic, keyed by its input key. */
-function lateSink(): Sink<StreamRecord<string, ChaosItem>> {
+function lateSink(): Sink<LateRecord<StreamRecord<string, ChaosItem>>> {
   const topic = toTopic<ChaosItem>(Topics.late, { key: (item) => item.k, partitions: 1 });
-  return { name: 'chaos-late', start: topic.start, stop: topic.stop, write: (records) => topic.write(records.map((r) => r.value)) };
+  return { name: 'chaos-late', start: topic.start, stop: topic.stop, write: (late) => topic.write(late.map((l) => l.element.value)) };
 }
 
 const log = new KafkaConnector(

@@ -9,6 +9,7 @@ import { BroadcastState } from '../../../src/cluster/broadcast.js';
 import { MemoryLog } from '../../../src/connectors/memory/index.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { toFunction } from '../../../src/sinks/function-sink.js';
+import type { LateRecord } from '../../../src/streams/late-output.js';
 import type { StreamRecord } from '../../../src/streams/stream-record.js';
 import { createFraudApp, FRAUD_CONFIG_BROADCAST, fraud, fraudCluster } from '../../../examples/fraud/app.js';
 import { evaluateCard, type FraudAlert } from '../../../examples/fraud/card-rules.js';
@@ -96,7 +97,7 @@ describe('fraud thresholds changed at runtime through the NATS broadcast', () =>
         natsUrl: natsUrl(),
         sinks: {
           'fraud-alerts': toFunction('alerts', async (items: readonly FraudAlert[]) => void alerts.push(...items)),
-          late: toFunction('late', async (items: readonly StreamRecord<unknown, Transaction>[]) => void late.push(...items.map((r) => r.value.txId))),
+          late: toFunction('late', async (items: readonly LateRecord<StreamRecord<unknown, Transaction>>[]) => void late.push(...items.map((l) => l.element.value.txId))),
         },
       }),
     });

@@ -11,6 +11,7 @@ import { ConfigError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import type { ProcessorDefinition } from '../../../src/processor/define-processor.js';
 import { toFunction } from '../../../src/sinks/function-sink.js';
+import type { LateRecord } from '../../../src/streams/late-output.js';
 import type { StreamRecord } from '../../../src/streams/stream-record.js';
 import { createFraudApp, fraud } from '../../../examples/fraud/app.js';
 import { CardRules, evaluateCard, exceedsMean, Retention, type FraudAlert } from '../../../examples/fraud/card-rules.js';
@@ -398,7 +399,7 @@ async function runOnMemoryLog(lines: readonly string[], partitions: number) {
       outOfOrdernessMs: BOUND,
       sinks: {
         'fraud-alerts': toFunction('alerts', async (items: readonly FraudAlert[]) => void alerts.push(...items)),
-        late: toFunction('late', async (items: readonly StreamRecord<unknown, Transaction>[]) => void late.push(...items.map((r) => r.value.txId))),
+        late: toFunction('late', async (items: readonly LateRecord<StreamRecord<unknown, Transaction>>[]) => void late.push(...items.map((l) => l.element.value.txId))),
       },
     }),
   });

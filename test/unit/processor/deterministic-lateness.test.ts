@@ -9,6 +9,7 @@ import { defineProcessor } from '../../../src/processor/define-processor.js';
 import { repartition } from '../../../src/processor/repartition.js';
 import { toFunction } from '../../../src/sinks/function-sink.js';
 import { counting } from '../../../src/streams/counting.js';
+import type { LateRecord } from '../../../src/streams/late-output.js';
 import type { StreamRecord } from '../../../src/streams/stream-record.js';
 import { tumbling } from '../../../src/streams/tumbling.js';
 import type { WindowResult } from '../../../src/streams/window-result.js';
@@ -67,7 +68,7 @@ async function run(clicks: readonly Click[], partitions: number, batch: number):
             ),
           sinks: {
             default: toFunction('counts', (items: readonly string[]) => void counts.push(...items)),
-            late: toFunction('late', (items: ReadonlyArray<StreamRecord<string, View>>) => void late.push(...items.map((r) => r.value.i))),
+            late: toFunction('late', (items: ReadonlyArray<LateRecord<StreamRecord<string, View>>>) => void late.push(...items.map((l) => l.element.value.i))),
           },
         }),
       }),
@@ -98,4 +99,48 @@ describe('lateness behind a repartition', () => {
       { numRuns: 20 },
     );
   }, 120_000);
+
+  it('hands each late record to the late sink with why: the operator, its event time, the watermark and the window it missed; no internal header', async () => {
+    const log = new MemoryLog();
+    log.createTopic('clicks', 1);
+    const clicks: Click[] = [
+      { user: 'u1', page: '/a', ts: 1_000, i: 0 },
+      { user: 'u1', page: '/a', ts: 1_200, i: 1 },
+      { user: 'u1', page: '/a', ts: 1_050, i: 2 }, // its window [1000, 1100) ended by the watermark 1200 − 20
+    ];
+    await log.producer().send('clicks', clicks.map((c) => ({ key: c.user, value: JSON.stringify(c) })));
+    const late: Array<LateRecord<StreamRecord<string, View>>> = [];
+    const app = createTributary({
+      log,
+      logger,
+      processors: [
+        defineProcessor<string | null, Click>({
+          id: 'clicks',
+          source: { topics: 'clicks', timestamp: (r) => r.value.ts },
+          eventTime: { outOfOrdernessMs: BOUND },
+          pipeline: (records: Observable<StreamRecord<string | null, Click>>) => records.pipe(map((r): View => ({ page: r.value.page, timestamp: r.timestamp, i: r.value.i }))),
+          sinks: repartition<View>({
+            name: 'by-page',
+            key: (v) => v.page,
+            partitions: 2,
+            pipeline: (views: Observable<StreamRecord<string, View>>) => views.pipe(tumbling({ size: SIZE, key: (r: StreamRecord<string, View>) => r.value.page, aggregate: counting(), store: 'views' })),
+            sinks: {
+              default: toFunction('counts', () => undefined),
+              late: toFunction('late', (items: ReadonlyArray<LateRecord<StreamRecord<string, View>>>) => void late.push(...items)),
+            },
+          }),
+        }),
+      ],
+    });
+    await app.start();
+    await app.finishInput({ timeoutMs: 20_000 });
+    await app.stop();
+    expect(late).toHaveLength(1);
+    const [{ element, info }] = late;
+    expect(element.value.i).toBe(2);
+    expect(info).toMatchObject({ operator: 'tumbling', timestamp: 1_050, window: { start: 1_000, end: 1_100 } });
+    expect(info.watermark).toBeGreaterThanOrEqual(1_100);
+    expect(info.offset).toBe(element.offset);
+    expect(Object.keys(element.headers).filter((h) => h.startsWith('tributary.'))).toEqual([]);
+  });
 });

@@ -7,6 +7,7 @@ import { createLogger } from '../../../src/observability/logger.js';
 import { defineProcessor, type PipelineContext } from '../../../src/processor/define-processor.js';
 import { toFunction } from '../../../src/sinks/function-sink.js';
 import { counting } from '../../../src/streams/counting.js';
+import type { LateRecord } from '../../../src/streams/late-output.js';
 import type { StreamRecord } from '../../../src/streams/stream-record.js';
 import { session } from '../../../src/streams/session.js';
 import { tumbling } from '../../../src/streams/tumbling.js';
@@ -84,7 +85,7 @@ async function run(
             const delay = sinkDelays[writes++ % Math.max(1, sinkDelays.length)] ?? 0;
             if (delay > 0) await new Promise((r) => setTimeout(r, delay));
           }),
-          late: toFunction('late', async (items: readonly StreamRecord<string | null, Event & { i: number }>[]) => void late.push(...items.map((r) => r.value.i))),
+          late: toFunction('late', async (items: readonly LateRecord<StreamRecord<string | null, Event & { i: number }>>[]) => void late.push(...items.map((l) => l.element.value.i))),
         },
       }),
     ],

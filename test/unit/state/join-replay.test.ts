@@ -6,6 +6,7 @@ import { MemoryLog } from '../../../src/connectors/memory/index.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { defineProcessor } from '../../../src/processor/define-processor.js';
 import { toFunction } from '../../../src/sinks/function-sink.js';
+import type { LateRecord } from '../../../src/streams/late-output.js';
 import type { StreamRecord } from '../../../src/streams/stream-record.js';
 import { regularJoin } from '../../../src/streams/regular-join.js';
 import { streamTableJoin } from '../../../src/streams/stream-table-join.js';
@@ -72,7 +73,7 @@ function joinApp(log: MemoryLog, out: Collected, options: { failAt: ReadonlySet<
             out.results.push(...items);
             await new Promise((r) => setTimeout(r, 1 + (items.length % 3)));
           }),
-          late: toFunction('late', (items: readonly JoinEvent[]) => void out.late.push(...items.map((e) => e.i))),
+          late: toFunction('late', (items: readonly LateRecord<JoinEvent>[]) => void out.late.push(...items.map((l) => l.element.i))),
         },
       }),
     ],

@@ -15,6 +15,7 @@ import {
   toFunction,
   toTopic,
   tumbling,
+  type LateRecord,
   type OutgoingRecord,
   type ProcessorDefinition,
   type Sink,
@@ -110,7 +111,7 @@ function pre(spec: Spec): OperatorFunction<Rec, Rec> {
 
 /** The topology of `spec`, writing results to the topic `out` and late records to `late`. */
 function topology(spec: Spec, late: unknown[]): ProcessorDefinition<string | null, Event> {
-  const lateSinks: Record<string, Sink<unknown>> = spec.lateSink ? { late: toFunction('late', (items: readonly Rec[]) => void late.push(...items.map((r) => r.value))) } : {};
+  const lateSinks: Record<string, Sink<unknown>> = spec.lateSink ? { late: toFunction('late', (items: readonly LateRecord<Rec>[]) => void late.push(...items.map((l) => l.element.value))) } : {};
   const out = toTopic<unknown>('out', { key: (v) => (v as { k: string }).k });
   if (!spec.repartitioned) {
     return defineProcessor<string | null, Event>({

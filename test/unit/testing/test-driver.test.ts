@@ -1,6 +1,6 @@
 import { map } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { countByKey, counting, defineProcessor, toFunction, toTopic, tumbling, type KeyValueStore, type WindowStore } from '../../../src/index.js';
+import { countByKey, counting, defineProcessor, toFunction, toTopic, tumbling, type KeyValueStore, type LateRecord, type WindowStore } from '../../../src/index.js';
 import { createTestDriver, type TestDriver } from '../../../src/testing/index.js';
 
 interface Click {
@@ -31,7 +31,7 @@ function pageViews(options: { idleTimeoutMs?: number; late?: boolean; outOfOrder
     }),
     sinks: {
       views: toTopic<Views>('page-views', { key: (v) => v.page }),
-      ...(options.late === false ? {} : { late: toFunction('late', (items: readonly { value: Click }[]) => void late.push(...items.map((r) => r.value))) }),
+      ...(options.late === false ? {} : { late: toFunction('late', (items: readonly LateRecord<{ value: Click }>[]) => void late.push(...items.map((l) => l.element.value))) }),
     },
   });
   return { processor, late };
