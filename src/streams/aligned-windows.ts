@@ -34,7 +34,7 @@ interface Entry<A> {
  */
 export function alignedWindows<T, K, A>(
   operator: string,
-  options: WindowOptions<T, K, A> & EmitOptions,
+  options: WindowOptions<T, A, K> & EmitOptions,
   size: number,
   advance: number,
 ): OperatorFunction<T, WindowResult<K, A>> {

@@ -10,9 +10,9 @@ import type { WindowResult } from './window-result.js';
  * Settings of {@link hopping}.
  *
  * @example
- * const fiveMinutesEveryMinute: HoppingOptions<StreamRecord, unknown, number> = { size: 300_000, advance: 60_000, aggregate: counting() };
+ * const fiveMinutesEveryMinute: HoppingOptions<StreamRecord, number> = { size: 300_000, advance: 60_000, aggregate: counting() };
  */
-export interface HoppingOptions<T, K, A> extends WindowOptions<T, K, A>, EmitOptions {
+export interface HoppingOptions<T, A, K = KeyOf<T>> extends WindowOptions<T, A, K>, EmitOptions {
   /** Window size in ms, a positive integer. */
   readonly size: number;
   /** Distance between window starts in ms, a positive integer, at most `size`. */
@@ -37,7 +37,7 @@ export interface HoppingOptions<T, K, A> extends WindowOptions<T, K, A>, EmitOpt
  *   hopping({ size: 300_000, advance: 60_000, aggregate: summing((r) => r.value.celsius), late }),
  * );
  */
-export function hopping<T, A, K = KeyOf<T>>(options: HoppingOptions<T, K, A>): OperatorFunction<T, WindowResult<K, A>> {
+export function hopping<T, A, K = KeyOf<T>>(options: HoppingOptions<T, A, K>): OperatorFunction<T, WindowResult<K, A>> {
   requiredObject('hopping', options);
   const size = positiveInteger('hopping', 'size', options.size);
   const advance = positiveInteger('hopping', 'advance', options.advance);

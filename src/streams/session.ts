@@ -19,9 +19,9 @@ import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
  * Settings of {@link session}.
  *
  * @example
- * const halfHour: SessionOptions<StreamRecord, unknown, number> = { gap: 1_800_000, aggregate: counting() };
+ * const halfHour: SessionOptions<StreamRecord, number> = { gap: 1_800_000, aggregate: counting() };
  */
-export interface SessionOptions<T, K, A> extends WindowOptions<T, K, A>, EmitOptions {
+export interface SessionOptions<T, A, K = KeyOf<T>> extends WindowOptions<T, A, K>, EmitOptions {
   /** Inactivity gap in ms, a positive integer: events at most `gap` apart are in one session. */
   readonly gap: number;
 }
@@ -97,7 +97,7 @@ type Scheduled<K, A> =
  *     events: s.value.events, pages: s.value.pages.size, bounce: s.value.events === 1 })),
  * );
  */
-export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, K, A>): OperatorFunction<T, WindowResult<K, A>> {
+export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, A, K>): OperatorFunction<T, WindowResult<K, A>> {
   const operator = 'session';
   requiredObject(operator, options);
   const gap = positiveInteger(operator, 'gap', options.gap);

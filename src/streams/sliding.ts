@@ -13,9 +13,9 @@ import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
  * Settings of {@link sliding}.
  *
  * @example
- * const tenMinutes: SlidingOptions<StreamRecord, unknown, number> = { timeDifference: 600_000, aggregate: counting() };
+ * const tenMinutes: SlidingOptions<StreamRecord, number> = { timeDifference: 600_000, aggregate: counting() };
  */
-export interface SlidingOptions<T, K, A> extends WindowOptions<T, K, A> {
+export interface SlidingOptions<T, A, K = KeyOf<T>> extends WindowOptions<T, A, K> {
   /** Records whose timestamps differ by at most this many ms can share a window; a positive integer. */
   readonly timeDifference: number;
 }
@@ -96,7 +96,7 @@ function lowerBound(values: readonly number[], x: number): number {
  *   filter((w) => w.value > 1_000_000),
  * );
  */
-export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, K, A>): OperatorFunction<T, WindowResult<K, A>> {
+export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, A, K>): OperatorFunction<T, WindowResult<K, A>> {
   const operator = 'sliding';
   requiredObject(operator, options);
   const d = positiveInteger(operator, 'timeDifference', options.timeDifference);

@@ -9,9 +9,9 @@ import type { WindowResult } from './window-result.js';
  * Settings of {@link tumbling}.
  *
  * @example
- * const perMinute: TumblingOptions<StreamRecord<string, Click>, string, number> = { size: 60_000, aggregate: counting() };
+ * const perMinute: TumblingOptions<StreamRecord<string, Click>, number, string> = { size: 60_000, aggregate: counting() };
  */
-export interface TumblingOptions<T, K, A> extends WindowOptions<T, K, A>, EmitOptions {
+export interface TumblingOptions<T, A, K = KeyOf<T>> extends WindowOptions<T, A, K>, EmitOptions {
   /** Window size in ms, a positive integer. */
   readonly size: number;
 }
@@ -34,7 +34,7 @@ export interface TumblingOptions<T, K, A> extends WindowOptions<T, K, A>, EmitOp
  *   map((w) => ({ page: w.key, windowStart: w.windowStart, windowEnd: w.windowEnd, views: w.value })),
  * );
  */
-export function tumbling<T, A, K = KeyOf<T>>(options: TumblingOptions<T, K, A>): OperatorFunction<T, WindowResult<K, A>> {
+export function tumbling<T, A, K = KeyOf<T>>(options: TumblingOptions<T, A, K>): OperatorFunction<T, WindowResult<K, A>> {
   requiredObject('tumbling', options);
   const size = positiveInteger('tumbling', 'size', options.size);
   return alignedWindows('tumbling', options, size, size);

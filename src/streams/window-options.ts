@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
 import type { Aggregator } from './aggregator.js';
-import type { EventTimeOptions, HoldOptions, KeyOptions } from './event-time-options.js';
+import type { EventTimeOptions, HoldOptions, KeyOf, KeyOptions } from './event-time-options.js';
 import type { LateOptions } from './late-output.js';
 import type { EmitMode } from './window-result.js';
 
@@ -9,12 +9,12 @@ import type { EmitMode } from './window-result.js';
  * {@link sliding}, {@link session}).
  *
  * @example
- * const common: WindowOptions<StreamRecord<string, Click>, string, number> = {
+ * const common: WindowOptions<StreamRecord<string, Click>, number, string> = {
  *   key: (r) => r.value.page, aggregate: counting(), grace: 0, store: 'page-views',
  * };
  * clicks.pipe(tumbling({ ...common, size: 60_000 }));
  */
-export interface WindowOptions<T, K, A> extends EventTimeOptions<T>, KeyOptions<T, K>, HoldOptions<T>, LateOptions<T> {
+export interface WindowOptions<T, A, K = KeyOf<T>> extends EventTimeOptions<T>, KeyOptions<T, K>, HoldOptions<T>, LateOptions<T> {
   /** How the window's elements become its value: {@link counting}, {@link summing}, {@link topN}, {@link aggregating}... */
   readonly aggregate: Aggregator<T, A>;
   /**
