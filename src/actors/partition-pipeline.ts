@@ -173,6 +173,16 @@ export class PartitionPipeline {
     return this.stores.keyMismatch(name);
   }
 
+  /** Whether the pipeline has a store (or `ctx.queryable` state) named `name`. */
+  hasStore(name: string): boolean {
+    return this.stores.queryables.has(name) || this.options.state.stores.has(name);
+  }
+
+  /** The names of its stores and `ctx.queryable` states, for errors that name them. */
+  storeNames(): string[] {
+    return [...new Set([...this.stores.queryables.keys(), ...this.options.state.stores.keys()])];
+  }
+
   /** Whether the pipeline declared any store. */
   get hasStores(): boolean {
     return this.options.state.hasStores;

@@ -42,7 +42,7 @@ export async function queryState(
   const local = runtime.query(store, key);
   if (!local.owned) {
     throw new TributaryError(
-      `query ${processor}/${store}/${key}: its partition ${String(local.partition)} of ${runtime.processor.topics[0]} is not assigned to this node, and without a cluster there is no one to ask`,
+      `query ${processor}/${store}/${key}: its partition ${String(local.partition)} of ${local.topic} is not assigned to this node, and without a cluster there is no one to ask`,
     );
   }
   return { found: local.found, value: local.value, stale: local.stale, partition: local.partition, node: undefined };

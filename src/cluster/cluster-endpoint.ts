@@ -4,6 +4,7 @@ import type { ClusterNode } from './cluster-node.js';
 import { ConfigError, TributaryError } from '../errors.js';
 import { AskTimeoutError, ClusterError, NoOwnerError, RemoteHandlerError } from './errors.js';
 import { UnpartitionedStoreError } from '../processor/unpartitioned-store-error.js';
+import { NoSuchStoreError } from '../processor/no-such-store-error.js';
 
 /**
  * Options of {@link startClusterEndpoint}.
@@ -85,6 +86,7 @@ async function handle(node: ClusterNode, req: IncomingMessage, res: ServerRespon
       return send(res, 503, { error: err.message });
     }
     if (err instanceof UnpartitionedStoreError) return send(res, 409, { error: err.message });
+    if (err instanceof NoSuchStoreError) return send(res, 404, { error: err.message });
     if (err instanceof AskTimeoutError) return send(res, 504, { error: err.message });
     if (err instanceof ClusterError) return send(res, 502, { error: err.message });
     throw err;

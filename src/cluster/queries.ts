@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { runtimeOn, type ClusterHost } from './cluster-host.js';
 import { ConfigError } from '../errors.js';
 import type { KeyMismatch } from '../actors/store-key-partitioning.js';
+import { NoSuchStoreError, type MissingStore } from '../processor/no-such-store-error.js';
 import { UnpartitionedStoreError } from '../processor/unpartitioned-store-error.js';
 import { ClusterError, NoOwnerError, RemoteHandlerError, retriableAskFailure } from './errors.js';
 import type { MemberTracker } from './member-tracker.js';
@@ -72,6 +73,8 @@ interface LocalAnswer {
   readonly stale: boolean;
   /** The store is not partitioned by its key: the evidence, for the asker to throw an {@link UnpartitionedStoreError}. */
   readonly unpartitioned?: KeyMismatch;
+  /** The key's partition has no store of that name: for the asker to throw a {@link NoSuchStoreError}. */
+  readonly missing?: MissingStore;
 }
 
 const RETRY_MS = 100;
@@ -123,6 +126,7 @@ export class ClusterQueries {
     } catch (err) {
       // Sent as data, so that the asker throws the same error, evidence and all.
       if (err instanceof UnpartitionedStoreError) return { owned: true, node: this.options.nodeId, topic: err.mismatch.topic, partition: null, found: false, value: null, stale: false, unpartitioned: err.mismatch };
+      if (err instanceof NoSuchStoreError) return { owned: true, node: this.options.nodeId, topic: err.missing.topic, partition: err.missing.partition, found: false, value: null, stale: false, missing: err.missing };
       throw err;
     }
   };
@@ -153,6 +157,7 @@ export class ClusterQueries {
         } else {
           const answer = await this.askNode(owner.node, { processor, name, key }, deadline);
           if (typeof answer !== 'string' && answer.unpartitioned) throw new UnpartitionedStoreError(processor, answer.unpartitioned);
+          if (typeof answer !== 'string' && answer.missing) throw new NoSuchStoreError(processor, answer.missing);
           if (typeof answer === 'string') lastReason = answer;
           else if (answer.owned) return toAnswer(processor, answer);
           else lastReason = `node ${owner.node} no longer owns it (a rebalance)`;
@@ -169,6 +174,7 @@ export class ClusterQueries {
           // The runner gets a little less time than we wait, so that its own NoOwnerError reaches us.
           const answer = await this.askNode(runner, { processor, name, key, route: true, timeoutMs: Math.max(1, deadline - Date.now() - 100) }, deadline);
           if (typeof answer !== 'string' && answer.unpartitioned) throw new UnpartitionedStoreError(processor, answer.unpartitioned);
+          if (typeof answer !== 'string' && answer.missing) throw new NoSuchStoreError(processor, answer.missing);
           if (typeof answer !== 'string') return answer as unknown as ClusterQueryAnswer;
           lastReason = answer;
         }
@@ -195,12 +201,11 @@ export class ClusterQueries {
   private local(processor: string, name: string, key: string): LocalAnswer | undefined {
     const runtime = runtimeOn(this.options.app, processor);
     if (!runtime) return undefined;
-    const topic = runtime.processor.topics[0];
     const answer = runtime.query(name, key);
     return {
       owned: answer.owned,
       node: this.options.nodeId,
-      topic,
+      topic: answer.topic,
       partition: answer.partition ?? null,
       found: answer.found,
       value: answer.value === undefined ? null : answer.value,

@@ -1,6 +1,7 @@
 import { partitionForKey } from '../connectors/partitioner.js';
 import type { RestoreProgress } from '../state/partition-state.js';
 import { TributaryError } from '../errors.js';
+import { NoSuchStoreError } from './no-such-store-error.js';
 import { keyOf, type PartitionEntry } from './partition-entry.js';
 import type { PartitionScans, ResolvedScan } from './store-scan.js';
 
@@ -32,6 +33,8 @@ export interface PartitionGauges extends PartitionStatus {
 export interface QueryAnswer {
   /** Whether the key's partition is assigned to this node. */
   readonly owned: boolean;
+  /** The input topic whose partition holds the store (see {@link answerQuery}). */
+  readonly topic: string;
   readonly partition: number | undefined;
   /** Whether the key was found in the named store (or `ctx.queryable` state). */
   readonly found: boolean;
@@ -60,15 +63,39 @@ export function partitionGauges(e: PartitionEntry): PartitionGauges {
 
 /**
  * The answer to an interactive query for `key` from the partition of this node that holds it:
- * the one of `topic` (with `count` partitions) the key maps to (murmur2, as the topic is
- * partitioned); `owned: false` when that partition is not assigned here, or its count unknown.
+ * the partition `key` maps to (murmur2, as the topic is partitioned) of the input topic whose
+ * pipelines have the store `name` (a processor reading several topics may build a different
+ * pipeline for each: the nexmark source stage keeps person ids only in the persons partitions'),
+ * as far as this node's partitions tell, else the first topic; `owned: false` when that
+ * partition is not assigned here, or its count unknown. A partition whose pipeline has no store
+ * of that name is an error naming the ones it has, never a confident "not found".
  */
-export function answerQuery(partitions: ReadonlyMap<string, PartitionEntry>, topic: string, count: number | undefined, name: string, key: string): QueryAnswer {
-  if (count === undefined) return { owned: false, partition: undefined, found: false, value: undefined, stale: false };
+export function answerQuery(
+  processor: string,
+  partitions: ReadonlyMap<string, PartitionEntry>,
+  topics: readonly string[],
+  counts: ReadonlyMap<string, number>,
+  name: string,
+  key: string,
+): QueryAnswer {
+  const topic = topicOfStore(partitions, topics, name);
+  const count = counts.get(topic);
+  if (count === undefined) return { owned: false, topic, partition: undefined, found: false, value: undefined, stale: false };
   const partition = partitionForKey(key, count);
   const entry = partitions.get(keyOf({ topic, partition }));
-  if (!entry?.pipeline) return { owned: false, partition, found: false, value: undefined, stale: false };
-  return { owned: true, partition, ...entry.pipeline.query(name, key) };
+  if (!entry?.pipeline) return { owned: false, topic, partition, found: false, value: undefined, stale: false };
+  if (!entry.pipeline.hasStore(name)) throw new NoSuchStoreError(processor, { store: name, topic, partition, known: entry.pipeline.storeNames() });
+  return { owned: true, topic, partition, ...entry.pipeline.query(name, key) };
+}
+
+/** The first of `topics` with a partition here whose pipeline has the store `name`, else the first topic. */
+function topicOfStore(partitions: ReadonlyMap<string, PartitionEntry>, topics: readonly string[], name: string): string {
+  if (topics.length > 1) {
+    for (const topic of topics) {
+      for (const entry of partitions.values()) if (entry.topicPartition.topic === topic && entry.pipeline?.hasStore(name)) return topic;
+    }
+  }
+  return topics[0];
 }
 
 /**

@@ -149,8 +149,7 @@ export class ProcessorRuntime {
    */
   query(name: string, key: string): QueryAnswer {
     this.unpartitioned.assertPartitioned(this.partitions, name);
-    const topic = this.processor.topics[0];
-    return answerQuery(this.partitions, topic, this.partitionCounts.get(topic), name, key);
+    return answerQuery(this.processor.id, this.partitions, this.processor.topics, this.partitionCounts, name, key);
   }
 
   /**

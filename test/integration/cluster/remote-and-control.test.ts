@@ -109,8 +109,8 @@ describe('remote actors, queries and control across nodes', () => {
       const answer = await asker.node.query(PROCESSOR, STATE, key);
       expect(answer).toEqual({ node: owner, processor: PROCESSOR, topic: 'in', partition, found: true, value: (i % 3) + 1, stale: false });
     }
-    const missing = await a.node.query(PROCESSOR, 'no-such-state', 'user-1');
-    expect(missing.found).toBe(false);
+    // A store the key's partition does not have: an error naming the stores it has, from whichever node asks.
+    for (const asker of [a, b]) await expect(asker.node.query(PROCESSOR, 'no-such-state', 'user-1')).rejects.toThrow(/has no store 'no-such-state' \(its stores: count-by-key, totals\)/);
   });
 
   it('scans a store over both nodes: every partition once, sorted by key; a node outside the processor asks the runners (next test)', async () => {

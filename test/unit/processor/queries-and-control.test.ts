@@ -7,6 +7,7 @@ import { createLogger } from '../../../src/observability/logger.js';
 import { defineProcessor, type PipelineContext } from '../../../src/processor/define-processor.js';
 import { toFunction } from '../../../src/sinks/function-sink.js';
 import type { StreamRecord } from '../../../src/streams/stream-record.js';
+import { countByKey } from '../../../src/streams/count-by-key.js';
 import { counting } from '../../../src/streams/counting.js';
 import { tumbling } from '../../../src/streams/tumbling.js';
 import { eventually } from '../../contract/read-topic.js';
@@ -48,8 +49,9 @@ describe('interactive queries and control on one node', () => {
     await app.start();
     await eventually(() => expect(seen).toHaveLength(5));
     const answer = app.processor('counts').query('count-by-key', 'x');
-    expect(answer).toEqual({ owned: true, partition: partitionForKey('x', 3), found: true, value: 3, stale: false });
-    expect(app.processor('counts').query('no-such-state', 'x').found).toBe(false);
+    expect(answer).toEqual({ owned: true, topic: 'in', partition: partitionForKey('x', 3), found: true, value: 3, stale: false });
+    // A store the pipeline does not have is an error naming the ones it has, not a confident 'not found'.
+    expect(() => app.processor('counts').query('no-such-state', 'x')).toThrow(/has no store 'no-such-state' \(its stores: count-by-key\)/);
     await app.stop();
   });
 
@@ -82,8 +84,41 @@ describe('interactive queries and control on one node', () => {
       });
     });
     expect(await app.query('views', 'per-second', 'nobody')).toMatchObject({ found: false, value: undefined });
-    expect(await app.query('views', 'no-such-store', 'u1')).toMatchObject({ found: false });
+    await expect(app.query('views', 'no-such-store', 'u1')).rejects.toThrow(/has no store 'no-such-store' \(its stores: per-second\)/);
     await app.stop();
+  });
+
+  it('answers from the topic whose pipelines hold the store when a processor reads several topics with a pipeline each', async () => {
+    const log = new MemoryLog();
+    log.createTopic('persons', 2);
+    log.createTopic('auctions', 3);
+    await log.producer().send('persons', ['p1', 'p2', 'p1'].map((key) => ({ key, value: '{}' })));
+    await log.producer().send('auctions', ['a1', 'a2', 'a1', 'a1'].map((key) => ({ key, value: '{}' })));
+    const app = createTributary({
+      log,
+      logger,
+      processors: [
+        defineProcessor<string | null, unknown>({
+          id: 'ids',
+          source: { topics: ['persons', 'auctions'] },
+          // As the nexmark source stage: each topic's partitions build their own pipeline, with their own store.
+          pipeline: (records: Observable<StreamRecord<string | null, unknown>>, ctx: PipelineContext) =>
+            records.pipe(countByKey({ key: (r: StreamRecord<string | null, unknown>) => r.key ?? '', store: ctx.topic === 'persons' ? 'person-ids' : 'auction-ids' })),
+          sinks: toFunction('out', () => undefined),
+        }),
+      ],
+    });
+    await app.start();
+    try {
+      await eventually(async () => {
+        // 'auctions' is the second topic: the query goes to the key's partition of auctions (3 partitions), not of persons.
+        expect(await app.query('ids', 'auction-ids', 'a1')).toMatchObject({ found: true, value: 3, partition: partitionForKey('a1', 3) });
+        expect(await app.query('ids', 'person-ids', 'p1')).toMatchObject({ found: true, value: 2, partition: partitionForKey('p1', 2) });
+      });
+      expect(app.processor('ids').query('auction-ids', 'a2')).toMatchObject({ owned: true, topic: 'auctions', found: true, value: 1 });
+    } finally {
+      await app.stop();
+    }
   });
 
   it('pauses and resumes a processor: nothing is taken while paused, everything after', async () => {
