@@ -1,10 +1,13 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Serde } from '../serdes/serde.js';
+import type { TableSource } from '../state/source-table.js';
 import { resolveLate } from './event-time-options.js';
 import { bothSides, dropNullKey, joinKey, joinType, lenientTimestamp, noKey, otherSide, tableValue, type JoinKeyOptions, type JoinResult } from './join-inputs.js';
 import type { LateOptions } from './late-output.js';
 import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
 import { currentPipelineScope } from './pipeline-scope.js';
+import { isTableSource } from './table.js';
+import { joinTableView } from './table-view.js';
 import { requiredFunction, requiredObject } from './validate.js';
 
 /**
@@ -71,13 +74,24 @@ export type StreamTableJoinOptions<S, U, K, T, V> = StreamTableJoinSettings<S, U
  *     join: (bid, auction) => ({ ...bid.value, category: auction?.category ?? null }),
  *   }),
  * );
+ *
+ * **A table read from a topic** ({@link table}, {@link globalTable}, named in the processor's
+ * `tables` option) is joined the same way: `streamTableJoin(rates, { key, join })`. Its store is
+ * the table's own (`otherKey`, `otherValue`, `store` and the serdes do not apply). Before each
+ * stream record the table takes its updates up to the record's `timestamp` (a global table: what
+ * has been read so far); see docs/joins.md, "Tables from topics".
+ *
+ * @example
+ * const rates = table<string, number>('rates');
+ * orders.pipe(streamTableJoin(rates, { key: (o) => o.value.currency, join: (o, rate) => o.value.amount * rate }));
  */
 export function streamTableJoin<S, U, V, K = unknown, T = unknown>(
-  table: Observable<U>,
+  table: Observable<U> | TableSource<K, T>,
   options: StreamTableJoinOptions<S, U, K, T, V>,
 ): OperatorFunction<S, JoinResult<K, V>> {
   const operator = 'streamTableJoin';
   requiredObject(operator, options);
+  if (isTableSource(table)) return joinTableView(operator, table, options);
   const updates = otherSide(operator, table);
   const type = joinType(operator, options.type, ['inner', 'left'] as const);
   const join = requiredFunction(operator, 'join', options.join as (record: S, value: T | null) => V);

@@ -1,0 +1,140 @@
+import type { LogRecord, PartitionReader, TopicPartition } from '../connectors/log.js';
+import type { Serde } from '../serdes/serde.js';
+import { MemoryKeyValueStore } from './memory-key-value-store.js';
+import { decodeUpdate, type TableChange, type TableRow, type TableSource, type TableView, type UndecodableUpdate } from './source-table.js';
+import { jsonKeys, structuredValues } from './store-serdes.js';
+
+/** Most updates read ahead of what the table has taken; a read for more starts below half of it. */
+export const READ_AHEAD = 10_000;
+
+/** What a {@link SourceTableStore} is given. */
+export interface SourceTableStoreOptions<K, V> {
+  readonly name: string;
+  readonly source: TableSource<K, V>;
+  /** The partition of the table's topic this store holds (the stream partition's number). */
+  readonly partition: TopicPartition;
+  readonly reader: PartitionReader;
+  readonly onUndecodable: (update: UndecodableUpdate) => void;
+  /** Most keys held, as a store's memory budget. */
+  readonly maxKeys: number;
+}
+
+/**
+ * One partition of a table read from its topic, inside the stream partition of the same number:
+ * **the topic is its own changelog**. A restore reads the topic from its start up to the position
+ * the commit recorded (the offset after the last update the table had taken at the committed
+ * input offset); from there the table follows the topic as a second input: updates are read ahead
+ * (at most {@link READ_AHEAD}) and taken by {@link advanceTo} as the stream's records pass their
+ * timestamps, so each stream record sees the updates up to its own time, as Kafka Streams
+ * synchronises a task's partitions by timestamp. Nothing is ever written: no changelog topic.
+ *
+ * An update that does not decode (or has no key) is skipped, never deleting its key; when taken
+ * live it is reported (the dead letters), while restoring only counted.
+ *
+ * @example
+ * const rates = new SourceTableStore({ name: 'rates', source, partition: { topic: 'rates', partition: 0 }, reader, onUndecodable, maxKeys });
+ * await rates.restoreTo(committed);   // 0..committed, then reads ahead
+ * rates.advanceTo(record.timestamp); rates.get('EUR');
+ */
+export class SourceTableStore<K, V> implements TableView<K, V> {
+  readonly kind = 'table' as const;
+  /** The rows, as a store (queries, scans, key checks see it); never logged. */
+  readonly store: MemoryKeyValueStore<K, TableRow<V>>;
+  private positionValue = 0;
+  private readPosition = 0;
+  private ahead: LogRecord[] = [];
+  private head = 0;
+  private reading: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private readonly listeners = new Set<(change: TableChange<K, V>) => void>();
+
+  constructor(private readonly options: SourceTableStoreOptions<K, V>) {
+    const serdes = { key: jsonKeys as Serde<K>, value: structuredValues as Serde<TableRow<V>>, view: (row: TableRow<V>) => row.value };
+    this.store = new MemoryKeyValueStore<K, TableRow<V>>(options.name, serdes, false, options.maxKeys);
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** The offset after the last update taken: what a checkpoint records. */
+  get position(): number {
+    return this.positionValue;
+  }
+
+  /** Reads the topic's partition from its start up to `until` (the committed position), then reads ahead. */
+  async restoreTo(until: number): Promise<{ records: number }> {
+    let records = 0;
+    if (until > 0) {
+      await this.options.reader.read(this.options.partition, 0, until, (batch) => {
+        for (const record of batch) {
+          records++;
+          this.take(record, true);
+        }
+      });
+    }
+    this.positionValue = until;
+    this.readPosition = until;
+    await this.readAhead();
+    return { records };
+  }
+
+  get(key: K): TableRow<V> | undefined {
+    return this.store.get(key);
+  }
+
+  onChange(listener: (change: TableChange<K, V>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Takes the updates read ahead whose timestamps are at most `timestamp`, in offset order. Throws when reading the topic failed. */
+  advanceTo(timestamp: number): void {
+    if (this.failure !== undefined) throw this.failure;
+    while (this.head < this.ahead.length && this.ahead[this.head].timestamp <= timestamp) {
+      const record = this.ahead[this.head++];
+      this.take(record, false);
+      this.positionValue = record.offset + 1;
+    }
+    if (this.head === this.ahead.length && this.head > 0) {
+      this.ahead = [];
+      this.head = 0;
+    }
+    if (this.ahead.length - this.head < READ_AHEAD / 2 && this.reading === undefined) {
+      void this.readAhead().catch((err: unknown) => (this.failure = err instanceof Error ? err : new Error(String(err))));
+    }
+  }
+
+  /** Reads more of the topic (up to {@link READ_AHEAD} offsets past the last read), one read at a time. */
+  private readAhead(): Promise<void> {
+    this.reading ??= (async () => {
+      try {
+        const end = await this.options.reader.endOffset(this.options.partition);
+        const until = Math.min(end, this.readPosition + READ_AHEAD);
+        if (until <= this.readPosition) return;
+        await this.options.reader.read(this.options.partition, this.readPosition, until, (batch) => {
+          for (const record of batch) this.ahead.push(record);
+        });
+        this.readPosition = until;
+      } finally {
+        this.reading = undefined;
+      }
+    })();
+    return this.reading;
+  }
+
+  private take(record: LogRecord, restoring: boolean): void {
+    const decoded = decodeUpdate(this.options.source, record);
+    if ('reason' in decoded) {
+      this.options.onUndecodable({ table: this.options.name, record, reason: decoded.reason, restoring });
+      return;
+    }
+    const { key, value } = decoded;
+    const previous = this.store.get(key)?.value;
+    if (value === null) this.store.delete(key);
+    else this.store.put(key, { value, ts: record.timestamp });
+    if (restoring || this.listeners.size === 0) return;
+    const change: TableChange<K, V> = { key, value, previous, timestamp: record.timestamp };
+    for (const listener of this.listeners) listener(change);
+  }
+}
