@@ -7,7 +7,7 @@ import type { LateOptions } from './late-output.js';
 import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
 import { currentPipelineScope } from './pipeline-scope.js';
 import { isTableSource } from './table.js';
-import { joinTableView } from './table-view.js';
+import { tableViewOf } from './table-view.js';
 import { requiredFunction, requiredObject } from './validate.js';
 
 /**
@@ -138,4 +138,39 @@ export function streamTableJoin<S, U, V, K = unknown, T = unknown>(
       });
       return () => subscription.unsubscribe();
     });
+}
+
+/** {@link streamTableJoin} with a table read from a topic (its store, its own position). Internal. */
+function joinTableView<S, U, V, K, T>(operator: string, source: TableSource<K, T>, options: StreamTableJoinOptions<S, U, K, T, V>): OperatorFunction<S, JoinResult<K, V>> {
+  const view = tableViewOf(operator, source);
+  const type = joinType(operator, options.type, ['inner', 'left'] as const);
+  const join = requiredFunction(operator, 'join', options.join as (record: S, value: T | null) => V);
+  const late = resolveLate<S>(operator, options.late);
+  const streamKey = joinKey(operator, 'key', options.key);
+  const timeOf = lenientTimestamp(operator, 'timestamp', options.timestamp);
+  const scope = currentPipelineScope();
+  return (stream) =>
+    new Observable<JoinResult<K, V>>((subscriber) =>
+      stream.subscribe({
+        next: (record) => {
+          try {
+            const key = streamKey(record);
+            const timestamp = timeOf(record);
+            view.advanceTo(timestamp);
+            if (noKey(key)) {
+              if (type === 'left') subscriber.next({ key: null as K, value: join(record, null), timestamp });
+              else dropNullKey(operator, late, record, timestamp, scope?.clock.current ?? -Infinity);
+              return;
+            }
+            const row = view.get(key);
+            if (row !== undefined) subscriber.next({ key, value: join(record, row.value), timestamp });
+            else if (type === 'left') subscriber.next({ key, value: join(record, null), timestamp });
+          } catch (err) {
+            subscriber.error(err);
+          }
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      }),
+    );
 }
