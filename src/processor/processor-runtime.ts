@@ -323,15 +323,16 @@ export class ProcessorRuntime {
     });
   }
 
-  /** A table update taken live that does not decode: to the dead letters (its key is kept), counted once written. */
-  private deadLetterTableUpdate(record: Parameters<typeof toDeadLetterRecord>[1]['record'], reason: string): void {
+  /**
+   * A table update taken live that does not decode: to the dead letters (its key is kept), counted
+   * once written. The checkpoint past it waits for the write; a failed write fails it (the
+   * partition restarts and takes the update again).
+   */
+  private async deadLetterTableUpdate(record: Parameters<typeof toDeadLetterRecord>[1]['record'], reason: string): Promise<void> {
     const sink = this.deadLetters;
     if (!sink) return;
-    const letter = toDeadLetterRecord(this.processor.id, { kind: 'deserialization', reason, record, attempts: 1 });
-    sink.write([letter]).then(
-      () => this.options.metrics.deadLetters.inc({ processor: this.processor.id, reason: 'deserialization' }),
-      (err: unknown) => this.logger.error({ err, topic: record.topic, partition: record.partition, offset: record.offset }, 'the dead letter of a table update could not be written'),
-    );
+    await sink.write([toDeadLetterRecord(this.processor.id, { kind: 'deserialization', reason, record, attempts: 1 })]);
+    this.options.metrics.deadLetters.inc({ processor: this.processor.id, reason: 'deserialization' });
   }
 
   private emitPartition(tp: TopicPartition, event: PartitionEventBody): void {

@@ -34,8 +34,8 @@ export interface ProcessorTablesOptions {
   readonly tables: ReadonlyMap<string, TableSource<unknown, unknown>>;
   readonly log: LogConnector;
   readonly logger: Logger;
-  /** An update taken live that does not decode: to the dead letters. */
-  readonly deadLetter: (record: LogRecord, reason: string) => void;
+  /** An update taken live that does not decode: to the dead letters (resolves once written). */
+  readonly deadLetter: (record: LogRecord, reason: string) => Promise<void>;
   /** An update that does not decode (counted, whether taken live or while restoring). */
   readonly onUndecodable?: (update: UndecodableUpdate) => void;
 }
@@ -87,7 +87,7 @@ export class ProcessorTables {
     }
     for (const [name, source] of tables) {
       if (source.kind !== 'global') continue;
-      const store = new GlobalTableStore({ name, source, partitions: counts.get(source.topic)!, reader, logger: this.options.logger, onUndecodable: (u) => this.undecodable(u, false) });
+      const store = new GlobalTableStore({ name, source, partitions: counts.get(source.topic)!, reader, logger: this.options.logger, onUndecodable: (u) => void this.undecodable(u, false) });
       const { records } = await store.start();
       this.options.logger.info({ table: name, topic: source.topic, records, keys: store.store.size }, 'global table read to its end');
       this.globals.set(source, store);
@@ -118,11 +118,11 @@ export class ProcessorTables {
     await Promise.all([...this.globals.values()].map((g) => g.stop()));
   }
 
-  private undecodable(update: UndecodableUpdate, deadLetter: boolean): void {
+  private undecodable(update: UndecodableUpdate, deadLetter: boolean): Promise<void> | undefined {
     this.options.onUndecodable?.(update);
     const { record, reason, table, restoring } = update;
-    const reasonText = `table ${table}: ${reason}`;
-    if (deadLetter && !restoring) this.options.deadLetter(record, reasonText);
-    else this.options.logger.warn({ table, topic: record.topic, partition: record.partition, offset: record.offset, reason, restoring }, 'table update does not decode: skipped, its key kept');
+    if (deadLetter && !restoring) return this.options.deadLetter(record, `table ${table}: ${reason}`);
+    this.options.logger.warn({ table, topic: record.topic, partition: record.partition, offset: record.offset, reason, restoring }, 'table update does not decode: skipped, its key kept');
+    return undefined;
   }
 }

@@ -70,8 +70,14 @@ export class SourceTableState extends PartitionState {
   override checkpoint(): Promise<StateMark> {
     // The tables' positions now: the state at the caller's current input offset, like the stores' changes.
     const positions: Record<string, number> = {};
-    for (const table of this.tables.values()) positions[table.name] = table.position;
-    return super.checkpoint().then((mark) => {
+    // The dead letters of undecodable updates before those positions: written before a commit may pass them.
+    const reports: Promise<void>[] = [];
+    for (const table of this.tables.values()) {
+      positions[table.name] = table.position;
+      reports.push(...table.takeReports());
+    }
+    return super.checkpoint().then(async (mark) => {
+      await Promise.all(reports);
       this.checkpointed = positions;
       return { ...mark, positions: { ...mark.positions, ...positions } };
     });

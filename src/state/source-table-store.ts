@@ -14,7 +14,8 @@ export interface SourceTableStoreOptions<K, V> {
   /** The partition of the table's topic this store holds (the stream partition's number). */
   readonly partition: TopicPartition;
   readonly reader: PartitionReader;
-  readonly onUndecodable: (update: UndecodableUpdate) => void;
+  /** An update that does not decode: reported (live: a dead letter, whose write a checkpoint waits for). */
+  readonly onUndecodable: (update: UndecodableUpdate) => Promise<void> | void;
   /** Most keys held, as a store's memory budget. */
   readonly maxKeys: number;
 }
@@ -47,6 +48,7 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
   private reading: Promise<void> | undefined;
   private failure: Error | undefined;
   private readonly listeners = new Set<(change: TableChange<K, V>) => void>();
+  private reports: Promise<void>[] = [];
 
   constructor(private readonly options: SourceTableStoreOptions<K, V>) {
     const serdes = { key: jsonKeys as Serde<K>, value: structuredValues as Serde<TableRow<V>>, view: (row: TableRow<V>) => row.value };
@@ -81,6 +83,13 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
 
   get(key: K): TableRow<V> | undefined {
     return this.store.get(key);
+  }
+
+  /** The reports (dead letters) of undecodable updates taken since the last call: a checkpoint past them waits for them. */
+  takeReports(): Promise<void>[] {
+    const reports = this.reports;
+    this.reports = [];
+    return reports;
   }
 
   onChange(listener: (change: TableChange<K, V>) => void): () => void {
@@ -126,7 +135,11 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
   private take(record: LogRecord, restoring: boolean): void {
     const decoded = decodeUpdate(this.options.source, record);
     if ('reason' in decoded) {
-      this.options.onUndecodable({ table: this.options.name, record, reason: decoded.reason, restoring });
+      const report = this.options.onUndecodable({ table: this.options.name, record, reason: decoded.reason, restoring });
+      if (report) {
+        report.catch(() => undefined); // failed, it fails the checkpoint that waits for it
+        this.reports.push(report);
+      }
       return;
     }
     const { key, value } = decoded;
