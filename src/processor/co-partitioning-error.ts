@@ -16,13 +16,17 @@ export class CoPartitioningError extends TributaryError {
     readonly tableTopic: string,
     readonly tablePartitions: number | undefined,
     table: string,
+    /** The processor is a repartition stage (its topic is the internal one). */
+    stage = false,
   ) {
     super(
       tablePartitions === undefined
         ? `processor ${processorId}: the topic ${tableTopic} of its table '${table}' does not exist`
         : `processor ${processorId}: topic ${topic} (${partitions} partitions) and the topic ${tableTopic} of its table '${table}' (${tablePartitions} partitions) ` +
             `are not co-partitioned: partition p of ${topic} joins partition p of ${tableTopic}, so both need the same partition count and the same keys' partitioner. ` +
-            `Write one of them again with the other's partition count (a processor whose sink is repartition({ partitions: ${tablePartitions}, ... }) or toTopic into a topic of ${tablePartitions} partitions), ` +
+            (stage
+              ? `Give the repartition that writes ${topic} partitions: ${tablePartitions}, `
+              : `Repartition the stream by the join key into ${tablePartitions} partitions (sinks: repartition({ key, partitions: ${tablePartitions}, tables: { ${table} }, pipeline })), `) +
             `or read ${tableTopic} as a globalTable() (every partition on every node)`,
       { permanent: true },
     );

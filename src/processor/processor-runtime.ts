@@ -113,6 +113,7 @@ export class ProcessorRuntime {
       log: options.log,
       logger: this.logger,
       deadLetter: (record, reason) => this.deadLetterTableUpdate(record, reason),
+      stage: this.processor.upstreamTopics !== undefined,
     });
     this.stores = new ProcessorStores(this.processor, { ...options, partitionCount: (topic) => this.partitionCounts.get(topic), tables: this.tables }, this.logger);
     const childContext: PartitionChildContext = {

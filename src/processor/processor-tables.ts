@@ -38,6 +38,8 @@ export interface ProcessorTablesOptions {
   readonly deadLetter: (record: LogRecord, reason: string) => Promise<void>;
   /** An update that does not decode (counted, whether taken live or while restoring). */
   readonly onUndecodable?: (update: UndecodableUpdate) => void;
+  /** The processor is a repartition stage (for the co-partitioning error's advice). */
+  readonly stage?: boolean;
 }
 
 /**
@@ -82,7 +84,7 @@ export class ProcessorTables {
         continue;
       }
       for (const [topic, partitions] of sourceCounts) {
-        if (count !== partitions) throw new CoPartitioningError(processorId, topic, partitions, source.topic, count, name);
+        if (count !== partitions) throw new CoPartitioningError(processorId, topic, partitions, source.topic, count, name, this.options.stage);
       }
     }
     for (const [name, source] of tables) {

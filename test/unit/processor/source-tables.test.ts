@@ -6,6 +6,7 @@ import { MemoryLog } from '../../../src/connectors/memory/index.js';
 import { partitionForKey } from '../../../src/connectors/partitioner.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { defineProcessor } from '../../../src/processor/define-processor.js';
+import { repartition } from '../../../src/processor/repartition.js';
 import { CoPartitioningError } from '../../../src/processor/co-partitioning-error.js';
 import { toFunction } from '../../../src/sinks/function-sink.js';
 import { DeadLetterHeaders } from '../../../src/supervision/dead-letter.js';
@@ -370,4 +371,71 @@ describe('tables read from topics', () => {
       { numRuns: 10 },
     );
   }, 120_000);
+
+  /** Orders keyed by order id on 2 partitions, repartitioned by the join key into `stagePartitions` to meet table(rates) of 3. */
+  function repartitioned(log: MemoryLog, results: string[], stagePartitions: number) {
+    const rates = table<string, number>('rates');
+    return createTributary({
+      log,
+      logger,
+      processors: [
+        defineProcessor<string, Order>({
+          id: 'orders-by-id',
+          source: { topics: 'orders', timestamp: (r) => r.value.ts },
+          commitIntervalMs: 5,
+          pipeline: (records: Observable<StreamRecord<string, Order>>) => records.pipe(map((r) => ({ ...r.value, timestamp: r.value.ts }))),
+          sinks: repartition<Order & { timestamp: number }>({
+            name: 'by-key',
+            key: (o) => o.k,
+            partitions: stagePartitions,
+            tables: { rates },
+            pipeline: (orders) =>
+              orders.pipe(
+                streamTableJoin(rates, { type: 'left', key: (r: StreamRecord<string, Order>) => r.value.k, join: (r: StreamRecord<string, Order>, v: number | null) => `${r.value.i}:${r.value.k}=${v ?? '-'}` }),
+                map((j) => j.value),
+              ),
+            sinks: toFunction('results', (items: readonly string[]) => void results.push(...items)),
+          }),
+        }),
+      ],
+    });
+  }
+
+  it('a stream keyed otherwise meets table(topic) behind a repartition by the join key into as many partitions as the table', async () => {
+    await fc.assert(
+      fc.asyncProperty(ordersArb, updatesArb, async (raw, updates) => {
+        const orders = raw.map((o, i) => ({ ...o, i, ts: o.ts + 100 })); // every update (ts <= 60) before every order
+        const log = new MemoryLog();
+        log.createTopic('orders', 2);
+        log.createTopic('rates', 3);
+        const producer = log.producer();
+        await producer.send('rates', updates.map((u) => ({ key: u.k, value: u.v === null ? null : u.v === 'bad' ? '{not json' : JSON.stringify(u.v), timestamp: u.ts })));
+        await producer.send('orders', orders.map((o) => ({ key: `order-${o.i}`, value: JSON.stringify(o), timestamp: o.ts })));
+        const results: string[] = [];
+        const running = repartitioned(log, results, 3);
+        await running.start();
+        await running.finishInput({ timeoutMs: 20_000 });
+        await running.stop();
+        const latest = new Map<string, number>();
+        for (const u of updates) {
+          if (u.v === null) latest.delete(u.k);
+          else if (u.v !== 'bad') latest.set(u.k, u.v);
+        }
+        expect([...new Set(results)].sort()).toEqual(orders.map((o) => `${o.i}:${o.k}=${latest.get(o.k) ?? '-'}`).sort());
+        expect(await log.admin().partitionCount('orders-by-id-by-key-rates-changelog')).toBeUndefined();
+      }),
+      { numRuns: 8 },
+    );
+  }, 120_000);
+
+  it('a repartition stage with another partition count than its table fails the start, saying which partitions to give it', async () => {
+    const log = new MemoryLog();
+    log.createTopic('orders', 2);
+    log.createTopic('rates', 3);
+    const running = repartitioned(log, [], 2);
+    const started = running.start();
+    await expect(started).rejects.toBeInstanceOf(CoPartitioningError);
+    await expect(started).rejects.toThrow(/topic orders-by-id-by-key-repartition \(2 partitions\) and the topic rates of its table 'rates' \(3 partitions\) are not co-partitioned.*Give the repartition that writes orders-by-id-by-key-repartition partitions: 3/);
+    await running.stop().catch(() => undefined);
+  });
 });
