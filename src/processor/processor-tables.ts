@@ -55,6 +55,7 @@ export interface ProcessorTablesOptions {
  */
 export class ProcessorTables {
   private readonly globals = new Map<TableSource<unknown, unknown>, GlobalTableStore<unknown, unknown>>();
+  private readonly counts = new Map<string, number | undefined>();
 
   constructor(private readonly options: ProcessorTablesOptions) {}
 
@@ -71,7 +72,7 @@ export class ProcessorTables {
     const { tables, processorId, log } = this.options;
     if (tables.size === 0) return;
     const admin = log.admin();
-    const counts = new Map<string, number | undefined>();
+    const counts = this.counts;
     try {
       for (const source of tables.values()) counts.set(source.topic, await admin.partitionCount(source.topic));
     } finally {
@@ -105,7 +106,8 @@ export class ProcessorTables {
     for (const [name, source] of this.options.tables) {
       if (source.kind !== 'table') continue;
       const partition = { topic: source.topic, partition: tp.partition };
-      tables.set(source, new SourceTableStore({ name, source, partition, reader, maxKeys, onUndecodable: (u) => this.undecodable(u, true) }));
+      const partitions = this.counts.get(source.topic) ?? tp.partition + 1;
+      tables.set(source, new SourceTableStore({ name, source, partition, partitions, reader, maxKeys, onUndecodable: (u) => this.undecodable(u, true) }));
     }
     return { tables, globals: this.globals };
   }

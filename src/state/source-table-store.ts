@@ -1,7 +1,8 @@
 import type { LogRecord, PartitionReader, TopicPartition } from '../connectors/log.js';
+import { partitionForKey } from '../connectors/partitioner.js';
 import type { Serde } from '../serdes/serde.js';
 import { MemoryKeyValueStore } from './memory-key-value-store.js';
-import { decodeUpdate, type TableChange, type TableRow, type TableSource, type TableView, type UndecodableUpdate } from './source-table.js';
+import { decodeUpdate, TableKeyingError, type TableChange, type TableRow, type TableSource, type TableView, type UndecodableUpdate } from './source-table.js';
 import { jsonKeys, structuredValues } from './store-serdes.js';
 
 /** Most updates read ahead of what the table has taken; a read for more starts below half of it. */
@@ -18,7 +19,13 @@ export interface SourceTableStoreOptions<K, V> {
   readonly onUndecodable: (update: UndecodableUpdate) => Promise<void> | void;
   /** Most keys held, as a store's memory budget. */
   readonly maxKeys: number;
+  /** The partition count of the table's topic (for the keying check of lookups). */
+  readonly partitions: number;
 }
+
+/** Lookups checked against the table's partitioning: every one of the first ones, then one in {@link CHECK_EVERY}. */
+const CHECK_FIRST = 1_000;
+const CHECK_EVERY = 64;
 
 /**
  * One partition of a table read from its topic, inside the stream partition of the same number:
@@ -49,6 +56,9 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
   private failure: Error | undefined;
   private readonly listeners = new Set<(change: TableChange<K, V>) => void>();
   private reports: Promise<void>[] = [];
+  /** Whether every table record read here follows the default partitioner (undefined: none read yet). */
+  private defaultPartitioned: boolean | undefined;
+  private lookups = 0;
 
   constructor(private readonly options: SourceTableStoreOptions<K, V>) {
     const serdes = { key: jsonKeys as Serde<K>, value: structuredValues as Serde<TableRow<V>>, view: (row: TableRow<V>) => row.value };
@@ -81,8 +91,29 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
     return { records };
   }
 
+  /**
+   * The key's row. Sampled lookups are checked against the table's partitioning: when every table
+   * record read here follows the default partitioner, a key it would put in another partition
+   * throws a {@link TableKeyingError} (the stream is not keyed by the join key: the lookup could
+   * never find the row).
+   */
   get(key: K): TableRow<V> | undefined {
+    const n = this.lookups++;
+    if (this.defaultPartitioned === true && (n < CHECK_FIRST || n % CHECK_EVERY === 0)) this.checkKey(key);
     return this.store.get(key);
+  }
+
+  private checkKey(key: K): void {
+    let bytes: Buffer | string | null;
+    try {
+      bytes = this.options.source.key.serialize(key);
+    } catch {
+      return; // not a key of the table's serde: no evidence either way
+    }
+    if (bytes === null) return;
+    const { partition, partitions } = { partition: this.options.partition.partition, partitions: this.options.partitions };
+    const keyPartition = partitionForKey(bytes, partitions);
+    if (keyPartition !== partition) throw new TableKeyingError(this.options.name, this.options.source.topic, key, partition, keyPartition, partitions);
   }
 
   /** The reports (dead letters) of undecodable updates taken since the last call: a checkpoint past them waits for them. */
@@ -133,6 +164,9 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
   }
 
   private take(record: LogRecord, restoring: boolean): void {
+    if (record.key !== null && this.defaultPartitioned !== false) {
+      this.defaultPartitioned = partitionForKey(record.key, this.options.partitions) === this.options.partition.partition;
+    }
     const decoded = decodeUpdate(this.options.source, record);
     if ('reason' in decoded) {
       const report = this.options.onUndecodable({ table: this.options.name, record, reason: decoded.reason, restoring });

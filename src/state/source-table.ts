@@ -1,4 +1,5 @@
 import type { LogRecord } from '../connectors/log.js';
+import { TributaryError } from '../errors.js';
 import type { Serde } from '../serdes/serde.js';
 
 /**
@@ -68,5 +69,31 @@ export function decodeUpdate<K, V>(source: TableSource<K, V>, record: LogRecord)
     return { key, value: value === undefined ? null : value };
   } catch (err) {
     return { reason: (err as Error).message };
+  }
+}
+
+/**
+ * A join looked up a key in partition p of a table from a topic that the table topic's
+ * partitioner puts in another partition: the stream is not keyed (partitioned) by the join key,
+ * so the lookup can never find the key's row. Permanent: the same input fails the same way.
+ *
+ * @example
+ * // TableKeyingError: table rates (topic rates) in partition 1: join key "EUR" belongs to partition 0 of 3 ...
+ */
+export class TableKeyingError extends TributaryError {
+  constructor(
+    readonly table: string,
+    readonly topic: string,
+    readonly key: unknown,
+    readonly partition: number,
+    readonly keyPartition: number,
+    readonly partitions: number,
+  ) {
+    super(
+      `table ${table} (topic ${topic}) in partition ${partition}: join key ${JSON.stringify(key)} belongs to partition ${keyPartition} of ${partitions} ` +
+        `(the default partitioner, which every record of the table read here follows): the stream is not keyed by the join key, so its lookups miss. ` +
+        `Repartition the stream by the join key (sinks: repartition({ key, partitions: ${partitions}, tables: { ${table} }, pipeline })), or read the topic as a globalTable()`,
+      { permanent: true },
+    );
   }
 }

@@ -438,4 +438,36 @@ describe('tables read from topics', () => {
     await expect(started).rejects.toThrow(/topic orders-by-id-by-key-repartition \(2 partitions\) and the topic rates of its table 'rates' \(3 partitions\) are not co-partitioned.*Give the repartition that writes orders-by-id-by-key-repartition partitions: 3/);
     await running.stop().catch(() => undefined);
   });
+
+  it('a stream not keyed by the join key fails its partition with a TableKeyingError naming the key and both partitions (its lookups would miss)', async () => {
+    const log = newLog(2);
+    const producer = log.producer();
+    await producer.send('rates', KEYS.map((k, i) => ({ key: k, value: String(i), timestamp: 0 })));
+    // Keyed by order id: an order's join key is in either partition of the table.
+    await producer.send('orders', KEYS.flatMap((k, i) => [0, 1, 2].map((j) => ({ key: `order-${i}-${j}`, value: JSON.stringify({ i: i * 3 + j, k, ts: 10 }), timestamp: 10 }))));
+    const rates = table<string, number>('rates');
+    const errors: string[] = [];
+    const running = createTributary({
+      log,
+      logger,
+      restartBackoff: { minMs: 1, maxMs: 5 },
+      processors: [
+        defineProcessor<string, Order>({
+          id: 'unkeyed',
+          source: { topics: 'orders' },
+          tables: { rates },
+          pipeline: (records: Observable<StreamRecord<string, Order>>) =>
+            records.pipe(streamTableJoin(rates, { key: (r: StreamRecord<string, Order>) => r.value.k, join: (r: StreamRecord<string, Order>, v: number) => `${r.value.i}=${v}` }), map((j) => j.value)),
+          sinks: toFunction('results', () => undefined),
+        }),
+      ],
+    });
+    running.lifecycle.subscribe((e) => {
+      if (e.type === 'partition.failed') errors.push(e.error.message);
+    });
+    await running.start();
+    await eventually(() => expect(errors.length).toBeGreaterThan(0));
+    expect(errors[0]).toMatch(/table rates \(topic rates\) in partition \d: join key "[a-e]" belongs to partition \d of 2 .*not keyed by the join key.*repartition\(\{ key, partitions: 2, tables: \{ rates \}/);
+    await running.stop().catch(() => undefined);
+  });
 });
