@@ -46,6 +46,7 @@ const updatesArb = fc.array(
 function reference(orders: readonly Order[], updates: readonly Update[], partitions: number, type: 'inner' | 'left') {
   const results: string[] = [];
   const deadLettered = new Set<string>();
+  const tables = new Map<string, number>();
   for (let p = 0; p < partitions; p++) {
     const table = new Map<string, number>();
     const ups = updates.map((u, offset) => ({ ...u, offset: 0, index: offset })).filter((u) => partitionForKey(u.k, partitions) === p);
@@ -61,8 +62,9 @@ function reference(orders: readonly Order[], updates: readonly Update[], partiti
       const v = table.get(o.k);
       if (v !== undefined || type === 'left') results.push(`${o.i}:${o.k}=${v ?? '-'}@${o.ts}`);
     }
+    for (const [k, v] of table) tables.set(k, v);
   }
-  return { results, deadLettered };
+  return { results, deadLettered, tables };
 }
 
 async function write(log: MemoryLog, orders: readonly Order[], updates: readonly Update[]): Promise<void> {
@@ -155,8 +157,10 @@ describe('tables read from topics', () => {
           });
           await running.start();
           await running.processor('priced').finishInput({ timeoutMs: 20_000 });
-          await running.stop();
           const expected = reference(orders, updates, partitions, type);
+          // The table's store answers queries, with the values it has taken.
+          for (const k of KEYS) expect((await running.query('priced', 'rates', k)).value).toEqual(expected.tables.get(k));
+          await running.stop();
           expect([...new Set(out.results)].sort()).toEqual([...expected.results].sort());
           // Written before the commits that passed them (finishInput and stop commit).
           expect(await deadLetteredUpdates(log)).toEqual(expected.deadLettered);
