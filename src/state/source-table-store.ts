@@ -23,6 +23,9 @@ export interface SourceTableStoreOptions<K, V> {
   readonly partitions: number;
 }
 
+/** After a read that found nothing new, the next waits this long (a caught-up table does not ask the broker on every record). */
+const IDLE_READ_MS = 100;
+
 /** Lookups checked against the table's partitioning: every one of the first ones, then one in {@link CHECK_EVERY}. */
 const CHECK_FIRST = 1_000;
 const CHECK_EVERY = 64;
@@ -59,6 +62,8 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
   /** Whether every table record read here follows the default partitioner (undefined: none read yet). */
   private defaultPartitioned: boolean | undefined;
   private lookups = 0;
+  /** No read before this time (`performance.now()`): the last one found nothing new. */
+  private idleUntil = 0;
 
   constructor(private readonly options: SourceTableStoreOptions<K, V>) {
     const serdes = { key: jsonKeys as Serde<K>, value: structuredValues as Serde<TableRow<V>>, view: (row: TableRow<V>) => row.value };
@@ -140,7 +145,7 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
       this.ahead = [];
       this.head = 0;
     }
-    if (this.ahead.length - this.head < READ_AHEAD / 2 && this.reading === undefined) {
+    if (this.ahead.length - this.head < READ_AHEAD / 2 && this.reading === undefined && (this.idleUntil === 0 || performance.now() >= this.idleUntil)) {
       void this.readAhead().catch((err: unknown) => (this.failure = err instanceof Error ? err : new Error(String(err))));
     }
   }
@@ -151,6 +156,7 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
       try {
         const end = await this.options.reader.endOffset(this.options.partition);
         const until = Math.min(end, this.readPosition + READ_AHEAD);
+        this.idleUntil = until <= this.readPosition ? performance.now() + IDLE_READ_MS : 0;
         if (until <= this.readPosition) return;
         await this.options.reader.read(this.options.partition, this.readPosition, until, (batch) => {
           for (const record of batch) this.ahead.push(record);
