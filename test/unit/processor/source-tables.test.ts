@@ -217,8 +217,39 @@ describe('tables read from topics', () => {
     await running.stop().catch(() => undefined);
   });
 
-  it('refuses a table the processor does not name, and a table topic that is also a source topic', () => {
+  it('refuses a table the processor does not name, and a table topic that is also a source topic', async () => {
     const rates = table<string, number>('rates');
+    // Outside a processor, and in a processor whose tables do not name it: a ConfigError when the pipeline is built.
+    expect(() => streamTableJoin(rates, { key: (o: Order) => o.k, join: (o: Order, v: number) => `${o.i}=${v}` })).toThrow(/not one of the processor's tables: name it in the processor's `tables` option/);
+    const log = newLog(1);
+    await log.producer().send('orders', [{ key: 'a', value: JSON.stringify({ i: 0, k: 'a', ts: 0 }) }]);
+    const errors: string[] = [];
+    const unnamed = createTributary({
+      log,
+      logger,
+      processors: [
+        defineProcessor<string, Order>({
+          id: 'unnamed',
+          source: { topics: 'orders' },
+          pipeline: (records) => records.pipe(streamTableJoin(rates, { key: (r: StreamRecord<string, Order>) => r.value.k, join: (r: StreamRecord<string, Order>, v: number) => `${r.value.i}=${v}` })),
+          sinks: toFunction('x', () => undefined),
+        }),
+      ],
+    });
+    unnamed.lifecycle.subscribe((e) => {
+      if (e.type === 'partition.failed') errors.push(e.error.message);
+    });
+    await unnamed.start();
+    await eventually(() => expect(errors[0]).toMatch(/the table of topic rates is not one of the processor's tables/));
+    await unnamed.stop().catch(() => undefined);
+    // A global table whose topic does not exist fails the start.
+    const missing = createTributary({
+      log,
+      logger,
+      processors: [defineProcessor({ id: 'missing', source: { topics: 'orders' }, tables: { fx: globalTable('no-such-topic') }, pipeline: (r) => r, sinks: toFunction('x', () => undefined) })],
+    });
+    await expect(missing.start()).rejects.toThrow(/processor missing: the topic no-such-topic of its table 'fx' does not exist/);
+    await missing.stop().catch(() => undefined);
     expect(() =>
       defineProcessor({ id: 'p', source: { topics: 'rates' }, tables: { rates }, pipeline: (r) => r, sinks: toFunction('x', () => undefined) }),
     ).toThrow(/both a source topic and a table/);
