@@ -74,7 +74,16 @@ export class ProcessorTables {
     const admin = log.admin();
     const counts = this.counts;
     try {
-      for (const source of tables.values()) counts.set(source.topic, await admin.partitionCount(source.topic));
+      for (const [name, source] of tables) {
+        const count = await admin.partitionCount(source.topic);
+        counts.set(source.topic, count);
+        if (count === undefined) continue;
+        // Its topic is the table's changelog: under delete retention, a restore would miss what expired.
+        const policy = (await admin.topicConfig(source.topic))?.['cleanup.policy'] ?? 'delete';
+        if (!policy.split(',').includes('compact')) {
+          this.options.logger.warn({ table: name, topic: source.topic, policy }, 'the topic of a table is not compacted (cleanup.policy=compact): values that expire are lost to a restore');
+        }
+      }
     } finally {
       await admin.close();
     }
