@@ -123,11 +123,11 @@ export class GlobalTableStore<K, V> implements TableView<K, V> {
           this.options.onUndecodable({ table: this.options.name, record, reason: decoded.reason, restoring: false });
           continue;
         }
-        const { key, value } = decoded;
+        const { key, value, ts } = decoded;
         const previous = this.store.get(key)?.value;
         if (value === null) this.store.delete(key);
-        else this.store.put(key, { value, ts: record.timestamp });
-        for (const listener of this.listeners) listener({ key, value, previous, timestamp: record.timestamp });
+        else this.store.put(key, { value, ts });
+        for (const listener of this.listeners) listener({ key, value, previous, timestamp: ts });
       }
     });
     if (until !== Infinity && this.positions[partition.partition] < until) this.positions[partition.partition] = until;

@@ -2,7 +2,7 @@ import type { LogRecord, PartitionReader, TopicPartition } from '../connectors/l
 import { partitionForKey } from '../connectors/partitioner.js';
 import type { Serde } from '../serdes/serde.js';
 import { MemoryKeyValueStore } from './memory-key-value-store.js';
-import { decodeUpdate, TableKeyingError, type TableChange, type TableRow, type TableSource, type TableView, type UndecodableUpdate } from './source-table.js';
+import { decodeUpdate, TableKeyingError, type DecodedUpdate, type TableChange, type TableRow, type TableSource, type TableView, type UndecodableUpdate } from './source-table.js';
 import { jsonKeys, structuredValues } from './store-serdes.js';
 
 /** Most updates read ahead of what the table has taken; a read for more starts below half of it. */
@@ -25,6 +25,12 @@ export interface SourceTableStoreOptions<K, V> {
 
 /** After a read that found nothing new, the next waits this long (a caught-up table does not ask the broker on every record). */
 const IDLE_READ_MS = 100;
+
+/** An update read ahead, decoded (at read time, off the stream's path). */
+interface Pending<K, V> {
+  readonly record: LogRecord;
+  readonly update: DecodedUpdate<K, V>;
+}
 
 /** Lookups checked against the table's partitioning: every one of the first ones, then one in {@link CHECK_EVERY}. */
 const CHECK_FIRST = 1_000;
@@ -53,7 +59,7 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
   readonly store: MemoryKeyValueStore<K, TableRow<V>>;
   private positionValue = 0;
   private readPosition = 0;
-  private ahead: LogRecord[] = [];
+  private ahead: Pending<K, V>[] = [];
   private head = 0;
   private reading: Promise<void> | undefined;
   private failure: Error | undefined;
@@ -86,7 +92,7 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
       await this.options.reader.read(this.options.partition, 0, until, (batch) => {
         for (const record of batch) {
           records++;
-          this.take(record, true);
+          this.take({ record, update: decodeUpdate(this.options.source, record) }, true);
         }
       });
     }
@@ -136,10 +142,10 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
   /** Takes the updates read ahead whose timestamps are at most `timestamp`, in offset order. Throws when reading the topic failed. */
   advanceTo(timestamp: number): void {
     if (this.failure !== undefined) throw this.failure;
-    while (this.head < this.ahead.length && this.ahead[this.head].timestamp <= timestamp) {
-      const record = this.ahead[this.head++];
-      this.take(record, false);
-      this.positionValue = record.offset + 1;
+    while (this.head < this.ahead.length && this.ahead[this.head].update.ts <= timestamp) {
+      const pending = this.ahead[this.head++];
+      this.take(pending, false);
+      this.positionValue = pending.record.offset + 1;
     }
     if (this.head === this.ahead.length && this.head > 0) {
       this.ahead = [];
@@ -159,7 +165,7 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
         this.idleUntil = until <= this.readPosition ? performance.now() + IDLE_READ_MS : 0;
         if (until <= this.readPosition) return;
         await this.options.reader.read(this.options.partition, this.readPosition, until, (batch) => {
-          for (const record of batch) this.ahead.push(record);
+          for (const record of batch) this.ahead.push({ record, update: decodeUpdate(this.options.source, record) });
         });
         this.readPosition = until;
       } finally {
@@ -169,25 +175,24 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
     return this.reading;
   }
 
-  private take(record: LogRecord, restoring: boolean): void {
+  private take({ record, update }: Pending<K, V>, restoring: boolean): void {
     if (record.key !== null && this.defaultPartitioned !== false) {
       this.defaultPartitioned = partitionForKey(record.key, this.options.partitions) === this.options.partition.partition;
     }
-    const decoded = decodeUpdate(this.options.source, record);
-    if ('reason' in decoded) {
-      const report = this.options.onUndecodable({ table: this.options.name, record, reason: decoded.reason, restoring });
+    if ('reason' in update) {
+      const report = this.options.onUndecodable({ table: this.options.name, record, reason: update.reason, restoring });
       if (report) {
         report.catch(() => undefined); // failed, it fails the checkpoint that waits for it
         this.reports.push(report);
       }
       return;
     }
-    const { key, value } = decoded;
+    const { key, value, ts } = update;
     const previous = this.store.get(key)?.value;
     if (value === null) this.store.delete(key);
-    else this.store.put(key, { value, ts: record.timestamp });
+    else this.store.put(key, { value, ts });
     if (restoring || this.listeners.size === 0) return;
-    const change: TableChange<K, V> = { key, value, previous, timestamp: record.timestamp };
+    const change: TableChange<K, V> = { key, value, previous, timestamp: ts };
     for (const listener of this.listeners) listener(change);
   }
 }

@@ -13,6 +13,17 @@ export interface TableSource<K, V> {
   readonly topic: string;
   readonly key: Serde<K>;
   readonly value: Serde<V>;
+  /** An update's time, in epoch ms (what a stream record's time is compared with). Default: its log timestamp. */
+  readonly timestamp?: (update: TableUpdateRecord<K, V>) => number;
+}
+
+/** A table update as a timestamp extractor sees it: decoded, with its log record's timestamp. */
+export interface TableUpdateRecord<K, V> {
+  readonly key: K;
+  /** Null: a tombstone. */
+  readonly value: V | null;
+  /** The log record's timestamp. */
+  readonly timestamp: number;
 }
 
 /** One change a table took: the key's new value (null: deleted), its previous one, the update's time. */
@@ -53,23 +64,38 @@ export interface UndecodableUpdate {
   readonly restoring: boolean;
 }
 
-/** Decodes a table update: the key and value (null: a tombstone), or the reason it cannot be taken. Internal. */
-export function decodeUpdate<K, V>(source: TableSource<K, V>, record: LogRecord): { key: K; value: V | null } | { reason: string } {
-  if (record.key === null) return { reason: 'table update without a key' };
+/** A table update decoded: its key, its value (null: a tombstone), its time; or the reason it cannot be taken. Internal. */
+export type DecodedUpdate<K, V> = { readonly key: K; readonly value: V | null; readonly ts: number } | { readonly reason: string; readonly ts: number };
+
+/** Decodes a table update and finds its time (`source.timestamp`, else the log timestamp). Internal. */
+export function decodeUpdate<K, V>(source: TableSource<K, V>, record: LogRecord): DecodedUpdate<K, V> {
+  const fail = (reason: string) => ({ reason, ts: record.timestamp });
+  if (record.key === null) return fail('table update without a key');
   let key: K;
   try {
     key = source.key.deserialize(record.key);
   } catch (err) {
-    return { reason: `key: ${(err as Error).message}` };
+    return fail(`key: ${(err as Error).message}`);
   }
-  if (key === null || key === undefined) return { reason: 'table update without a key' };
-  if (record.value === null) return { key, value: null };
+  if (key === null || key === undefined) return fail('table update without a key');
+  let value: V | null = null;
+  if (record.value !== null) {
+    try {
+      const decoded = source.value.deserialize(record.value);
+      value = decoded === undefined ? null : decoded;
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+  }
+  if (!source.timestamp) return { key, value, ts: record.timestamp };
+  let ts: number;
   try {
-    const value = source.value.deserialize(record.value);
-    return { key, value: value === undefined ? null : value };
+    ts = source.timestamp({ key, value, timestamp: record.timestamp });
   } catch (err) {
-    return { reason: (err as Error).message };
+    return fail(`timestamp extractor threw: ${(err as Error).message}`);
   }
+  if (typeof ts !== 'number' || !Number.isFinite(ts)) return fail(`missing or invalid timestamp: ${String(ts)}`);
+  return { key, value, ts };
 }
 
 /**

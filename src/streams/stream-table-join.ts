@@ -91,7 +91,7 @@ export function streamTableJoin<S, U, V, K = unknown, T = unknown>(
 ): OperatorFunction<S, JoinResult<K, V>> {
   const operator = 'streamTableJoin';
   requiredObject(operator, options);
-  if (isTableSource(table)) return joinTableView(operator, table, options);
+  if (isTableSource<K, T>(table)) return joinTableView(operator, table, options);
   const updates = otherSide(operator, table);
   const type = joinType(operator, options.type, ['inner', 'left'] as const);
   const join = requiredFunction(operator, 'join', options.join as (record: S, value: T | null) => V);

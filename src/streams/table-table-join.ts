@@ -86,7 +86,7 @@ export function tableTableJoin<L, R, V, K = unknown, A = unknown, B = unknown>(
   const operator = 'tableTableJoin';
   requiredObject(operator, options);
   // A table read from a topic: its own store is the right table, its changes the right updates.
-  const view = isTableSource(other) ? tableViewOf(operator, other) : undefined;
+  const view = isTableSource<K, B>(other) ? tableViewOf(operator, other) : undefined;
   if (view?.kind === 'global') {
     throw new ConfigError(`${operator}.other`, 'a global table takes its updates as they are read, outside any record: join it with streamTableJoin, or read the topic as a table()');
   }

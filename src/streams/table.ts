@@ -2,9 +2,9 @@ import { ConfigError } from '../errors.js';
 import { json } from '../serdes/json.js';
 import type { Serde } from '../serdes/serde.js';
 import { string } from '../serdes/string.js';
-import type { TableSource } from '../state/source-table.js';
+import type { TableSource, TableUpdateRecord } from '../state/source-table.js';
 
-export type { TableSource } from '../state/source-table.js';
+export type { TableSource, TableUpdateRecord } from '../state/source-table.js';
 
 /** How a table's topic is decoded. */
 export interface TableOptions<K, V> {
@@ -12,12 +12,19 @@ export interface TableOptions<K, V> {
   readonly key?: Serde<K>;
   /** Value decoding (with validation); a null value is a tombstone and deletes the key. Default {@link json}. */
   readonly value?: Serde<V>;
+  /**
+   * An update's time in epoch ms, which a `table()`'s updates are taken by (a stream record sees the
+   * updates up to its own time). Default: the log record's timestamp (also the time of an update that does not decode). Throwing, or returning a
+   * non-finite number, makes the update undecodable (dead letter; its key kept).
+   */
+  readonly timestamp?: (update: TableUpdateRecord<K, V>) => number;
 }
 
 function source<K, V>(kind: TableSource<K, V>['kind'], operator: string, topic: string, options: TableOptions<K, V>): TableSource<K, V> {
   if (typeof topic !== 'string' || topic.length === 0) throw new ConfigError(`${operator}.topic`, 'must name a topic');
   if (typeof options !== 'object' || options === null) throw new ConfigError(`${operator}.options`, 'must be an object');
-  return Object.freeze({ kind, topic, key: options.key ?? (string() as unknown as Serde<K>), value: options.value ?? json<V>() });
+  if (options.timestamp !== undefined && typeof options.timestamp !== 'function') throw new ConfigError(`${operator}.timestamp`, 'must be a function (update) => epoch ms');
+  return Object.freeze({ kind, topic, key: options.key ?? (string() as unknown as Serde<K>), value: options.value ?? json<V>(), timestamp: options.timestamp });
 }
 
 /**
@@ -62,8 +69,8 @@ export function globalTable<K = string, V = unknown>(topic: string, options: Tab
 }
 
 /** Whether `value` is a table made by {@link table} or {@link globalTable}. Internal. */
-export function isTableSource(value: unknown): value is TableSource<unknown, unknown> {
+export function isTableSource<K = unknown, V = unknown>(value: unknown): value is TableSource<K, V> {
   if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<TableSource<unknown, unknown>>;
+  const v = value as Partial<TableSource<K, V>>;
   return (v.kind === 'table' || v.kind === 'global') && typeof v.topic === 'string' && typeof v.key === 'object' && typeof v.value === 'object';
 }

@@ -174,6 +174,43 @@ describe('tables read from topics', () => {
     expect(restoresWithRecords).toBeGreaterThan(0);
   }, 120_000);
 
+  it('a table timestamp extractor decides when updates are taken (the log timestamps here are far ahead of the stream)', async () => {
+    await fc.assert(
+      fc.asyncProperty(ordersArb, updatesArb, fc.constantFrom(1, 2), async (raw, updates, partitions) => {
+        const orders = raw.map((o, i) => ({ ...o, i }));
+        const log = newLog(partitions);
+        const producer = log.producer();
+        // The time in the value; tombstones (no value) and updates that do not decode (taken at their log time) keep it in the log timestamp.
+        await producer.send('rates', updates.map((u) => ({ key: u.k, value: u.v === null ? null : u.v === 'bad' ? '{not json' : JSON.stringify({ v: u.v, at: u.ts }), timestamp: typeof u.v === 'number' ? 9_000_000_000_000 : u.ts })));
+        await producer.send('orders', orders.map((o) => ({ key: o.k, value: JSON.stringify(o), timestamp: o.ts })));
+        const out: Out = { results: [] };
+        const rates = table<string, { v: number; at: number }>('rates', { timestamp: (u) => u.value?.at ?? u.timestamp });
+        const running = createTributary({
+          log,
+          logger,
+          processors: [
+            defineProcessor<string, Order>({
+              id: 'priced',
+              source: { topics: 'orders', timestamp: (r) => r.value.ts },
+              tables: { rates },
+              pipeline: (records: Observable<StreamRecord<string, Order>>) =>
+                records.pipe(
+                  streamTableJoin(rates, { type: 'left', key: (r: StreamRecord<string, Order>) => r.value.k, join: (r: StreamRecord<string, Order>, v: { v: number } | null) => `${r.value.i}:${r.value.k}=${v?.v ?? '-'}@${r.value.ts}` }),
+                  map((j) => j.value),
+                ),
+              sinks: toFunction('results', (items: readonly string[]) => void out.results.push(...items)),
+            }),
+          ],
+        });
+        await running.start();
+        await running.processor('priced').finishInput({ timeoutMs: 20_000 });
+        await running.stop();
+        expect(out.results.sort()).toEqual(reference(orders, updates, partitions, 'left').results.sort());
+      }),
+      { numRuns: 10 },
+    );
+  });
+
   it('a new owner restores the table from its topic up to the committed position, then follows it (stop mid-run, more input, start again)', async () => {
     await fc.assert(
       fc.asyncProperty(ordersArb, updatesArb, fc.constantFrom(1, 2), fc.integer({ min: 1, max: 9 }), async (raw, updates, partitions, tenth) => {
