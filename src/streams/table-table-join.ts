@@ -73,11 +73,21 @@ interface Row<T> {
  * queryable). An update whose key is null or undefined goes to the late output
  * (`reason: 'null join key'`): a table has no row without a key.
  *
+ * **A table read from a topic** ({@link table}, named in the processor's `tables` option) may be
+ * `other`: its own store is the right table (no `<store>.right`), each update it takes is a right
+ * update, and it takes them as the left updates pass their times (`otherKey`, `otherValue` and
+ * `otherTimestamp` do not apply). A global table is refused: see docs/joins.md.
+ *
  * @example
  * // the join of two tables built in the same pipeline
  * const totals = orders.pipe(aggregateByKey({ store: 'totals', aggregate: summing((r) => r.value.amount) }));
  * const names = customers.pipe(map((r) => ({ key: r.key, value: r.value?.name, timestamp: r.timestamp })));
  * totals.pipe(tableTableJoin(names, { type: 'left', store: 'totals-names', join: (total, name) => ({ total, name }) }));
+ *
+ * @example
+ * // with a table read from a topic (tables: { customers } in the processor)
+ * const customers = table<string, Customer>('customers');
+ * totals.pipe(tableTableJoin(customers, { type: 'left', store: 'totals-customers', join: (total, customer) => ({ total, name: customer?.name ?? null }) }));
  */
 export function tableTableJoin<L, R, V, K = unknown, A = unknown, B = unknown>(
   other: Observable<R> | TableSource<K, B>,
