@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { PartitionReader, TopicPartition } from '../connectors/log.js';
+import type { LogRecord, PartitionReader, TopicPartition } from '../connectors/log.js';
 import type { Serde } from '../serdes/serde.js';
 import { MemoryKeyValueStore } from './memory-key-value-store.js';
 import { decodeUpdate, type TableChange, type TableRow, type TableSource, type TableView, type UndecodableUpdate } from './source-table.js';
@@ -38,6 +38,7 @@ export class GlobalTableStore<K, V> implements TableView<K, V> {
   private readonly positions: number[];
   private readonly listeners = new Set<(change: TableChange<K, V>) => void>();
   private stopped = false;
+  private started = false;
   private following: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -65,7 +66,9 @@ export class GlobalTableStore<K, V> implements TableView<K, V> {
       const end = await this.options.reader.endOffset(partition);
       records += await this.readPartition(partition, end);
     }
-    this.following = this.follow();
+    // A reader that can say at once what a partition holds (MemoryLog) needs no follower: lookups catch up first.
+    if (!this.options.reader.readNow) this.following = this.follow();
+    this.started = true;
     return { records };
   }
 
@@ -78,7 +81,23 @@ export class GlobalTableStore<K, V> implements TableView<K, V> {
   }
 
   get(key: K): TableRow<V> | undefined {
+    if (this.started && !this.stopped) this.catchUpNow();
     return this.store.get(key);
+  }
+
+  /** Takes what every partition holds now, at once, where the reader can (MemoryLog). */
+  private catchUpNow(): void {
+    const { reader, source } = this.options;
+    if (!reader.readNow) return;
+    for (let p = 0; p < this.options.partitions; p++) {
+      const partition = { topic: source.topic, partition: p };
+      for (;;) {
+        const { records, next } = reader.readNow(partition, this.positions[p], Infinity, 10_000);
+        this.apply(partition, records);
+        this.positions[p] = Math.max(this.positions[p], next);
+        if (records.length === 0) break;
+      }
+    }
   }
 
   advanceTo(): void {
@@ -115,22 +134,26 @@ export class GlobalTableStore<K, V> implements TableView<K, V> {
     const from = this.positions[partition.partition];
     if (until !== Infinity && until <= from) return 0;
     await this.options.reader.read(partition, from, until, (batch) => {
-      for (const record of batch) {
-        records++;
-        this.positions[partition.partition] = record.offset + 1;
-        const decoded = decodeUpdate(this.options.source, record);
-        if ('reason' in decoded) {
-          this.options.onUndecodable({ table: this.options.name, record, reason: decoded.reason, restoring: false });
-          continue;
-        }
-        const { key, value, ts } = decoded;
-        const previous = this.store.get(key)?.value;
-        if (value === null) this.store.delete(key);
-        else this.store.put(key, { value, ts });
-        for (const listener of this.listeners) listener({ key, value, previous, timestamp: ts });
-      }
+      records += batch.length;
+      this.apply(partition, batch);
     });
     if (until !== Infinity && this.positions[partition.partition] < until) this.positions[partition.partition] = until;
     return records;
+  }
+
+  private apply(partition: TopicPartition, batch: readonly LogRecord[]): void {
+    for (const record of batch) {
+      this.positions[partition.partition] = record.offset + 1;
+      const decoded = decodeUpdate(this.options.source, record);
+      if ('reason' in decoded) {
+        this.options.onUndecodable({ table: this.options.name, record, reason: decoded.reason, restoring: false });
+        continue;
+      }
+      const { key, value, ts } = decoded;
+      const previous = this.store.get(key)?.value;
+      if (value === null) this.store.delete(key);
+      else this.store.put(key, { value, ts });
+      for (const listener of this.listeners) listener({ key, value, previous, timestamp: ts });
+    }
   }
 }

@@ -142,18 +142,35 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
   /** Takes the updates read ahead whose timestamps are at most `timestamp`, in offset order. Throws when reading the topic failed. */
   advanceTo(timestamp: number): void {
     if (this.failure !== undefined) throw this.failure;
-    while (this.head < this.ahead.length && this.ahead[this.head].update.ts <= timestamp) {
-      const pending = this.ahead[this.head++];
-      this.take(pending, false);
-      this.positionValue = pending.record.offset + 1;
+    for (;;) {
+      while (this.head < this.ahead.length && this.ahead[this.head].update.ts <= timestamp) {
+        const pending = this.ahead[this.head++];
+        this.take(pending, false);
+        this.positionValue = pending.record.offset + 1;
+      }
+      // Read ahead to the end, or to the first later update: what the topic holds now, when the reader can say at once (MemoryLog).
+      if (this.head < this.ahead.length) break;
+      this.ahead = [];
+      this.head = 0;
+      if (!this.readNow()) break;
     }
     if (this.head === this.ahead.length && this.head > 0) {
       this.ahead = [];
       this.head = 0;
     }
-    if (this.ahead.length - this.head < READ_AHEAD / 2 && this.reading === undefined && (this.idleUntil === 0 || performance.now() >= this.idleUntil)) {
+    if (!this.options.reader.readNow && this.ahead.length - this.head < READ_AHEAD / 2 && this.reading === undefined && (this.idleUntil === 0 || performance.now() >= this.idleUntil)) {
       void this.readAhead().catch((err: unknown) => (this.failure = err instanceof Error ? err : new Error(String(err))));
     }
+  }
+
+  /** Reads what the topic's partition holds now past the last read, at once, where the reader can (MemoryLog); whether it read any. */
+  private readNow(): boolean {
+    const { reader, partition } = this.options;
+    if (!reader.readNow || this.reading !== undefined) return false;
+    const { records, next } = reader.readNow(partition, this.readPosition, Infinity, READ_AHEAD - (this.ahead.length - this.head));
+    for (const record of records) this.ahead.push({ record, update: decodeUpdate(this.options.source, record) });
+    this.readPosition = next;
+    return records.length > 0;
   }
 
   /** Reads more of the topic (up to {@link READ_AHEAD} offsets past the last read), one read at a time. */

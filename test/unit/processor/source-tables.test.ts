@@ -15,6 +15,7 @@ import { streamTableJoin } from '../../../src/streams/stream-table-join.js';
 import { globalTable, table, type TableSource } from '../../../src/streams/table.js';
 import { tableTableJoin } from '../../../src/streams/table-table-join.js';
 import { eventually } from '../../contract/read-topic.js';
+import { createTestDriver } from '../../../src/testing/index.js';
 
 const logger = createLogger({ level: 'silent' });
 const KEYS = ['a', 'b', 'c', 'd', 'e'];
@@ -210,6 +211,68 @@ describe('tables read from topics', () => {
       { numRuns: 10 },
     );
   });
+
+  it('with the test driver, random interleavings of table updates and orders: each order sees the updates piped before it, up to its time', async () => {
+    await fc.assert(
+      fc.asyncProperty(ordersArb, updatesArb, fc.constantFrom(1, 2), fc.constantFrom<'inner' | 'left'>('inner', 'left'), fc.infiniteStream(fc.boolean()), async (raw, updates, partitions, type, coin) => {
+        const orders = raw.map((o, i) => ({ ...o, i }));
+        // The interleaving: a random merge of both lists, each in its own order.
+        const steps: Array<{ order: Order } | { update: Update }> = [];
+        const coins = coin[Symbol.iterator]();
+        for (let a = 0, b = 0; a < orders.length || b < updates.length; ) {
+          if (b >= updates.length || (a < orders.length && coins.next().value === true)) steps.push({ order: orders[a++] });
+          else steps.push({ update: updates[b++] });
+        }
+        // The plain loop: per partition, the updates piped so far, taken in order while their time is at most the order's.
+        const expected: string[] = [];
+        const piped = Array.from({ length: partitions }, () => [] as Update[]);
+        const heads = new Array<number>(partitions).fill(0);
+        const tables = Array.from({ length: partitions }, () => new Map<string, number>());
+        for (const step of steps) {
+          if ('update' in step) {
+            piped[partitionForKey(step.update.k, partitions)].push(step.update);
+            continue;
+          }
+          const o = step.order;
+          const p = partitionForKey(o.k, partitions);
+          while (heads[p] < piped[p].length && piped[p][heads[p]].ts <= o.ts) {
+            const u = piped[p][heads[p]++];
+            if (u.v === null) tables[p].delete(u.k);
+            else if (u.v !== 'bad') tables[p].set(u.k, u.v);
+          }
+          const v = tables[p].get(o.k);
+          if (v !== undefined || type === 'left') expected.push(`${o.i}:${o.k}=${v ?? '-'}@${o.ts}`);
+        }
+        const out: Out = { results: [] };
+        const rates = table<string, number>('rates');
+        const processor = defineProcessor<string, Order>({
+          id: 'priced',
+          source: { topics: 'orders', timestamp: (r) => r.value.ts },
+          tables: { rates },
+          pipeline: (records: Observable<StreamRecord<string, Order>>) =>
+            records.pipe(
+              streamTableJoin(rates, { type, key: (r: StreamRecord<string, Order>) => r.value.k, join: (r: StreamRecord<string, Order>, v: number | null) => `${r.value.i}:${r.value.k}=${v ?? '-'}@${r.value.ts}` }),
+              map((j) => j.value),
+            ),
+          sinks: toFunction('results', (items: readonly string[]) => void out.results.push(...items)),
+        });
+        const driver = await createTestDriver({ processors: [processor], partitions: { orders: partitions } });
+        try {
+          const rateInput = driver.input<string, unknown>('rates', { value: { name: 'raw', serialize: (v: unknown) => v as string | null, deserialize: () => null } });
+          const orderInput = driver.input<string, Order>('orders');
+          for (const step of steps) {
+            if ('order' in step) await orderInput.pipe({ key: step.order.k, value: step.order, timestamp: step.order.ts });
+            else await rateInput.pipe({ key: step.update.k, value: step.update.v === null ? null : step.update.v === 'bad' ? '{not json' : JSON.stringify(step.update.v), timestamp: step.update.ts });
+          }
+          await driver.endInput();
+        } finally {
+          await driver.close();
+        }
+        expect([...out.results].sort()).toEqual([...expected].sort());
+      }),
+      { numRuns: 25 },
+    );
+  }, 120_000);
 
   it('a new owner restores the table from its topic up to the committed position, then follows it (stop mid-run, more input, start again)', async () => {
     await fc.assert(
