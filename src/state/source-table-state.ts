@@ -1,3 +1,4 @@
+import { StoreError } from './errors.js';
 import type { LoggedStore } from './logged-store.js';
 import { PartitionState, type PartitionStateOptions, type RestoreSummary, type StateMark } from './partition-state.js';
 import type { TableSource, TableView } from './source-table.js';
@@ -50,6 +51,11 @@ export class SourceTableState extends PartitionState {
   }
 
   override async restore(mark: StateMark | undefined, claim: (mark: StateMark) => Promise<void>): Promise<RestoreSummary> {
+    const declared = super.stores;
+    for (const table of this.tables.values()) {
+      // One position per name in a commit: a store and a table may not share one.
+      if (declared.has(table.name)) throw new StoreError(`store ${table.name} is declared by an operator and is also a table of the processor (tables: { ${table.name} }): give one of them another name`, { permanent: true });
+    }
     let records = 0;
     for (const table of this.tables.values()) {
       const until = mark?.positions[table.name] ?? 0;

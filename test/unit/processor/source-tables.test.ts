@@ -11,6 +11,7 @@ import { CoPartitioningError } from '../../../src/processor/co-partitioning-erro
 import { toFunction } from '../../../src/sinks/function-sink.js';
 import { DeadLetterHeaders } from '../../../src/supervision/dead-letter.js';
 import type { StreamRecord } from '../../../src/streams/stream-record.js';
+import { countByKey } from '../../../src/streams/count-by-key.js';
 import { streamTableJoin } from '../../../src/streams/stream-table-join.js';
 import { globalTable, table, type TableSource } from '../../../src/streams/table.js';
 import { tableTableJoin } from '../../../src/streams/table-table-join.js';
@@ -342,6 +343,27 @@ describe('tables read from topics', () => {
     await unnamed.start();
     await eventually(() => expect(errors[0]).toMatch(/the table of topic rates is not one of the processor's tables/));
     await unnamed.stop().catch(() => undefined);
+    // A store of the same name as a table: the partition fails (a commit has one position per name).
+    const clashes: string[] = [];
+    const clash = createTributary({
+      log,
+      logger,
+      processors: [
+        defineProcessor<string, Order>({
+          id: 'clash',
+          source: { topics: 'orders' },
+          tables: { rates: table<string, number>('rates') },
+          pipeline: (records) => records.pipe(countByKey({ store: 'rates' })),
+          sinks: toFunction('x', () => undefined),
+        }),
+      ],
+    });
+    clash.lifecycle.subscribe((e) => {
+      if (e.type === 'partition.failed') clashes.push(e.error.message);
+    });
+    await clash.start();
+    await eventually(() => expect(clashes[0]).toMatch(/store rates is declared by an operator and is also a table of the processor/));
+    await clash.stop().catch(() => undefined);
     // A global table whose topic does not exist fails the start.
     const missing = createTributary({
       log,
