@@ -19,6 +19,7 @@ export type { StateQueryAnswer } from './app/state-query.js';
 export type { ScanOptions, ScanRow, StateScanAnswer } from './processor/store-scan.js';
 export { UnpartitionedStoreError } from './processor/unpartitioned-store-error.js';
 export { NoSuchStoreError, type MissingStore } from './processor/no-such-store-error.js';
+export { CoPartitioningError } from './processor/co-partitioning-error.js';
 export type { KeyMismatch } from './actors/store-key-partitioning.js';
 export type { NodeStatus } from './app/tributary.js';
 export * from './serdes/index.js';

@@ -148,6 +148,12 @@ export interface PartitionReader {
   read(partition: TopicPartition, from: number, until: number, onRecords: (records: readonly LogRecord[]) => void): Promise<void>;
   /** Offset of the next record the partition will append. */
   endOffset(partition: TopicPartition): Promise<number>;
+  /**
+   * Only a reader of a log in this process (MemoryLog): the records of `[from, until)` the
+   * partition holds now, at most `max`, at once, and the offset to read next. Tables from topics
+   * use it to take what is there before a stream record, as a Kafka reader cannot.
+   */
+  readNow?(partition: TopicPartition, from: number, until: number, max: number): { readonly records: readonly LogRecord[]; readonly next: number };
   close(): Promise<void>;
 }
 

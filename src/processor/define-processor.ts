@@ -11,6 +11,8 @@ import { isRepartitionSink } from './repartition.js';
 import type { BufferOptions, DeadLetterOptions } from './stage-options.js';
 import type { StoreBackend } from '../state/lmdb-state-dir.js';
 import { resolveStoreBudget, type StoreBudget } from '../state/store-budget.js';
+import type { TableSource } from '../state/source-table.js';
+import { resolveTables } from './processor-tables.js';
 
 export type { PipelineContext, PipelineOutputs } from './pipeline-context.js';
 export type { BufferOptions, DeadLetterOptions } from './stage-options.js';
@@ -109,6 +111,14 @@ export interface ProcessorDefinition<K = string | null, V = unknown> {
    * store keeps cached, evicting the least recently used beyond it.
    */
   readonly storeBudget?: Partial<StoreBudget>;
+  /**
+   * Topics read as tables, by store name: `table(topic)` (partition p read by this processor's
+   * partition p: co-partitioned with the source topics, checked at start; the topic is its own
+   * changelog) or `globalTable(topic)` (every partition, on every node). Join them in the pipeline
+   * with `streamTableJoin(rates, ...)` or `tableTableJoin(rates, ...)`. See docs/joins.md.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly tables?: Readonly<Record<string, TableSource<any, any>>>;
 }
 
 /** A processor definition with every default filled in, as the runtime uses it. */
@@ -144,6 +154,8 @@ export interface ResolvedProcessor<K = unknown, V = unknown> {
   readonly usesLmdb: boolean;
   /** How much of each store may live in memory. */
   readonly storeBudget: StoreBudget;
+  /** The topics read as tables, by store name (`tables`). */
+  readonly tables: ReadonlyMap<string, TableSource<unknown, unknown>>;
 }
 
 function nonNegativeInteger(setting: string, value: number | undefined, fallback: number): number {
@@ -241,6 +253,7 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
     repartitionSinks: new Set(Object.entries(sinks).filter(([, sink]) => isRepartitionSink(sink)).map(([name]) => name)),
     ...resolveStores(id, definition.stores),
     storeBudget: resolveStoreBudget(`${id}.storeBudget`, definition.storeBudget),
+    tables: resolveTables(id, definition.tables, topics),
   };
 }
 

@@ -33,6 +33,7 @@ export function expandStages(definition: ProcessorDefinition<any, any>): Process
       maxBatchRecords: definition.maxBatchRecords,
       upstream: { topics: upstreamTopics },
       restartStrategy: definition.restartStrategy,
+      tables: stage.tables,
     };
     result.push(...expandStages(stageDefinition));
   }

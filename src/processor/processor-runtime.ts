@@ -22,6 +22,8 @@ import type { PartitionEntry } from './partition-entry.js';
 import type { PartitionChildContext } from './partition-child.js';
 import { answerQuery, scanPartitions, partitionGauges, partitionStatus, type PartitionGauges, type PartitionStatus, type QueryAnswer } from './partition-views.js';
 import { ProcessorStores } from './processor-stores.js';
+import { ProcessorTables } from './processor-tables.js';
+import { toDeadLetterRecord } from '../supervision/dead-letter.js';
 import type { PartitionScans, ResolvedScan } from './store-scan.js';
 import { UnpartitionedStores } from './unpartitioned-stores.js';
 
@@ -91,6 +93,8 @@ export class ProcessorRuntime {
   private readonly partitionCounts = new Map<string, number>();
   private paused = false;
   private readonly stores: ProcessorStores;
+  /** The processor's tables read from topics (`tables`): co-partitioning checked and global tables read at start. */
+  readonly tables: ProcessorTables;
   private readonly watchdog: PartitionWatchdog;
   private readonly unpartitioned: UnpartitionedStores;
 
@@ -103,7 +107,15 @@ export class ProcessorRuntime {
     this.clock = options.clock ?? systemClock;
     this.scheduler = options.clock ? clockScheduler(options.clock) : asyncScheduler;
     this.unpartitioned = new UnpartitionedStores(this.processor.id, options.metrics, this.logger);
-    this.stores = new ProcessorStores(this.processor, { ...options, partitionCount: (topic) => this.partitionCounts.get(topic) }, this.logger);
+    this.tables = new ProcessorTables({
+      processorId: this.processor.id,
+      tables: this.processor.tables,
+      log: options.log,
+      logger: this.logger,
+      deadLetter: (record, reason) => this.deadLetterTableUpdate(record, reason),
+      stage: this.processor.upstreamTopics !== undefined,
+    });
+    this.stores = new ProcessorStores(this.processor, { ...options, partitionCount: (topic) => this.partitionCounts.get(topic), tables: this.tables }, this.logger);
     const childContext: PartitionChildContext = {
       processor: this.processor,
       metrics: options.metrics,
@@ -202,6 +214,8 @@ export class ProcessorRuntime {
     const context: SinkContext = { processorId: processor.id, log, producer: this.options.producer, logger: this.logger, metrics: this.options.metrics };
     if (processor.upstreamTopics) this.upstreams = await upstreamPartitions(log, processor.id, processor.upstreamTopics);
     for (const [topic, count] of await partitionCounts(log, processor.topics)) this.partitionCounts.set(topic, count);
+    // Co-partitioning of the tables read from topics; global tables read to their end before any partition starts.
+    await this.tables.start(this.stores.reader(), this.partitionCounts);
     this.deadLetters = toTopicRecords(processor.deadLetterTopic, { partitions: processor.deadLetterPartitions });
     await this.deadLetters.start?.(context);
     for (const sink of Object.values(processor.sinks)) await sink.start?.(context);
@@ -260,6 +274,7 @@ export class ProcessorRuntime {
     await this.commits.settled;
     for (const sink of Object.values(this.processor.sinks)) await sink.stop?.();
     await this.deadLetters?.stop?.();
+    await this.tables.stop();
     await this.stores.close();
     this.emit({ type: 'processor.stopped', processor: this.processor.id, at: this.clock.now() });
     this.events.complete();
@@ -306,6 +321,18 @@ export class ProcessorRuntime {
       onKeyMismatch: (mismatch) => this.unpartitioned.record(mismatch),
       ...hooks,
     });
+  }
+
+  /**
+   * A table update taken live that does not decode: to the dead letters (its key is kept), counted
+   * once written. The checkpoint past it waits for the write; a failed write fails it (the
+   * partition restarts and takes the update again).
+   */
+  private async deadLetterTableUpdate(record: Parameters<typeof toDeadLetterRecord>[1]['record'], reason: string): Promise<void> {
+    const sink = this.deadLetters;
+    if (!sink) return;
+    await sink.write([toDeadLetterRecord(this.processor.id, { kind: 'deserialization', reason, record, attempts: 1 })]);
+    this.options.metrics.deadLetters.inc({ processor: this.processor.id, reason: 'deserialization' });
   }
 
   private emitPartition(tp: TopicPartition, event: PartitionEventBody): void {

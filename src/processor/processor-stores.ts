@@ -6,9 +6,11 @@ import { LmdbStateDir } from '../state/lmdb-state-dir.js';
 import { changelogTopic } from '../state/changelog.js';
 import { compactChangelog } from '../state/changelog-compaction.js';
 import { PartitionState, type StateMark } from '../state/partition-state.js';
+import { SourceTableState } from '../state/source-table-state.js';
 import { ChangelogTopics } from './changelog-topics.js';
 import type { ResolvedProcessor } from './define-processor.js';
 import type { PartitionEntry } from './partition-entry.js';
+import type { ProcessorTables } from './processor-tables.js';
 
 /** What a processor's {@link ProcessorStores} are given by its runtime. */
 export interface ProcessorStoresOptions {
@@ -19,6 +21,8 @@ export interface ProcessorStoresOptions {
   readonly stateDir?: string;
   /** The partition count of an input topic, undefined when unknown. */
   readonly partitionCount: (topic: string) => number | undefined;
+  /** The processor's tables read from topics (each partition's state reads its own). */
+  readonly tables?: ProcessorTables;
 }
 
 /**
@@ -53,12 +57,12 @@ export class ProcessorStores {
   forPartition(entry: PartitionEntry, logger: Logger): PartitionState {
     const processor = this.processor;
     const { topicPartition } = entry;
-    this.changelogReader ??= this.options.log.reader();
-    return new PartitionState({
+    const reader = this.reader();
+    const options: ConstructorParameters<typeof PartitionState>[0] = {
       processorId: processor.id,
       topicPartition,
       multiTopic: processor.topics.length > 1,
-      reader: this.changelogReader,
+      reader,
       producer: this.options.producer,
       ensureChangelog: (topic) => this.changelogs.ensure(topic, topicPartition.topic),
       logger,
@@ -69,7 +73,17 @@ export class ProcessorStores {
       onWritten: (store, records) => this.options.metrics.changelogRecords.inc({ processor: processor.id, store }, records),
       localCopy: (store, changelog) => (processor.storeBackend(store) === 'lmdb' ? this.stateDir?.copy(changelog) : undefined),
       storeBudget: processor.storeBudget,
-    });
+    };
+    const tables = this.options.tables;
+    if (!tables?.any) return new PartitionState(options);
+    const { tables: own, globals } = tables.forPartition(topicPartition, reader, processor.storeBudget.maxKeys);
+    return new SourceTableState(options, own, globals);
+  }
+
+  /** The reader of changelogs (and of the tables' topics), shared by every partition's restore. */
+  reader(): PartitionReader {
+    this.changelogReader ??= this.options.log.reader();
+    return this.changelogReader;
   }
 
   /**
@@ -82,6 +96,7 @@ export class ProcessorStores {
     if (!log.compact) return;
     const { topic, partition } = entry.topicPartition;
     for (const [store, position] of Object.entries(mark.positions)) {
+      if (processor.tables.has(store)) continue; // a table's topic is its own changelog: not ours to compact
       log.compact({ topic: changelogTopic(processor.id, store, processor.topics.length > 1 ? topic : undefined), partition }, position, compactChangelog);
     }
   }

@@ -9,6 +9,7 @@ import type { Sink, SinkContext } from '../sinks/sink.js';
 import type { StreamRecord } from '../streams/stream-record.js';
 import type { PipelineContext, PipelineOutputs } from './pipeline-context.js';
 import type { BufferOptions, DeadLetterOptions } from './stage-options.js';
+import type { TableSource } from '../state/source-table.js';
 
 /** Header names on the records of a repartition topic. */
 export const RepartitionHeaders = {
@@ -44,6 +45,14 @@ export interface RepartitionOptions<T> {
   readonly deadLetters?: DeadLetterOptions;
   readonly buffer?: BufferOptions;
   readonly commitIntervalMs?: number;
+  /**
+   * Topics the stage reads as tables (as a processor's `tables`): a `table(topic)` joins the
+   * stage's partition p with the topic's partition p, so `partitions` must be the topic's
+   * partition count (checked at start). Repartitioning by the join key is how a stream keyed
+   * otherwise meets a table from a topic. See docs/joins.md, "Co-partitioning".
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly tables?: Readonly<Record<string, TableSource<any, any>>>;
 }
 
 /** A sink that feeds a downstream stage through an internal topic. */

@@ -6,4 +6,5 @@ export type { StoreOptions, StateMark, RestoreSummary } from './partition-state.
 export { unloggedStores, type StoreProvider } from './store-provider.js';
 export { changelogTopic } from './changelog.js';
 export { RestoreError, StoreError, StoreBudgetError, ChangelogTopicError } from './errors.js';
+export { TableKeyingError } from './source-table.js';
 export type { StoreBudget } from './store-budget.js';

@@ -3,6 +3,7 @@ import type { LoggedKeyValueStore } from './logged-store.js';
 import { MemoryKeyValueStore } from './memory-key-value-store.js';
 import { MemoryWindowStore } from './memory-window-store.js';
 import type { StoreOptions } from './partition-state.js';
+import type { TableSource, TableView } from './source-table.js';
 import { jsonKeys, structuredValues } from './store-serdes.js';
 
 /**
@@ -12,6 +13,8 @@ import { jsonKeys, structuredValues } from './store-serdes.js';
 export interface StoreProvider {
   keyValueStore<K, V>(name: string, options?: StoreOptions<K, V>): LoggedKeyValueStore<K, V>;
   windowStore<K, V>(name: string, options?: Omit<StoreOptions<K, V>, 'key'>): MemoryWindowStore<K, V>;
+  /** A table read from a topic that the processor names in its `tables` option (undefined elsewhere). */
+  table?<K, V>(source: TableSource<K, V>): TableView<K, V> | undefined;
 }
 
 /**

@@ -40,3 +40,4 @@ export { regularJoin, type RegularJoinOptions } from './regular-join.js';
 export { streamTableJoin, type StreamTableJoinOptions, type StreamTableJoinSettings, type StreamTableJoiner } from './stream-table-join.js';
 export { tableTableJoin, type TableTableJoinOptions, type TableTableJoinSettings, type TableTableJoiner } from './table-table-join.js';
 export { withPipelineScope, currentPipelineScope, type PipelineScope } from './pipeline-scope.js';
+export { table, globalTable, type TableOptions, type TableSource, type TableUpdateRecord } from './table.js';

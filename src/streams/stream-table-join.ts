@@ -1,10 +1,13 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Serde } from '../serdes/serde.js';
+import type { TableSource } from '../state/source-table.js';
 import { resolveLate } from './event-time-options.js';
 import { bothSides, dropNullKey, joinKey, joinType, lenientTimestamp, noKey, otherSide, tableValue, type JoinKeyOptions, type JoinResult } from './join-inputs.js';
 import type { LateOptions } from './late-output.js';
 import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
 import { currentPipelineScope } from './pipeline-scope.js';
+import { isTableSource } from './table.js';
+import { tableViewOf } from './table-view.js';
 import { requiredFunction, requiredObject } from './validate.js';
 
 /**
@@ -71,13 +74,24 @@ export type StreamTableJoinOptions<S, U, K, T, V> = StreamTableJoinSettings<S, U
  *     join: (bid, auction) => ({ ...bid.value, category: auction?.category ?? null }),
  *   }),
  * );
+ *
+ * **A table read from a topic** ({@link table}, {@link globalTable}, named in the processor's
+ * `tables` option) is joined the same way: `streamTableJoin(rates, { key, join })`. Its store is
+ * the table's own (`otherKey`, `otherValue`, `store` and the serdes do not apply). Before each
+ * stream record the table takes its updates up to the record's `timestamp` (a global table: what
+ * has been read so far); see docs/joins.md, "Tables from topics".
+ *
+ * @example
+ * const rates = table<string, number>('rates');
+ * orders.pipe(streamTableJoin(rates, { key: (o) => o.value.currency, join: (o, rate) => o.value.amount * rate }));
  */
 export function streamTableJoin<S, U, V, K = unknown, T = unknown>(
-  table: Observable<U>,
+  table: Observable<U> | TableSource<K, T>,
   options: StreamTableJoinOptions<S, U, K, T, V>,
 ): OperatorFunction<S, JoinResult<K, V>> {
   const operator = 'streamTableJoin';
   requiredObject(operator, options);
+  if (isTableSource<K, T>(table)) return joinTableView(operator, table, options);
   const updates = otherSide(operator, table);
   const type = joinType(operator, options.type, ['inner', 'left'] as const);
   const join = requiredFunction(operator, 'join', options.join as (record: S, value: T | null) => V);
@@ -124,4 +138,39 @@ export function streamTableJoin<S, U, V, K = unknown, T = unknown>(
       });
       return () => subscription.unsubscribe();
     });
+}
+
+/** {@link streamTableJoin} with a table read from a topic (its store, its own position). Internal. */
+function joinTableView<S, U, V, K, T>(operator: string, source: TableSource<K, T>, options: StreamTableJoinOptions<S, U, K, T, V>): OperatorFunction<S, JoinResult<K, V>> {
+  const view = tableViewOf(operator, source);
+  const type = joinType(operator, options.type, ['inner', 'left'] as const);
+  const join = requiredFunction(operator, 'join', options.join as (record: S, value: T | null) => V);
+  const late = resolveLate<S>(operator, options.late);
+  const streamKey = joinKey(operator, 'key', options.key);
+  const timeOf = lenientTimestamp(operator, 'timestamp', options.timestamp);
+  const scope = currentPipelineScope();
+  return (stream) =>
+    new Observable<JoinResult<K, V>>((subscriber) =>
+      stream.subscribe({
+        next: (record) => {
+          try {
+            const key = streamKey(record);
+            const timestamp = timeOf(record);
+            view.advanceTo(timestamp);
+            if (noKey(key)) {
+              if (type === 'left') subscriber.next({ key: null as K, value: join(record, null), timestamp });
+              else dropNullKey(operator, late, record, timestamp, scope?.clock.current ?? -Infinity);
+              return;
+            }
+            const row = view.get(key);
+            if (row !== undefined) subscriber.next({ key, value: join(record, row.value), timestamp });
+            else if (type === 'left') subscriber.next({ key, value: join(record, null), timestamp });
+          } catch (err) {
+            subscriber.error(err);
+          }
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      }),
+    );
 }

@@ -1,10 +1,14 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { map, Observable, type OperatorFunction } from 'rxjs';
 import type { TableUpdate } from './aggregate-by-key.js';
 import { resolveLate } from './event-time-options.js';
 import { bothSides, dropNullKey, joinKey, joinType, lenientTimestamp, noKey, otherSide, tableValue, type JoinKeyOptions } from './join-inputs.js';
 import type { LateOptions } from './late-output.js';
 import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
 import { currentPipelineScope } from './pipeline-scope.js';
+import { ConfigError } from '../errors.js';
+import type { TableChange, TableSource } from '../state/source-table.js';
+import { isTableSource } from './table.js';
+import { tableViewOf } from './table-view.js';
 import { requiredFunction, requiredObject } from './validate.js';
 
 /**
@@ -69,19 +73,34 @@ interface Row<T> {
  * queryable). An update whose key is null or undefined goes to the late output
  * (`reason: 'null join key'`): a table has no row without a key.
  *
+ * **A table read from a topic** ({@link table}, named in the processor's `tables` option) may be
+ * `other`: its own store is the right table (no `<store>.right`), each update it takes is a right
+ * update, and it takes them as the left updates pass their times (`otherKey`, `otherValue` and
+ * `otherTimestamp` do not apply). A global table is refused: see docs/joins.md.
+ *
  * @example
  * // the join of two tables built in the same pipeline
  * const totals = orders.pipe(aggregateByKey({ store: 'totals', aggregate: summing((r) => r.value.amount) }));
  * const names = customers.pipe(map((r) => ({ key: r.key, value: r.value?.name, timestamp: r.timestamp })));
  * totals.pipe(tableTableJoin(names, { type: 'left', store: 'totals-names', join: (total, name) => ({ total, name }) }));
+ *
+ * @example
+ * // with a table read from a topic (tables: { customers } in the processor)
+ * const customers = table<string, Customer>('customers');
+ * totals.pipe(tableTableJoin(customers, { type: 'left', store: 'totals-customers', join: (total, customer) => ({ total, name: customer?.name ?? null }) }));
  */
 export function tableTableJoin<L, R, V, K = unknown, A = unknown, B = unknown>(
-  other: Observable<R>,
+  other: Observable<R> | TableSource<K, B>,
   options: TableTableJoinOptions<L, R, K, A, B, V>,
 ): OperatorFunction<L, TableUpdate<K, V | null>> {
   const operator = 'tableTableJoin';
   requiredObject(operator, options);
-  const right = otherSide(operator, other);
+  // A table read from a topic: its own store is the right table, its changes the right updates.
+  const view = isTableSource<K, B>(other) ? tableViewOf(operator, other) : undefined;
+  if (view?.kind === 'global') {
+    throw new ConfigError(`${operator}.other`, 'a global table takes its updates as they are read, outside any record: join it with streamTableJoin, or read the topic as a table()');
+  }
+  const right = view ? undefined : otherSide(operator, other as Observable<R>);
   const type = joinType(operator, options.type, ['inner', 'left'] as const);
   const join = requiredFunction(operator, 'join', options.join as (left: A, right: B | null) => V);
   const late = resolveLate<L | R>(operator, options.late);
@@ -90,18 +109,36 @@ export function tableTableJoin<L, R, V, K = unknown, A = unknown, B = unknown>(
   const times = [lenientTimestamp(operator, 'timestamp', options.timestamp), lenientTimestamp(operator, 'otherTimestamp', options.otherTimestamp)] as const;
   const scope = currentPipelineScope();
   const name = operatorStoreName(operator, options.store);
-  const view = (row: Row<unknown>) => row.value;
-  const leftStore = declareKeyValueStore<K, Row<A>>(`${name}.left`, { view });
-  const rightStore = declareKeyValueStore<K, Row<B>>(`${name}.right`, { view });
+  const leftStore = declareKeyValueStore<K, Row<A>>(`${name}.left`, { view: (row: Row<unknown>) => row.value });
+  const rightStore = view ? () => undefined : declareKeyValueStore<K, Row<B>>(`${name}.right`, { view: (row: Row<unknown>) => row.value });
   const joined = (l: Row<A> | undefined, r: Row<B> | undefined): boolean => l !== undefined && (type === 'left' || r !== undefined);
 
   return (left) =>
     new Observable<TableUpdate<K, V | null>>((subscriber) => {
       const lefts = leftStore();
-      const rights = rightStore();
+      const rights = rightStore() ?? { get: (key: K): Row<B> | undefined => view!.get(key), put: () => undefined, delete: () => undefined };
+      const emit = (key: K, l: Row<A> | undefined, r: Row<B> | undefined, had: boolean, timestamp: number): void => {
+        if (joined(l, r)) subscriber.next({ key, value: join(l!.value, r === undefined ? null : r.value), timestamp: Math.max(l!.ts, r?.ts ?? -Infinity) });
+        else if (had) subscriber.next({ key, value: null, timestamp });
+      };
+      // A change the table from a topic took (its store already holds it).
+      const onTableChange = (change: TableChange<K, B>): void => {
+        if (change.previous === undefined && change.value === null) return;
+        const l = lefts.get(change.key);
+        const had = joined(l, change.previous === undefined ? undefined : { value: change.previous, ts: change.timestamp });
+        emit(change.key, l, change.value === null ? undefined : { value: change.value, ts: change.timestamp }, had, change.timestamp);
+      };
+      const removeListener = view?.onChange((change) => {
+        try {
+          onTableChange(change);
+        } catch (err) {
+          subscriber.error(err);
+        }
+      });
       const onUpdate = (side: 0 | 1, update: L | R): void => {
         const key = keys[side](update as L & R);
         const timestamp = times[side](update as L & R);
+        view?.advanceTo(timestamp);
         if (noKey(key)) return dropNullKey(operator, late, update, timestamp, scope?.clock.current ?? -Infinity);
         const value = values[side](update as L & R);
         const row = value === null || value === undefined ? undefined : { value, ts: timestamp };
@@ -114,10 +151,10 @@ export function tableTableJoin<L, R, V, K = unknown, A = unknown, B = unknown>(
         if (row === undefined) own.delete(key);
         else if (side === 0) lefts.put(key, row as Row<A>);
         else rights.put(key, row as Row<B>);
-        if (joined(l, r)) subscriber.next({ key, value: join(l!.value, r === undefined ? null : r.value), timestamp: Math.max(l!.ts, r?.ts ?? -Infinity) });
-        else if (had) subscriber.next({ key, value: null, timestamp });
+        emit(key, l, r, had, timestamp);
       };
-      const subscription = bothSides(left, right).subscribe({
+      const sided = right ? bothSides(left, right) : left.pipe(map((element) => ({ side: 0 as const, element })));
+      const subscription = sided.subscribe({
         next: ({ side, element }) => {
           try {
             onUpdate(side, element);
@@ -128,6 +165,9 @@ export function tableTableJoin<L, R, V, K = unknown, A = unknown, B = unknown>(
         error: (err: unknown) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });
-      return () => subscription.unsubscribe();
+      return () => {
+        removeListener?.();
+        subscription.unsubscribe();
+      };
     });
 }

@@ -127,6 +127,13 @@ export class TestDriver {
       if (stage.upstreamTopics) continue;
       for (const topic of stage.topics) this.log.createTopic(topic, options.partitions?.[topic] ?? 1);
     }
+    // Tables' topics: as many partitions as the source topic they are co-partitioned with, unless given.
+    for (const stage of this.stages) {
+      for (const table of stage.tables.values()) {
+        const partitions = options.partitions?.[table.topic] ?? (table.kind === 'table' && !stage.upstreamTopics ? (options.partitions?.[stage.topics[0]] ?? 1) : 1);
+        this.log.createTopic(table.topic, partitions);
+      }
+    }
     for (const [topic, partitions] of Object.entries(options.partitions ?? {})) this.log.createTopic(topic, partitions);
     this.producer = this.log.producer();
     this.app = createTributary({

@@ -33,6 +33,15 @@ export class MemoryPartitionReader implements PartitionReader {
     }
   }
 
+  readNow(tp: TopicPartition, from: number, until: number, max: number): { readonly records: readonly LogRecord[]; readonly next: number } {
+    if (this.closed) throw new ClientStateError('Cannot read: the reader is closed');
+    const partition = this.partition(tp);
+    const offset = Math.max(0, from);
+    if (offset >= Math.min(until, partition.highWatermark) || max <= 0) return { records: [], next: offset };
+    const batch = partition.batch(offset, max, until);
+    return { records: batch.records, next: batch.next };
+  }
+
   async endOffset(tp: TopicPartition): Promise<number> {
     return this.partition(tp).highWatermark;
   }
