@@ -360,7 +360,8 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * `npm run demo` runs this file under the tsx command line, which relays Ctrl-C to its child and
+ * `npx tsx examples/demo.ts` runs this file under the tsx command line (`npm run demo` runs its
+ * compiled copy under plain node: scripts/demo.mjs), which relays Ctrl-C to its child and
  * SIGKILLs it when the child has not acknowledged the signal within 30 ms: a demo whose event
  * loop is busy with a batch (or a garbage collection) would die without its summary. So, under
  * tsx, the demo runs in a child of its own and this process only waits (and forwards signals).

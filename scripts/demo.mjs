@@ -12,7 +12,7 @@
  *    `import ... from 'tributary'` then resolves, as in a user's project, to the package itself
  *    (`dist/`, through package.json's `exports`);
  * 3. runs the demo there with {@link NODE_FLAGS} and waits for it (Ctrl-C reaches the demo
- *    directly: it is in the terminal's process group), exiting with its code.
+ *    directly: it is in the terminal's process group; a SIGTERM is passed on), exiting with its code.
  *
  *   npm run demo -- --events 1000000
  */
@@ -77,7 +77,8 @@ function transpileExamples() {
 buildDist();
 transpileExamples();
 const child = spawn(process.execPath, [...NODE_FLAGS, join(out, 'demo.js'), ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
-// The terminal signals the whole process group: the demo gets Ctrl-C itself and drains; this
-// process only waits for it.
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => undefined);
+// Ctrl-C: the terminal signals the whole process group, so the demo gets it itself and drains;
+// this process only waits for it. SIGTERM (sent to this process alone) is passed on.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => void child.kill('SIGTERM'));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
