@@ -326,6 +326,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
     const elapsed = (performance.now() - state.started) / 1000;
     const rss = process.memoryUsage().rss / 1024 / 1024;
+    const peakRss = process.resourceUsage().maxRSS / 1024;
+    const cpu = process.cpuUsage();
     const valid = processed - (deadLetters - state.oversized);
     process.stdout.write(
       `\n${bold('summary')}\n${table(
@@ -343,6 +345,8 @@ async function main(argv: readonly string[]): Promise<number> {
           ['throughput', `${n(processed / Math.max(elapsed, 0.001))} clicks/s`],
           ['valid clicks per session', valid > 0 && state.sessions > 0 ? (valid / state.sessions).toFixed(2) : '-'],
           ['memory (RSS at the end)', `${n(rss)} MB`],
+          ['peak memory (max RSS)', `${n(peakRss)} MB`],
+          ['CPU (user + system)', `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`],
         ],
       )}\n`,
     );
@@ -356,7 +360,8 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * `npm run demo` runs this file under the tsx command line, which relays Ctrl-C to its child and
+ * `npx tsx examples/demo.ts` runs this file under the tsx command line (`npm run demo` runs its
+ * compiled copy under plain node: scripts/demo.mjs), which relays Ctrl-C to its child and
  * SIGKILLs it when the child has not acknowledged the signal within 30 ms: a demo whose event
  * loop is busy with a batch (or a garbage collection) would die without its summary. So, under
  * tsx, the demo runs in a child of its own and this process only waits (and forwards signals).

@@ -109,7 +109,7 @@ let failed = 0;
 for (const [version, binary] of binaries) {
   const steps = [
     [`Node ${version} unit${flag('--skip-contract') ? '' : ' + contract'}`, [vitest, 'run', ...projects], 20 * 60_000],
-    [`Node ${version} demo (${demoEvents} clicks)`, ['--import', 'tsx', 'examples/demo.ts', '--events', demoEvents], 5 * 60_000],
+    [`Node ${version} demo (${demoEvents} clicks)`, ['scripts/demo.mjs', '--events', demoEvents], 5 * 60_000],
   ];
   for (const [label, nodeArgs, timeoutMs] of steps) {
     console.log(`node-matrix: ${label}`);

@@ -1,6 +1,7 @@
 /** The known scenarios, in the order `npm run bench` runs them. One file per scenario. */
 import type { Scenario } from '../scenario.js';
 import { cluster } from './cluster.js';
+import { demoMemory } from './demo-memory.js';
 import { ingest } from './ingest.js';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
@@ -12,4 +13,4 @@ import { stateless } from './stateless.js';
 import { tumbling } from './tumbling.js';
 import { windows } from './windows.js';
 
-export const scenarios: readonly Scenario[] = [ingest, windows, stateless, tumbling, session, latency, memory, stateRestore, nexmark, recovery, cluster];
+export const scenarios: readonly Scenario[] = [ingest, windows, stateless, tumbling, session, latency, memory, demoMemory, stateRestore, nexmark, recovery, cluster];

@@ -115,6 +115,16 @@ export const ingest: Scenario = {
         { name: TRIB_JSON.name, kind: 'tributary', run: (r) => runNode(TRIB_JSON, r) },
         { name: PERF_TEST, kind: 'anchor', run: (r) => consumerPerfTest({ broker, tools, topic, records, groups, timeoutMs, round: r, log }) },
       ];
+      // TRIBUTARY_BENCH_BASELINE=<another checkout> (e.g. main before a change): its tributary
+      // runs too, in the same rounds, so that before and after are measured side by side.
+      const baseline = process.env.TRIBUTARY_BENCH_BASELINE;
+      if (baseline) {
+        for (const variant of [TRIB_BYTES, TRIB_JSON]) {
+          const base: NodeVariant = { ...variant, name: `baseline-${variant.name.replace('tributary-', '')}`, script: join(baseline, variant.script) };
+          order.splice(order.findIndex((o) => o.name === variant.name) + 1, 0, { name: base.name, kind: 'tributary', run: (r) => runNode(base, r) });
+        }
+        notes.push(`baseline-*: tributary of ${baseline} (TRIBUTARY_BENCH_BASELINE), the same child script there`);
+      }
       const collected = new Map<string, Measurement[]>(order.map((o) => [o.name, []]));
       for (let round = 1; round <= rounds; round++) {
         if (rounds > 1) log(`-- round ${round} of ${rounds}`);

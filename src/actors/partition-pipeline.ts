@@ -251,6 +251,8 @@ export class PartitionPipeline {
     const replayUntil = this.options.resume.replayUntil;
     const followsUpstreams = time.followsUpstreams;
     const records = batch.records;
+    // Kafka's records are the batch's own: decoded in place, one object per record.
+    const inPlace = batch.exclusive === true;
     this.inBatch = true;
     // The batch's records are one run of the tracker: they complete together with the turn.
     tracker.beginRun();
@@ -277,7 +279,7 @@ export class PartitionPipeline {
           if (!turns.replaying) turn.deadLetters.push(letter);
           continue;
         }
-        const decoded = this.decoder.decode(record);
+        const decoded = this.decoder.decode(record, inPlace);
         if ('kind' in decoded) {
           if (!turns.replaying) turn.deadLetters.push(decoded);
           continue;

@@ -5,6 +5,8 @@ import type { StreamRecord } from '../streams/stream-record.js';
 import type { DeadLetter, DeadLetterKind } from '../supervision/dead-letter.js';
 import type { FailedAttempt } from './failed-attempt.js';
 
+type Writable<T> = { -readonly [P in keyof T]: T[P] };
+
 /**
  * Turns a partition's log records into stream records, or into dead letters with the reason:
  * too large, a key or value that does not deserialize, a missing or invalid event time, or a
@@ -26,7 +28,13 @@ export class RecordDecoder {
     return this.deadLetter(record, 'poison', `processing failed ${attempt.count} times: ${attempt.lastError}`, attempt.count);
   }
 
-  decode(record: LogRecord): StreamRecord | DeadLetter {
+  /**
+   * The stream record of `record`, or its dead letter. With `inPlace` (the batch's records are
+   * its own: `PartitionBatch.exclusive`) the deserialized key and value are written into
+   * `record` itself, which becomes the stream record: one object per record from the fetch to
+   * the pipeline. A record that becomes a dead letter keeps its bytes.
+   */
+  decode(record: LogRecord, inPlace = false): StreamRecord | DeadLetter {
     const { processor } = this;
     const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
     if (size > processor.maxRecordBytes) {
@@ -48,27 +56,39 @@ export class RecordDecoder {
     // event time: the log record already is the stream record, no copy needed. It is shared with
     // the log as its key, value and headers always were: records are read-only to the pipeline.
     if (key === record.key && value === record.value && !processor.timestamp) return record;
-    const decoded = {
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      key,
-      value,
-      headers: record.headers,
-      timestamp: record.timestamp,
-    };
+    // The batch's own record (in place), or a copy: the log's records are shared with the log.
+    const decoded: Writable<StreamRecord> = inPlace
+      ? record
+      : {
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+          key,
+          value,
+          headers: record.headers,
+          timestamp: record.timestamp,
+        };
+    const rawKey = record.key;
+    const rawValue = record.value;
+    decoded.key = key;
+    decoded.value = value;
     if (!processor.timestamp) return decoded;
     let timestamp: number | null | undefined;
+    let error: string | undefined;
     try {
       timestamp = processor.timestamp(decoded);
+      if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) error = `missing or invalid timestamp: ${String(timestamp)}`;
     } catch (err) {
-      return this.deadLetter(record, 'timestamp', `timestamp extractor threw: ${(err as Error).message}`);
+      error = `timestamp extractor threw: ${(err as Error).message}`;
     }
-    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
-      return this.deadLetter(record, 'timestamp', `missing or invalid timestamp: ${String(timestamp)}`);
+    if (error !== undefined) {
+      // Decoded in place: the dead letter carries the bytes, as every other one.
+      decoded.key = rawKey;
+      decoded.value = rawValue;
+      return this.deadLetter(record, 'timestamp', error);
     }
     // Not yet handed to the pipeline: set the event time in place rather than copy the record.
-    decoded.timestamp = timestamp;
+    decoded.timestamp = timestamp!;
     return decoded;
   }
 

@@ -23,7 +23,8 @@ export class RepartitionOutput {
 
   /** Whether `sink` writes to a repartition topic. */
   has(sink: string): boolean {
-    return this.sinks.has(sink);
+    // Called for every result: most processors have no repartition sink at all.
+    return this.sinks.size !== 0 && this.sinks.has(sink);
   }
 
   /** The envelope of `item`, caused by the record at `offset`, emitted at `watermark`. */

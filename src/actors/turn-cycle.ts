@@ -86,7 +86,7 @@ export class TurnCycle {
       this.open().add(sink, repartition.data(item, this.options.currentOffset() ?? tracker.nextOffset - 1, clock.settled));
       return;
     }
-    this.open().add(sink, item);
+    (this.turn ?? this.open()).add(sink, item);
   }
 
   /** A record an operator found late: counted, logged, and written to the `late` sink with why ({@link LateRecord}), else dead-lettered. */

@@ -35,6 +35,12 @@ export interface PartitionBatch extends TopicPartition {
   readonly records: readonly LogRecord[];
   /** Offset of the next record the log will append to this partition (Kafka's high watermark). */
   readonly highWatermark: number;
+  /**
+   * The records were built for this batch and nothing else refers to them (Kafka's, made from
+   * the fetch response): the runtime may deserialize each in place, so a record stays one object
+   * from the fetch to the pipeline. Unset when they are shared (MemoryLog's are its storage).
+   */
+  readonly exclusive?: boolean;
 }
 
 /** A record to append. Without `partition`, the key picks it (murmur2, as Kafka's default partitioner). */

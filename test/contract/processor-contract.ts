@@ -316,6 +316,44 @@ export function processorContract(name: string, target: ContractTarget): void {
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 
+    it('gives the pipeline decoded keys, values and event times, and dead-letters a record whose timestamp extractor fails with its original bytes', async () => {
+      // On Kafka each record is decoded in place (one object from the fetch to the pipeline):
+      // a record that becomes a dead letter after its value was decoded must still carry its bytes.
+      const log = target.connect();
+      const topic = uniqueName('decode');
+      await createTopic(log, topic, 1);
+      const id = uniqueName('decode-p');
+      await produce(log, topic, [
+        { key: 'a', value: '{"n":1,"at":1000}', timestamp: 5 },
+        { key: 'b', value: '{"n":2}', timestamp: 6 },
+        { key: 'c', value: '{"n":3,"at":"never"}', timestamp: 7 },
+        { key: 'd', value: '{"n":4,"at":4000}', timestamp: 8 },
+      ]);
+      const seen: Array<{ key: unknown; value: unknown; timestamp: number; offset: number }> = [];
+      const app = startApp(
+        log,
+        defineProcessor<string, { n: number; at?: unknown }>({
+          id,
+          source: { topics: topic, value: json(), timestamp: (r) => (r.value.at === undefined ? r.timestamp : (r.value.at as number)) },
+          pipeline: (records) => records,
+          sinks: toFunction('collect', (items: readonly StreamRecord[]) => void seen.push(...items.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp, offset: r.offset })))),
+        }),
+      );
+      await app.start();
+      await eventually(() => expect(seen).toHaveLength(3));
+      expect(seen).toEqual([
+        { key: 'a', value: { n: 1, at: 1000 }, timestamp: 1000, offset: 0 },
+        { key: 'b', value: { n: 2 }, timestamp: 6, offset: 1 },
+        { key: 'd', value: { n: 4, at: 4000 }, timestamp: 4000, offset: 3 },
+      ]);
+      const [letter] = await readTopic(log, `${id}.dlq`, 1);
+      expect(String(letter.headers[DeadLetterHeaders.reason])).toBe('timestamp');
+      expect(String(letter.headers[DeadLetterHeaders.offset])).toBe('2');
+      expect(Buffer.isBuffer(letter.value)).toBe(true);
+      expect(letter.value?.toString()).toBe('{"n":3,"at":"never"}');
+      expect(letter.key?.toString()).toBe('c');
+    });
+
     it('dead-letters a result the output topic refuses (too large) and keeps the partition flowing', async () => {
       const log = target.connect();
       const topic = uniqueName('refused-in');

@@ -134,7 +134,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
     if (!this.assigned.has(key)) return;
     const { topic, partition } = batch;
     const records = toLogRecords(topic, partition, batch.messages);
-    await this.handlers!.onBatch({ topic, partition, records, highWatermark: Number(batch.highWatermark) });
+    // The records are built for this batch alone: the pipeline may deserialize them in place.
+    await this.handlers!.onBatch({ topic, partition, records, highWatermark: Number(batch.highWatermark), exclusive: true });
     if (batch.messages.length > 0 && !payload.isStale()) payload.resolveOffset(batch.lastOffset());
     await payload.heartbeat();
   }

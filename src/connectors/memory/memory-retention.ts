@@ -24,6 +24,8 @@ export class MemoryRetention {
   private readonly appendedSinceCheck = new Map<string, number>();
   // Per compacted partition: the records kept below the bound by its last compaction.
   private readonly cleanBelow = new Map<string, number>();
+  // Each topic's retention settings, read from its config once (a topic's config never changes).
+  private readonly limits = new WeakMap<MemoryTopic, RetentionLimits>();
 
   constructor(
     private readonly topics: TopicRegistry,
@@ -35,7 +37,7 @@ export class MemoryRetention {
   committed(tp: TopicPartition): void {
     if (!this.options.trimCommitted) return;
     const topic = this.topics.get(tp.topic);
-    if (topic === undefined || isCompacted(topic)) return;
+    if (topic === undefined || this.limitsOf(topic).compacted) return;
     let lowest = Infinity;
     for (const group of this.groups.values()) {
       if (!group.reads(tp.topic)) continue;
@@ -52,7 +54,7 @@ export class MemoryRetention {
   compact(tp: TopicPartition, below: number, select: (records: readonly LogRecord[]) => readonly LogRecord[]): void {
     const topic = this.topics.get(tp.topic);
     const partition = topic?.partitions[tp.partition];
-    if (topic === undefined || partition === undefined || !isCompacted(topic)) return;
+    if (topic === undefined || partition === undefined || !this.limitsOf(topic).compacted) return;
     const id = `${tp.topic}\0${tp.partition}`;
     const clean = this.cleanBelow.get(id) ?? 0;
     const held = partition.countBelow(below);
@@ -62,8 +64,7 @@ export class MemoryRetention {
 
   /** After `count` records were appended to `tp`: applies the topic's retention now and then. */
   appended(topic: MemoryTopic, partition: number, count: number): void {
-    const retentionMs = numberConfig(topic, 'retention.ms');
-    const retentionBytes = numberConfig(topic, 'retention.bytes');
+    const { retentionMs, retentionBytes } = this.limitsOf(topic);
     if (retentionMs === undefined && retentionBytes === undefined) return;
     const id = `${topic.name}\0${partition}`;
     const since = (this.appendedSinceCheck.get(id) ?? 0) + count;
@@ -76,6 +77,22 @@ export class MemoryRetention {
     if (retentionMs !== undefined) target.trimOlderThan(this.options.clock() - retentionMs);
     if (retentionBytes !== undefined) target.trimToBytes(retentionBytes);
   }
+
+  /** The retention settings of `topic`, parsed once (every send calls {@link appended}, every commit {@link committed}). */
+  private limitsOf(topic: MemoryTopic): RetentionLimits {
+    let limits = this.limits.get(topic);
+    if (limits === undefined) {
+      limits = { retentionMs: numberConfig(topic, 'retention.ms'), retentionBytes: numberConfig(topic, 'retention.bytes'), compacted: isCompacted(topic) };
+      this.limits.set(topic, limits);
+    }
+    return limits;
+  }
+}
+
+interface RetentionLimits {
+  readonly retentionMs: number | undefined;
+  readonly retentionBytes: number | undefined;
+  readonly compacted: boolean;
 }
 
 const CHECK_EVERY = 1_000;

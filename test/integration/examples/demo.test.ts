@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 /** Runs a command to its end; resolves with its exit code and output. */
@@ -28,6 +29,17 @@ describe('npm run demo', () => {
     expect(stdout).toMatch(/clicks produced\s+5,000/);
     expect(stdout).not.toContain('\x1b['); // no escapes off a terminal
   }, 60_000);
+
+  it('runs as npm run demo runs it: compiled JavaScript under plain node (scripts/demo.mjs), importing the built package', async () => {
+    const { code, stdout, stderr } = await run(['scripts/demo.mjs', '--events', '5000'], 120_000);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/clicks produced\s+5,000/);
+    expect(stdout).toContain('summary');
+    // The demo ran from its compiled copy, which imports the package, not src/.
+    const compiled = readFileSync('.tributary/examples/demo.js', 'utf8');
+    expect(compiled).toMatch(/from 'tributary'/);
+    expect(compiled).not.toMatch(/: string|interface /);
+  }, 150_000);
 
   it('refuses a bad flag with exit code 2, naming it', async () => {
     const { code, stderr } = await run(['--import', 'tsx', 'examples/demo.ts', '--events', 'many']);

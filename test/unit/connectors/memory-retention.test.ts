@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../../src/connectors/log.js';
 import { MemoryLog } from '../../../src/connectors/memory/index.js';
 import { MemoryPartition } from '../../../src/connectors/memory/memory-partition.js';
+import { MemoryRetention } from '../../../src/connectors/memory/memory-retention.js';
+import { MemoryTopic, TopicRegistry } from '../../../src/connectors/memory/memory-topic.js';
 
 const values = (records: readonly LogRecord[]) => records.map((r) => r.value!.toString());
 
@@ -91,6 +93,30 @@ describe('MemoryLog retention: memory stays bounded on a long run', () => {
     expect(bytes).toBeLessThanOrEqual(40_000);
     expect(bytes).toBeGreaterThan(30_000);
     expect(values(held).at(-1)).toBe('v9999');
+  });
+
+  it("reads a topic's retention config once, not at every append", () => {
+    const reads: string[] = [];
+    const config = new Proxy<Record<string, string>>(
+      { 'retention.bytes': '40000' },
+      {
+        get: (target, name): unknown => {
+          if (typeof name === 'string') reads.push(name);
+          return Reflect.get(target, name);
+        },
+      },
+    );
+    const topic = new MemoryTopic('sized', 1, config);
+    const registry = new TopicRegistry(1, false);
+    const retention = new MemoryRetention(registry, new Map(), { trimCommitted: true, clock: () => 0 });
+    const partition = topic.partitions[0];
+    for (let i = 0; i < 5_000; i++) {
+      partition.append([{ topic: 'sized', partition: 0, offset: i, key: null, value: Buffer.from(`value ${i}`), headers: {}, timestamp: 0 }]);
+      retention.appended(topic, 0, 1);
+    }
+    expect(reads.filter((name) => name.startsWith('retention.')).length).toBeLessThanOrEqual(2);
+    // Still applied: every 1,000 records the partition is cut to 40,000 bytes.
+    expect(partition.all().reduce((sum, r) => sum + r.value!.length, 0)).toBeLessThanOrEqual(40_000);
   });
 
   it('reads by offset across gaps: batches from any offset equal the held records at or after it (fast-check)', () => {
