@@ -103,6 +103,14 @@ export interface ProcessorDefinition<K = string | null, V = unknown> {
    * store keeps cached, evicting the least recently used beyond it.
    */
   readonly storeBudget?: Partial<StoreBudget>;
+  /**
+   * Warm standbys: on how many other nodes each partition's state is kept up to date, so that a
+   * takeover there restores only the changelog past the standby's copy. Default 0 (none); at most
+   * 10. Needs stores on `'lmdb'` (the standby keeps their local copies; in-memory stores have no
+   * standby) and a `cluster` (the standbys are placed from its membership view). See
+   * docs/runtime.md, "Warm standbys".
+   */
+  readonly standbyReplicas?: number;
 }
 
 /** A processor definition with every default filled in, as the runtime uses it. */
@@ -138,6 +146,8 @@ export interface ResolvedProcessor<K = unknown, V = unknown> {
   readonly usesLmdb: boolean;
   /** How much of each store may live in memory. */
   readonly storeBudget: StoreBudget;
+  /** Nodes besides the owner that keep each partition's state warm. */
+  readonly standbyReplicas: number;
 }
 
 function nonNegativeInteger(setting: string, value: number | undefined, fallback: number): number {
@@ -207,6 +217,7 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
   if (definition.source.timestamp !== undefined && typeof definition.source.timestamp !== 'function') {
     throw new ConfigError(`${id}.source.timestamp`, 'must be a function (record) => epoch ms');
   }
+  const stores = resolveStores(id, definition.stores);
   return {
     id,
     groupId: definition.groupId ?? id,
@@ -233,9 +244,17 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
     upstreamTopics: definition.upstream ? [...definition.upstream.topics] : undefined,
     restartStrategy: definition.restartStrategy ?? 'one-for-one',
     repartitionSinks: new Set(Object.entries(sinks).filter(([, sink]) => isRepartitionSink(sink)).map(([name]) => name)),
-    ...resolveStores(id, definition.stores),
+    ...stores,
     storeBudget: resolveStoreBudget(`${id}.storeBudget`, definition.storeBudget),
+    standbyReplicas: resolveStandbyReplicas(id, definition.standbyReplicas, stores.usesLmdb),
   };
+}
+
+function resolveStandbyReplicas(id: string, value: number | undefined, usesLmdb: boolean): number {
+  const replicas = nonNegativeInteger(`${id}.standbyReplicas`, value, 0);
+  if (replicas > 10) throw new ConfigError(`${id}.standbyReplicas`, `must be at most 10, got ${replicas}`);
+  if (replicas > 0 && !usesLmdb) throw new ConfigError(`${id}.standbyReplicas`, `a standby keeps the local copies of stores on 'lmdb': give the processor stores: 'lmdb' (or set standbyReplicas to 0)`);
+  return replicas;
 }
 
 function resolveStores(id: string, stores: ProcessorDefinition['stores']): { storeBackend: (store: string) => StoreBackend; usesLmdb: boolean } {
