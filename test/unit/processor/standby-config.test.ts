@@ -4,7 +4,7 @@ import { ConfigError } from '../../../src/errors.js';
 import { defineProcessor, resolveProcessor } from '../../../src/processor/define-processor.js';
 import { toFunction } from '../../../src/sinks/function-sink.js';
 
-const sink = toFunction(() => {});
+const sink = toFunction('noop', () => {});
 const define = (standbyReplicas: unknown, stores: 'lmdb' | 'memory' = 'lmdb') =>
   resolveProcessor(defineProcessor({ id: 'p', source: { topics: 'in' }, pipeline: () => EMPTY, sinks: sink, stores, standbyReplicas: standbyReplicas as number }));
 
