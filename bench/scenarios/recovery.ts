@@ -65,7 +65,7 @@ const KEYS = 10_000;
 const STATE_KEYS = Number(process.env.TRIBUTARY_BENCH_STATE_KEYS ?? 100_000);
 
 /** `tributary-eviction`: the tributary workers are also a cluster on NATS (default timings), which evicts the killed one. */
-type System = 'tributary' | 'tributary-eviction' | 'tributary-state' | 'tributary-standby' | 'kafka-streams';
+type System = 'tributary' | 'tributary-eviction' | 'tributary-state' | 'tributary-standby' | 'kafka-streams' | 'kafka-streams-state' | 'kafka-streams-standby';
 
 const NATS_URL = process.env.TRIBUTARY_NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -103,6 +103,8 @@ export const recovery: Scenario = {
     try {
       const specs: RunSpec[] = [
         { name: 'kafka-streams', kind: 'anchor', run: (round) => measured(ctx, 'kafka-streams', round) },
+        { name: 'kafka-streams-state', kind: 'anchor', run: (round) => measured(ctx, 'kafka-streams-state', round) },
+        { name: 'kafka-streams-standby', kind: 'anchor', run: (round) => measured(ctx, 'kafka-streams-standby', round) },
         { name: 'tributary', kind: 'tributary', run: (round) => measured(ctx, 'tributary', round) },
         { name: 'tributary-eviction', kind: 'tributary', run: (round) => measured(ctx, 'tributary-eviction', round) },
         { name: 'tributary-state', kind: 'tributary', run: (round) => measured(ctx, 'tributary-state', round) },
@@ -111,7 +113,7 @@ export const recovery: Scenario = {
       const picked = process.env.TRIBUTARY_BENCH_RECOVERY_RUNS?.split(',').map((r) => r.trim());
       const selected = specs.filter((s) => (!options.onlyTributary || s.kind === 'tributary') && (!picked || picked.includes(s.name)));
       const { anchors: anchorRuns, tributary } = await interleaved(selected, rounds, log, async () => broker.checkSame());
-      const comparedWith: Record<string, string> = options.onlyTributary ? {} : { 'kafka-streams': 'tributary' };
+      const comparedWith: Record<string, string> = options.onlyTributary ? {} : { 'kafka-streams': 'tributary', 'kafka-streams-state': 'tributary-state', 'kafka-streams-standby': 'tributary-standby' };
       const { ratios, cpuRatios } = compare(tributary, anchorRuns, comparedWith);
       const figure = (m: Measurement | undefined, key: string): number | undefined => (typeof m?.details?.[key] === 'number' ? m.details[key] : undefined);
       const extra: Record<string, number> = {};
@@ -123,7 +125,8 @@ export const recovery: Scenario = {
         if (e !== undefined && a) extra[`${key}.eviction`] = e / a;
         for (const variant of ['state', 'standby']) {
           const v = figure(tributary[`tributary-${variant}`], key);
-          if (v !== undefined && a) extra[`${key}.${variant}`] = v / a;
+          const k = figure(anchorRuns[`kafka-streams-${variant}`], key);
+          if (v !== undefined && k) extra[`${key}.${variant}`] = v / k;
         }
       }
       const extraRatios: Record<string, Record<string, number>> = Object.keys(extra).length > 0 ? { 'kafka-streams': extra } : {};
@@ -154,7 +157,7 @@ export const recovery: Scenario = {
           `reassigned = kill → the survivor reports the killed worker's partitions as running (tributary: partition.started; Kafka Streams: active tasks, polled every 20 ms); resume = kill → the broker appended the survivor's first result for one of them; lag = t − the newest input timestamp among a partition's results appended by t, of the killed worker's partition furthest behind (sampled every 10 ms); "lag p99 before" = its 99th percentile from ${BASELINE_SKIP_MS / 1000} s after the first result to the kill; lag back = kill → the lag is within ${LAG_FACTOR} × that p99 and stays there ${STAY_MS / 1000} s; replayed = results written again for an input record that had one (the survivor replays from the last commit)`,
           `records/s is the offered rate; CPU-s = both workers' CPU (/proc/<pid>/stat) from the loader's start to the kill (the killed one) or to the last result (the survivor); ${rounds} round(s), each figure the median over the rounds`,
           `tributary-eviction: the same tributary workers, also a cluster on NATS (${NATS_URL}) with the default membership timings (heartbeat 250 ms, down after 2 s) and eviction: the survivor declares the killed worker down and removes its group member (LeaveGroup), so the rebalance starts then, not when the session expires`,
-          `tributary-state / tributary-standby: tributary-eviction with a stateful pipeline (each record updates its key's entry { n, ts, p, o, bytes } in a store on LMDB; a kept record's result is written from it), seeded before the load with ${fmtInt(STATE_KEYS)} keys per partition (records the filter drops, processed by worker a before b joins); tributary-standby adds standbyReplicas: 1 and starts the load once every standby has caught up. restore = the survivor's restores of the killed worker's partitions: changelog records read (summed), entries taken from its local copies (summed), the longest restore. Kafka Streams runs the stateless pipeline only (its anchor has no stateful variant yet), so the state runs' ratios to it compare a stateful tributary with a stateless Kafka Streams`,
+          `tributary-state / tributary-standby: tributary-eviction with a stateful pipeline (each record updates its key's entry { n, ts, p, o, bytes } in a store on LMDB; a kept record's result is written from it), seeded before the load with ${fmtInt(STATE_KEYS)} keys per partition (records the filter drops, processed by worker a before b joins); tributary-standby adds standbyReplicas: 1 and starts the load once every standby has caught up. restore = the survivor's restores of the killed worker's partitions: changelog records read (summed), entries taken from its local copies (summed), the longest restore. kafka-streams-state / kafka-streams-standby: the anchor's stateful variant (RecoveryWorker --state: the same entry per key in a persistent RocksDB store, changelogged), seeded the same way, with num.standby.replicas 0 / 1 and acceptable.recovery.lag unbounded (a joining instance gets its active tasks at once, as tributary's does); their restore records are what its restore listener reports`,
           `without eviction neither system can resume much sooner than the session timeout (${SESSION_TIMEOUT_MS / 1000} s, less up to one heartbeat interval: it runs from the dead member's last heartbeat): the group coordinator notices the dead member only when its session expires; the goal (< 5 s) would need a broker with a lower group.min.session.timeout.ms. resume − reassigned is what each system adds once it has the partitions`,
         ],
       };
@@ -203,19 +206,20 @@ async function recoveryRun(ctx: Context, system: System, round: number): Promise
   const watcher = new OutputWatcher(broker.brokers, output, `${output}-watcher`);
   const workers: WorkerProcess[] = [];
   const stateDirs: string[] = [];
-  const stateful = system === 'tributary-state' || system === 'tributary-standby';
+  const stateful = system.endsWith('-state') || system.endsWith('-standby');
+  const standbys = system.endsWith('-standby') ? 1 : 0;
   ctx.groups.push(`${group}-seed`);
   // kafkajs logs every REBALANCE_IN_PROGRESS answer at error level: expected here, left out.
   const workerLog = (line: string): void => void (line.includes('The group is rebalancing') || log(line));
   const spawnWorker = (name: string): WorkerProcess => {
     const common = ['--worker', name, '--session-timeout-ms', String(SESSION_TIMEOUT_MS), '--heartbeat-ms', String(HEARTBEAT_MS)];
-    if (system !== 'kafka-streams') {
+    if (!system.startsWith('kafka-streams')) {
       const cluster = system !== 'tributary' ? ['--nats', NATS_URL, '--cluster', group] : [];
       const state: string[] = [];
       if (stateful) {
         const stateDir = mkdtempSync(join(tmpdir(), 'tributary-bench-recovery-'));
         stateDirs.push(stateDir);
-        state.push('--state-dir', stateDir, '--standbys', system === 'tributary-standby' ? '1' : '0');
+        state.push('--state-dir', stateDir, '--standbys', String(standbys));
       }
       return new WorkerProcess(name, process.execPath, ['--import', 'tsx', 'bench/recovery/tributary-worker.ts', '--brokers', broker.brokers.join(','), '--topic', topic, '--output', output, '--group', group, ...common, ...cluster, ...state], workerLog);
     }
@@ -224,7 +228,7 @@ async function recoveryRun(ctx: Context, system: System, round: number): Promise
     return new WorkerProcess(
       name,
       anchors.java,
-      [...anchors.jvmFlags, '-cp', anchors.classpath, 'dev.tributary.bench.RecoveryWorker', '--bootstrap', broker.brokers.join(','), '--input', topic, '--output', output, '--app-id', group, '--state-dir', stateDir, ...common],
+      [...anchors.jvmFlags, '-cp', anchors.classpath, 'dev.tributary.bench.RecoveryWorker', '--bootstrap', broker.brokers.join(','), '--input', topic, '--output', output, '--app-id', group, '--state-dir', stateDir, ...common, ...(stateful ? ['--state', 'true', '--standbys', String(standbys)] : [])],
       workerLog,
     );
   };
@@ -254,7 +258,7 @@ async function recoveryRun(ctx: Context, system: System, round: number): Promise
       return a.partitions.length > 0 && b.partitions.length > 0 && owned.size === partitions && a.partitions.length + b.partitions.length === partitions && Date.now() - last >= 1_000;
     };
     await waitFor('workers a and b to share the partitions', settled, 180_000, alive([a, b]));
-    if (system === 'tributary-standby') {
+    if (standbys > 0) {
       const since = Date.now();
       const warm = (w: WorkerProcess, other: WorkerProcess): boolean => w.standbys !== undefined && w.standbys.at > since && w.standbys.count === other.partitions.length && w.standbys.lag === 0;
       await waitFor(() => `every standby to catch up (a: ${JSON.stringify(a.standbys)}, b: ${JSON.stringify(b.standbys)})`, () => warm(a, b) && warm(b, a), 300_000, alive([a, b]));
