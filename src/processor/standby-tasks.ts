@@ -74,7 +74,8 @@ export class StandbyTasks {
       if (!wanted.has(key) && placement.owned(task.replica.topicPartition)) this.drop(key);
     }
     for (const [key, tp] of wanted) {
-      if (this.tasks.has(key)) continue;
+      // Assigned here already (the view has not caught up): its actor has the copies.
+      if (this.tasks.has(key) || this.claimed.has(key)) continue;
       this.reader ??= this.options.log.reader();
       const replica = new StandbyReplica({ topicPartition: tp, reader: this.reader, copyOf: (store) => this.options.copyOf(tp, store), logger: this.options.logger.child({ standby: `${tp.topic}-${tp.partition}` }) });
       this.tasks.set(key, { replica, catchUps: 0, lastError: undefined });
