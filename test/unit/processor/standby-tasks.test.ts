@@ -8,7 +8,7 @@ import type { PartitionOffset, TopicPartition } from '../../../src/connectors/lo
 import { MemoryLog } from '../../../src/connectors/memory/index.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { TributaryMetrics } from '../../../src/observability/metrics.js';
-import { defineProcessor, resolveProcessor } from '../../../src/processor/define-processor.js';
+import { defineProcessor, resolveProcessor, type ResolvedProcessor } from '../../../src/processor/define-processor.js';
 import type { PlacementView } from '../../../src/processor/standby-placement.js';
 import { StandbyTasks } from '../../../src/processor/standby-tasks.js';
 import { toFunction } from '../../../src/sinks/function-sink.js';
@@ -53,7 +53,7 @@ async function setup() {
   const commit = async (): Promise<void> => {
     committed = await owner.checkpoint();
   };
-  const processor = resolveProcessor(defineProcessor({ id: 'totals', source: { topics: 'orders' }, pipeline: () => EMPTY, sinks: toFunction('noop', () => {}), stores: 'lmdb', standbyReplicas: 1 }));
+  const processor: ResolvedProcessor = resolveProcessor<unknown, unknown>(defineProcessor({ id: 'totals', source: { topics: 'orders' }, pipeline: () => EMPTY, sinks: toFunction('noop', () => {}), stores: 'lmdb', standbyReplicas: 1 }));
   const standbys = new StandbyTasks({
     processor,
     log,
