@@ -77,7 +77,8 @@ const latest: Aggregator<StreamRecord<string | null, Buffer | null>, Last> = {
   add: (last, r) => ({ n: last.n + 1, ts: r.timestamp, p: r.partition, o: r.offset, bytes: r.value?.length ?? 0 }),
 };
 const processor = defineProcessor({
-  id: 'bench-recovery',
+  // With state, named after the group (unique per run): its changelog topic is then the run's own.
+  id: stateDir === undefined ? 'bench-recovery' : need('group'),
   groupId: need('group'),
   source: { topics: need('topic'), value: bytes() },
   deadLetters: { topic: `${need('topic')}.dlq` },

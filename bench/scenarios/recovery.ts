@@ -208,7 +208,8 @@ async function recoveryRun(ctx: Context, system: System, round: number): Promise
   const stateDirs: string[] = [];
   const stateful = system.endsWith('-state') || system.endsWith('-standby');
   const standbys = system.endsWith('-standby') ? 1 : 0;
-  ctx.groups.push(`${group}-seed`);
+  // Both sides name the store's changelog `<group>-last-changelog` (tributary: the processor id is the group; Kafka Streams: the application id).
+  if (stateful) ctx.created.push(`${group}-last-changelog`);
   // kafkajs logs every REBALANCE_IN_PROGRESS answer at error level: expected here, left out.
   const workerLog = (line: string): void => void (line.includes('The group is rebalancing') || log(line));
   const spawnWorker = (name: string): WorkerProcess => {
