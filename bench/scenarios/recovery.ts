@@ -355,7 +355,7 @@ async function seed(ctx: Context, topic: string): Promise<void> {
 
 /** Waits until the group has committed at least `offset` on every partition of `topic`. */
 async function waitUntilCommitted(ctx: Context, group: string, topic: string, offset: number, check: () => void): Promise<void> {
-  const deadline = Date.now() + 600_000;
+  const deadline = Date.now() + 180_000;
   for (;;) {
     check();
     const fetched = await ctx.broker.admin.fetchOffsets({ groupId: group, topics: [topic] });
