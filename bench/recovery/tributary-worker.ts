@@ -14,15 +14,21 @@
  * timestamp, partition and offset, and this worker's name (Kafka Streams' `RecoveryWorker` writes
  * the same), so that the watcher can tell whose output it is and how old its input was.
  *
+ * With `--state-dir D`, the pipeline is stateful: every record first updates its key's entry in
+ * the store `last` (on LMDB under D: `{ n, ts, p, o, bytes }`, the key's count and its latest
+ * record), and the result of a kept record is written from that entry; `--standbys N` gives the
+ * processor N warm standbys (with `--nats`). Prints `RESTORED {…}` for every partition restored
+ * (its `RestoreSummary`) and, with standbys, `STANDBYS {"count":…,"lag":…}` every 250 ms.
+ *
  * Prints `ASSIGNED {"at":<epoch ms>,"partitions":[…]}` on stdout whenever the set of running
  * partition actors changes (`partition.started` / `partition.stopped` / `partition.failed`);
  * SIGTERM stops the app and exits.
  */
 import { parseArgs } from 'node:util';
 import { filter, map } from 'rxjs';
-import { bytes, createLogger, createTributary, defineProcessor, KafkaConnector, toTopic } from '../../src/index.js';
+import { aggregateByKey, bytes, createLogger, createTributary, defineProcessor, KafkaConnector, toTopic, type Aggregator, type StreamRecord } from '../../src/index.js';
 import { keep } from '../lib/dataset.js';
-import { ASSIGNED_PREFIX } from './worker-process.js';
+import { ASSIGNED_PREFIX, RESTORED_PREFIX, STANDBYS_PREFIX } from './worker-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +41,8 @@ const { values } = parseArgs({
     'heartbeat-ms': { type: 'string', default: '500' },
     nats: { type: 'string' },
     cluster: { type: 'string' },
+    'state-dir': { type: 'string' },
+    standbys: { type: 'string', default: '0' },
   },
 });
 const need = (name: 'brokers' | 'topic' | 'output' | 'group' | 'worker'): string => {
@@ -54,16 +62,39 @@ interface Result {
 }
 
 const logger = createLogger({ level: 'warn' });
+const stateDir = values['state-dir'];
+
+/** A key's entry in the stateful pipeline: its count and its latest record. */
+interface Last {
+  readonly n: number;
+  readonly ts: number;
+  readonly p: number;
+  readonly o: number;
+  readonly bytes: number;
+}
+const latest: Aggregator<StreamRecord<string | null, Buffer | null>, Last> = {
+  init: () => ({ n: 0, ts: 0, p: 0, o: 0, bytes: 0 }),
+  add: (last, r) => ({ n: last.n + 1, ts: r.timestamp, p: r.partition, o: r.offset, bytes: r.value?.length ?? 0 }),
+};
 const processor = defineProcessor({
-  id: 'bench-recovery',
+  // With state, named after the group (unique per run): its changelog topic is then the run's own.
+  id: stateDir === undefined ? 'bench-recovery' : need('group'),
   groupId: need('group'),
   source: { topics: need('topic'), value: bytes() },
   deadLetters: { topic: `${need('topic')}.dlq` },
   pipeline: (records) =>
-    records.pipe(
-      filter((r) => r.key !== null && keep(r.key)),
-      map((r): Result => ({ key: r.key!, bytes: r.value?.length ?? 0, ts: r.timestamp, p: r.partition, o: r.offset, w: worker })),
-    ),
+    stateDir === undefined
+      ? records.pipe(
+          filter((r) => r.key !== null && keep(r.key)),
+          map((r): Result => ({ key: r.key!, bytes: r.value?.length ?? 0, ts: r.timestamp, p: r.partition, o: r.offset, w: worker })),
+        )
+      : records.pipe(
+          filter((r) => r.key !== null),
+          aggregateByKey({ store: 'last', aggregate: latest }),
+          filter((u) => keep(u.key!)),
+          map((u): Result => ({ key: u.key!, bytes: u.value.bytes, ts: u.value.ts, p: u.value.p, o: u.value.o, w: worker })),
+        ),
+  ...(stateDir !== undefined ? { stores: 'lmdb' as const, standbyReplicas: Number(values.standbys) } : {}),
   sinks: toTopic(need('output'), { key: (v: Result) => v.key }),
 });
 const app = createTributary({
@@ -79,7 +110,20 @@ const app = createTributary({
   ),
   logger,
   ...(values.nats ? { cluster: { cluster: values.cluster ?? 'bench-recovery', nodeId: worker, servers: values.nats } } : {}),
+  ...(stateDir !== undefined ? { stateDir } : {}),
 });
+app.lifecycle.subscribe((event) => {
+  if (event.type !== 'partition.restored') return;
+  const { partition, records, localRecords, keys, durationMs } = event;
+  process.stdout.write(`${RESTORED_PREFIX}${JSON.stringify({ at: Date.now(), partition, records, localRecords, keys, durationMs })}\n`);
+});
+if (Number(values.standbys) > 0) {
+  setInterval(() => {
+    const standbys = app.status().processors[0]?.standbys ?? [];
+    const lag = standbys.every((s) => s.lag !== null) ? standbys.reduce((sum, s) => sum + (s.lag ?? 0), 0) : null;
+    process.stdout.write(`${STANDBYS_PREFIX}${JSON.stringify({ at: Date.now(), count: standbys.length, lag })}\n`);
+  }, 250).unref();
+}
 
 const running = new Set<number>();
 const report = (): void => {

@@ -17,9 +17,32 @@ export interface Assignment {
   readonly partitions: readonly number[];
 }
 
+/** A stateful tributary worker's warm standbys (`--standbys`): how many partitions it follows, and their summed lag (records). */
+export const STANDBYS_PREFIX = 'STANDBYS ';
+/** A stateful tributary worker's restore of a partition: `{ at, partition, records, localRecords, keys }`. */
+export const RESTORED_PREFIX = 'RESTORED ';
+
+export interface StandbyReport {
+  readonly at: number;
+  readonly count: number;
+  readonly lag: number | null;
+}
+export interface RestoreReport {
+  readonly at: number;
+  readonly partition: number;
+  readonly records: number;
+  readonly localRecords: number;
+  readonly keys: number;
+  readonly durationMs: number;
+}
+
 export class WorkerProcess {
   private readonly child: ChildProcess;
   private readonly history: Assignment[] = [];
+  /** Its last standby report (stateful tributary workers with standbys). */
+  standbys: StandbyReport | undefined;
+  /** Its restores, in order (stateful tributary workers). */
+  readonly restores: RestoreReport[] = [];
   private exit: string | undefined;
   /** Resolves when the process has exited (how: `code N` or the signal). */
   readonly exited: Promise<string>;
@@ -37,6 +60,8 @@ export class WorkerProcess {
     });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       if (line.startsWith(ASSIGNED_PREFIX)) this.history.push(JSON.parse(line.slice(ASSIGNED_PREFIX.length)) as Assignment);
+      else if (line.startsWith(STANDBYS_PREFIX)) this.standbys = JSON.parse(line.slice(STANDBYS_PREFIX.length)) as StandbyReport;
+      else if (line.startsWith(RESTORED_PREFIX)) this.restores.push(JSON.parse(line.slice(RESTORED_PREFIX.length)) as RestoreReport);
       else if (line.trim()) onLine(`${name}: ${line}`);
     });
     createInterface({ input: this.child.stderr! }).on('line', (line) => line.trim() && onLine(`${name}: ${line}`));

@@ -259,10 +259,14 @@ export function createTributary(options: TributaryOptions): Tributary {
       await node.startChild(connectors.asChild({ shutdownTimeoutMs }));
       for (const runtime of runtimes) await node.startChild(runtime.supervisor.asChild({ shutdownTimeoutMs }));
       for (const runtime of runtimes) await runtime.start(connectors);
+      if (!options.cluster) {
+        for (const r of runtimes) if (r.processor.standbyReplicas > 0) logger.warn({ processor: r.processor.id }, 'standbyReplicas is set but the app has no cluster: standbys are placed from the cluster view, so there are none');
+      }
       if (options.cluster) {
         clusterNode = new ClusterNode({ ...options.cluster, app });
         await clusterNode.start(); // a first connection that fails (unreachable, refused) fails the start
         await connectors.startChild(clusterNode.connectionChild());
+        for (const runtime of runtimes) runtime.followStandbys(clusterNode.membership);
       }
       if (consoleOptions) {
         // Never shown: Kafka SASL and TLS secrets, NATS credentials.
@@ -309,7 +313,7 @@ export function createTributary(options: TributaryOptions): Tributary {
       logger.info('stopped');
     },
     health() {
-      const processors = runtimes.map((r) => ({ id: r.processor.id, partitions: r.status() }));
+      const processors = runtimes.map((r) => ({ id: r.processor.id, partitions: r.status(), standbys: r.standbyStatus() }));
       const supervision = node.health();
       const now = clock.now();
       const connectorStates = connectors.snapshot().children.map((c) => ({
@@ -326,7 +330,7 @@ export function createTributary(options: TributaryOptions): Tributary {
       return {
         state,
         healthy: node.health().healthy,
-        processors: runtimes.map((r) => ({ id: r.processor.id, paused: r.isPaused, partitions: r.status() })),
+        processors: runtimes.map((r) => ({ id: r.processor.id, paused: r.isPaused, partitions: r.status(), standbys: r.standbyStatus() })),
       };
     },
     async finishInput(finishOptions) {

@@ -45,6 +45,8 @@ export interface NodeStatus {
     readonly id: string;
     readonly paused: boolean;
     readonly partitions: ReturnType<ProcessorRuntime['status']>;
+    /** Partitions this node keeps warm standbys of (`standbyReplicas`), with their lag. */
+    readonly standbys?: ReturnType<ProcessorRuntime['standbyStatus']>;
   }>;
 }
 

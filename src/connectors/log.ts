@@ -91,6 +91,13 @@ export interface GroupConsumerOptions {
   readonly fromBeginning?: boolean;
   /** Upper bound on records delivered in one batch. */
   readonly maxBatchRecords?: number;
+  /**
+   * This member's state, per partition (`topic:partition`): the changelog records a takeover here
+   * would read (0 for a partition it owns, a warm standby's lag). Given (a processor with
+   * standbys), a log that supports it assigns each partition to the member with the least to
+   * read, balanced (Kafka: the `TributaryStateAware` assignor); without it, the log's default.
+   */
+  readonly localState?: () => ReadonlyMap<string, number>;
 }
 
 /** A member of a consumer group: partitions come and go as members join and leave. */

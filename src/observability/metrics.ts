@@ -56,6 +56,7 @@ export class TributaryMetrics {
   readonly changelogRecords: Counter<'processor' | 'store'>;
   readonly storeKeys: Gauge<'processor' | 'topic' | 'partition' | 'store'>;
   readonly storeUnpartitioned: Gauge<'processor' | 'store'>;
+  readonly standbyLag: Gauge<'processor' | 'topic' | 'partition'>;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -94,6 +95,7 @@ export class TributaryMetrics {
     });
     this.changelogRecords = counter('tributary_state_changelog_records_total', 'Records written to changelogs at checkpoints, per store.', ['processor', 'store']);
     this.storeUnpartitioned = gauge('tributary_state_store_unpartitioned', 'Stores found holding a key in a partition it does not map to (1): queries of them fail, scans answer.', ['processor', 'store']);
+    this.standbyLag = gauge('tributary_standby_lag_records', "Changelog records past a warm standby's local copies (what a takeover on this node would read), per partition it stands by for.", perPartition);
     this.storeKeys = gauge('tributary_state_store_keys', "Keys (window stores: window and key pairs) in a partition's store, at the last commit.", [...perPartition, 'store']);
   }
 }

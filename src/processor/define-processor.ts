@@ -119,6 +119,14 @@ export interface ProcessorDefinition<K = string | null, V = unknown> {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly tables?: Readonly<Record<string, TableSource<any, any>>>;
+  /**
+   * Warm standbys: on how many other nodes each partition's state is kept up to date, so that a
+   * takeover there restores only the changelog past the standby's copy. Default 0 (none); at most
+   * 10. Needs stores on `'lmdb'` (the standby keeps their local copies; in-memory stores have no
+   * standby) and a `cluster` (the standbys are placed from its membership view). See
+   * docs/runtime.md, "Warm standbys".
+   */
+  readonly standbyReplicas?: number;
 }
 
 /** A processor definition with every default filled in, as the runtime uses it. */
@@ -156,6 +164,8 @@ export interface ResolvedProcessor<K = unknown, V = unknown> {
   readonly storeBudget: StoreBudget;
   /** The topics read as tables, by store name (`tables`). */
   readonly tables: ReadonlyMap<string, TableSource<unknown, unknown>>;
+  /** Nodes besides the owner that keep each partition's state warm. */
+  readonly standbyReplicas: number;
 }
 
 function nonNegativeInteger(setting: string, value: number | undefined, fallback: number): number {
@@ -225,6 +235,7 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
   if (definition.source.timestamp !== undefined && typeof definition.source.timestamp !== 'function') {
     throw new ConfigError(`${id}.source.timestamp`, 'must be a function (record) => epoch ms');
   }
+  const stores = resolveStores(id, definition.stores);
   return {
     id,
     groupId: definition.groupId ?? id,
@@ -251,10 +262,18 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
     upstreamTopics: definition.upstream ? [...definition.upstream.topics] : undefined,
     restartStrategy: definition.restartStrategy ?? 'one-for-one',
     repartitionSinks: new Set(Object.entries(sinks).filter(([, sink]) => isRepartitionSink(sink)).map(([name]) => name)),
-    ...resolveStores(id, definition.stores),
+    ...stores,
     storeBudget: resolveStoreBudget(`${id}.storeBudget`, definition.storeBudget),
     tables: resolveTables(id, definition.tables, topics),
+    standbyReplicas: resolveStandbyReplicas(id, definition.standbyReplicas, stores.usesLmdb),
   };
+}
+
+function resolveStandbyReplicas(id: string, value: number | undefined, usesLmdb: boolean): number {
+  const replicas = nonNegativeInteger(`${id}.standbyReplicas`, value, 0);
+  if (replicas > 10) throw new ConfigError(`${id}.standbyReplicas`, `must be at most 10, got ${replicas}`);
+  if (replicas > 0 && !usesLmdb) throw new ConfigError(`${id}.standbyReplicas`, `a standby keeps the local copies of stores on 'lmdb': give the processor stores: 'lmdb' (or set standbyReplicas to 0)`);
+  return replicas;
 }
 
 function resolveStores(id: string, stores: ProcessorDefinition['stores']): { storeBackend: (store: string) => StoreBackend; usesLmdb: boolean } {

@@ -16,6 +16,8 @@ export interface GroupMemberChildOptions {
   readonly currentConsumer: () => GroupConsumer | undefined;
   /** Drains, commits and stops every partition actor left. */
   readonly retireAll: () => Promise<void>;
+  /** This node's state per partition, for a state-aware assignment (a processor with standbys). */
+  readonly localState?: () => ReadonlyMap<string, number>;
 }
 
 /**
@@ -37,7 +39,7 @@ export function groupMemberChild(id: string, options: GroupMemberChildOptions): 
 
 async function joinGroup(options: GroupMemberChildOptions): Promise<ChildHandle> {
   const { processor, logger } = options;
-  const consumer = options.log.groupConsumer({ groupId: processor.groupId, topics: processor.topics, maxBatchRecords: processor.maxBatchRecords });
+  const consumer = options.log.groupConsumer({ groupId: processor.groupId, topics: processor.topics, maxBatchRecords: processor.maxBatchRecords, ...(options.localState ? { localState: options.localState } : {}) });
   options.setConsumer(consumer);
   let end!: (exit: ChildExit) => void;
   const done = new Promise<ChildExit>((resolve) => (end = resolve));

@@ -1,4 +1,4 @@
-import { asyncScheduler, Subject, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { GroupConsumer, LogConnector, LogProducer, OutgoingRecord, TopicPartition } from '../connectors/log.js';
 import { PartitionPipeline } from '../actors/partition-pipeline.js';
@@ -24,6 +24,8 @@ import { answerQuery, scanPartitions, partitionGauges, partitionStatus, type Par
 import { ProcessorStores } from './processor-stores.js';
 import { ProcessorTables } from './processor-tables.js';
 import { toDeadLetterRecord } from '../supervision/dead-letter.js';
+import type { PlacementView } from './standby-placement.js';
+import { StandbyTasks, type StandbyStatus } from './standby-tasks.js';
 import type { PartitionScans, ResolvedScan } from './store-scan.js';
 import { UnpartitionedStores } from './unpartitioned-stores.js';
 
@@ -97,6 +99,8 @@ export class ProcessorRuntime {
   readonly tables: ProcessorTables;
   private readonly watchdog: PartitionWatchdog;
   private readonly unpartitioned: UnpartitionedStores;
+  private readonly standbys: StandbyTasks;
+  private placement: Subscription | undefined;
 
   constructor(
     definition: ProcessorDefinition<any, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -116,6 +120,14 @@ export class ProcessorRuntime {
       stage: this.processor.upstreamTopics !== undefined,
     });
     this.stores = new ProcessorStores(this.processor, { ...options, partitionCount: (topic) => this.partitionCounts.get(topic), tables: this.tables }, this.logger);
+    this.standbys = new StandbyTasks({
+      processor: this.processor,
+      log: options.log,
+      metrics: options.metrics,
+      logger: this.logger,
+      copyOf: (tp, store) => this.stores.standbyCopy(tp, store),
+      committed: (tps) => this.consumer?.committed(tps),
+    });
     const childContext: PartitionChildContext = {
       processor: this.processor,
       metrics: options.metrics,
@@ -194,6 +206,22 @@ export class ProcessorRuntime {
     return [...this.partitions.values()].map(partitionStatus);
   }
 
+  /** Partitions this node keeps warm standbys of (`standbyReplicas`), with their lag. */
+  standbyStatus(): StandbyStatus[] {
+    return this.standbys.status();
+  }
+
+  /**
+   * Places this processor's warm standbys from the cluster's membership view, now and at every
+   * change (`standbyReplicas` > 0; see {@link standbyPlacement}). The app calls it once its
+   * cluster node has started.
+   */
+  followStandbys(views: Observable<PlacementView>): void {
+    if (this.processor.standbyReplicas === 0 || this.stopping) return;
+    this.placement?.unsubscribe();
+    this.placement = views.subscribe((view) => this.standbys.place(view));
+  }
+
   /**
    * Live figures of every assigned partition, for the web console (read-only): the next offset to
    * take (`position`), the watermark and the records in flight. Cheap: no I/O, O(partitions).
@@ -249,8 +277,15 @@ export class ProcessorRuntime {
       logger: this.logger,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 30_000,
       handlers: {
-        onAssigned: (tps) => this.assigned.onAssigned(tps),
-        onRevoked: (tps) => this.assigned.onRevoked(tps),
+        // A standby of a partition assigned here stops (its catch-up ended) before the actor restores from its copies.
+        onAssigned: async (tps) => {
+          await this.standbys.claim(tps);
+          await this.assigned.onAssigned(tps);
+        },
+        onRevoked: async (tps) => {
+          await this.assigned.onRevoked(tps);
+          this.standbys.unclaim(tps);
+        },
         onBatch: async (batch) => this.assigned.onBatch(batch),
         // Partitions may move: commit what is safe now, so their next owner replays less.
         onRebalancing: () => void this.commitNow(),
@@ -258,6 +293,7 @@ export class ProcessorRuntime {
       setConsumer: (consumer) => (this.consumer = consumer),
       currentConsumer: () => this.consumer,
       retireAll: () => this.assigned.retireAll(),
+      ...(this.processor.standbyReplicas > 0 ? { localState: () => this.standbys.lags() } : {}),
     });
   }
 
@@ -267,6 +303,8 @@ export class ProcessorRuntime {
     this.stopping = true;
     this.commits.stop();
     this.watchdog.stop();
+    this.placement?.unsubscribe();
+    await this.standbys.stop();
     await this.connectors?.terminateChild(this.consumerChildId);
     await this.assigned.retireAll();
     // The supervisor itself is stopped by its parent (the node): stopping it here would look to

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { LogConnector, LogProducer, PartitionReader } from '../connectors/log.js';
+import type { LogConnector, LogProducer, PartitionReader, TopicPartition } from '../connectors/log.js';
 import { ConfigError } from '../errors.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
-import { LmdbStateDir } from '../state/lmdb-state-dir.js';
+import { LmdbStateDir, type LmdbStoreCopy } from '../state/lmdb-state-dir.js';
 import { changelogTopic } from '../state/changelog.js';
 import { compactChangelog } from '../state/changelog-compaction.js';
 import { PartitionState, type StateMark } from '../state/partition-state.js';
@@ -84,6 +84,17 @@ export class ProcessorStores {
   reader(): PartitionReader {
     this.changelogReader ??= this.options.log.reader();
     return this.changelogReader;
+  }
+
+  /**
+   * The local copy on this node of `store` for the input partition `tp`, undefined for a store not
+   * on `'lmdb'`: what a warm standby of that partition keeps up to date (see `StandbyReplica`).
+   */
+  standbyCopy(tp: TopicPartition, store: string): LmdbStoreCopy | undefined {
+    const processor = this.processor;
+    // A table from a topic has no changelog of its own (and lives in memory): nothing to stand by for.
+    if (processor.tables.has(store) || processor.storeBackend(store) !== 'lmdb') return undefined;
+    return this.stateDir?.copy({ topic: changelogTopic(processor.id, store, processor.topics.length > 1 ? tp.topic : undefined), partition: tp.partition });
   }
 
   /**

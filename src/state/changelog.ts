@@ -38,13 +38,43 @@ export function newOwnerId(epoch: number): string {
   return `${epoch}.${randomBytes(4).toString('hex')}`;
 }
 
-/** The marker owner `owner` writes first, after restoring its store up to `restoredUntil`. */
-export function epochMarker(owner: string, restoredUntil: number): OutgoingRecord {
+/**
+ * The marker owner `owner` writes first, after restoring its store up to `restoredUntil` for the
+ * mark whose owner was `restoredFrom` (undefined: no owner had written the store). A standby
+ * reads both to follow the state across a change of owner (see {@link markerInfo}).
+ */
+export function epochMarker(owner: string, restoredUntil: number, restoredFrom?: string): OutgoingRecord {
   return {
     key: `${MARKER_PREFIX}${owner}`,
-    value: JSON.stringify({ owner, restoredUntil }),
+    value: JSON.stringify({ owner, restoredUntil, restoredFrom: restoredFrom ?? null }),
     headers: { [ChangelogHeaders.epoch]: owner, [ChangelogHeaders.control]: 'epoch' },
   };
+}
+
+/** What an epoch marker says: whose it is, and the mark its owner restored (`restoredFrom` null: no owner; undefined: a marker that predates the field). */
+export interface MarkerInfo {
+  readonly owner: string;
+  readonly restoredUntil: number;
+  readonly restoredFrom: string | null | undefined;
+}
+
+/**
+ * The content of an epoch marker, undefined when it does not parse.
+ *
+ * @example
+ * markerInfo(record); // { owner: '3.9f2c01ab', restoredUntil: 1200, restoredFrom: '2.11aa22bb' }
+ */
+export function markerInfo(record: LogRecord): MarkerInfo | undefined {
+  if (!record.value) return undefined;
+  try {
+    const parsed = JSON.parse(record.value.toString()) as { owner?: unknown; restoredUntil?: unknown; restoredFrom?: unknown };
+    if (typeof parsed.owner !== 'string' || typeof parsed.restoredUntil !== 'number' || !Number.isSafeInteger(parsed.restoredUntil)) return undefined;
+    const from = parsed.restoredFrom;
+    if (from !== undefined && from !== null && typeof from !== 'string') return undefined;
+    return { owner: parsed.owner, restoredUntil: parsed.restoredUntil, restoredFrom: from };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether a changelog record is an epoch marker. */

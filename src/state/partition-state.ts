@@ -313,7 +313,7 @@ export class PartitionState {
       const end = ends.get(entry)!;
       const restoredAt = entry.position;
       const restoredOwner = entry.owner;
-      const marker = await this.append(entry, [epochMarker(this.ownerValue, entry.position)]);
+      const marker = await this.append(entry, [epochMarker(this.ownerValue, entry.position, entry.owner)]);
       const stale = junk.get(entry)!;
       // Written between our read of the end and our marker: someone else's, too late to be ours.
       if (marker > end) await this.collectKeys(entry, end, marker, stale);

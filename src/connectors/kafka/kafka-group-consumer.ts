@@ -1,3 +1,4 @@
+import kafkajs from 'kafkajs';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import {
   NotAssignedError,
@@ -11,6 +12,9 @@ import {
 import type { KafkaAdmin } from './kafka-admin.js';
 import { kafkaError } from './kafka-errors.js';
 import { toHeaders } from './kafka-records.js';
+import { stateAwareAssigner } from './state-aware-assigner.js';
+
+const { PartitionAssigners } = kafkajs;
 
 /** Consumer tuning passed down from the connector's options. */
 export interface KafkaConsumerTuning {
@@ -84,6 +88,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
       maxWaitTimeInMs: tuning.fetchMaxWaitMs ?? 250,
       allowAutoTopicCreation: false,
       retry: { retries: 10 },
+      // With standbys: prefer the member with the warmest state (round robin while none has any, or for members without it).
+      ...(options.localState ? { partitionAssigners: [stateAwareAssigner(options.localState), PartitionAssigners.roundRobin] } : {}),
     });
   }
 
