@@ -103,7 +103,20 @@ export interface ProcessorDefinition<K = string | null, V = unknown> {
    * store keeps cached, evicting the least recently used beyond it.
    */
   readonly storeBudget?: Partial<StoreBudget>;
+  /**
+   * `'at-least-once'` (default): a replay after a failure may write again what was written since
+   * the last commit (identical duplicates). `'exactly-once'`: every write a partition makes in a
+   * commit interval (results, repartition records, changelog records, dead letters) and its input
+   * offset go in one transaction of the log (Kafka's, or MemoryLog's), committed together or not
+   * at all: read-committed readers see each result once. Every sink must then write to a topic of
+   * the processor's log (`toTopic`, `toTopicRecords`, `repartition`): a NATS or function sink is
+   * refused here, with a `ConfigError` naming it. See docs/runtime.md, "Exactly-once".
+   */
+  readonly guarantee?: Guarantee;
 }
+
+/** What a processor guarantees of its outputs (see {@link ProcessorDefinition.guarantee}). */
+export type Guarantee = 'at-least-once' | 'exactly-once';
 
 /** A processor definition with every default filled in, as the runtime uses it. */
 export interface ResolvedProcessor<K = unknown, V = unknown> {
@@ -138,6 +151,7 @@ export interface ResolvedProcessor<K = unknown, V = unknown> {
   readonly usesLmdb: boolean;
   /** How much of each store may live in memory. */
   readonly storeBudget: StoreBudget;
+  readonly guarantee: Guarantee;
 }
 
 function nonNegativeInteger(setting: string, value: number | undefined, fallback: number): number {
@@ -207,8 +221,23 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
   if (definition.source.timestamp !== undefined && typeof definition.source.timestamp !== 'function') {
     throw new ConfigError(`${id}.source.timestamp`, 'must be a function (record) => epoch ms');
   }
+  const guarantee = definition.guarantee ?? 'at-least-once';
+  if (guarantee !== 'at-least-once' && guarantee !== 'exactly-once') {
+    throw new ConfigError(`${id}.guarantee`, `must be 'at-least-once' or 'exactly-once', got ${JSON.stringify(guarantee)}`);
+  }
+  if (guarantee === 'exactly-once') {
+    for (const [name, sink] of Object.entries(sinks)) {
+      if (typeof sink.encode !== 'function') {
+        throw new ConfigError(
+          `${id}.sinks.${name}`,
+          `sink ${sink.name ?? name} cannot write in a transaction: with guarantee 'exactly-once' every sink must write to a topic of the processor's log (toTopic, toTopicRecords, repartition); publish to NATS or call functions from a processor reading the output topic instead`,
+        );
+      }
+    }
+  }
   return {
     id,
+    guarantee,
     groupId: definition.groupId ?? id,
     topics,
     key: definition.source.key ?? (string() as unknown as Serde<K>),

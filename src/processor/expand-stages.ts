@@ -33,6 +33,7 @@ export function expandStages(definition: ProcessorDefinition<any, any>): Process
       maxBatchRecords: definition.maxBatchRecords,
       upstream: { topics: upstreamTopics },
       restartStrategy: definition.restartStrategy,
+      guarantee: definition.guarantee,
     };
     result.push(...expandStages(stageDefinition));
   }

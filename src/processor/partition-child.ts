@@ -26,6 +26,12 @@ export interface PartitionChildContext {
   /** Checkpoints the pipeline's stores and commits its resume point, if it moved. */
   readonly commitEntry: (entry: PartitionEntry, pipeline: PartitionPipeline) => Promise<void>;
   readonly emitPartition: (tp: TopicPartition, event: PartitionEventBody) => void;
+  /**
+   * Exactly-once: called before each start of the partition's actor, before anything is read.
+   * It registers the partition's transactional producer (fencing a zombie) and, when it had to,
+   * reads the committed resume point again into the entry (see `PartitionTransaction.fence`).
+   */
+  readonly beforeStart?: (entry: PartitionEntry) => Promise<void>;
 }
 
 /**
@@ -36,6 +42,7 @@ export interface PartitionChildContext {
  */
 export async function startPartitionChild(entry: PartitionEntry, context: PartitionChildContext, processorLogger: Logger): Promise<ChildHandle> {
   const { processor, metrics, emitPartition } = context;
+  await context.beforeStart?.(entry);
   const resume = entry.resume;
   const seek = entry.started;
   if (entry.started) entry.restarts++;
@@ -139,7 +146,8 @@ async function afterFailure(entry: PartitionEntry, context: PartitionChildContex
   // A stalled partition's writes may never settle: what was acknowledged is all that counts.
   if (!(error instanceof PartitionStalledError)) await pipeline.drain();
   await context.commitEntry(entry, pipeline).catch((err: unknown) => logger.warn({ err }, 'commit after failure failed'));
-  entry.resume = pipeline.resumePoint();
+  // Exactly-once: what the failed pipeline wrote since its last commit is aborted; it resumes from that commit.
+  if (context.processor.guarantee !== 'exactly-once') entry.resume = pipeline.resumePoint();
 }
 
 function stateName(value: unknown): string {
