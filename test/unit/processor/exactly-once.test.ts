@@ -6,10 +6,13 @@ import { ProducerFencedError, type LogConnector } from '../../../src/connectors/
 import { MemoryLog } from '../../../src/connectors/memory/index.js';
 import { ConfigError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { defineProcessor, type Guarantee } from '../../../src/processor/define-processor.js';
+import { defineProcessor, type Guarantee, type PipelineContext } from '../../../src/processor/define-processor.js';
 import { toFunction } from '../../../src/sinks/function-sink.js';
 import { toTopic } from '../../../src/sinks/topic-sink.js';
+import { repartition } from '../../../src/processor/repartition.js';
 import { aggregateByKey } from '../../../src/streams/aggregate-by-key.js';
+import { counting } from '../../../src/streams/counting.js';
+import { tumbling } from '../../../src/streams/tumbling.js';
 import type { StreamRecord } from '../../../src/streams/stream-record.js';
 import { eventually } from '../../contract/read-topic.js';
 
@@ -238,6 +241,91 @@ describe("guarantee: 'exactly-once' on MemoryLog", () => {
     expect(await zombieCommit).toBeInstanceOf(ProducerFencedError);
     expect(byKey(totals)).toEqual(reference(orders));
   });
+
+  it('behind a repartition, counts each window exactly once, as a plain loop does, with failures up and down and failed commits', async () => {
+    const SIZE = 200;
+    interface Click {
+      readonly user: string;
+      readonly page: string;
+      readonly ts: number;
+      readonly i: number;
+    }
+    const clicksArb = fc
+      .array(fc.record({ user: fc.constantFrom('u1', 'u2', 'u3', 'u4'), page: fc.constantFrom('/', '/a', '/b') }), { minLength: 20, maxLength: 150 })
+      .map((raw) => raw.map((c, i): Click => ({ ...c, ts: 10_000 + i * 37, i })));
+    await fc.assert(
+      fc.asyncProperty(
+        clicksArb,
+        fc.record({ up: fc.array(fc.nat(1_000), { maxLength: 2 }), down: fc.array(fc.nat(1_000), { maxLength: 2 }), before: fc.array(fc.nat(40), { maxLength: 3 }), after: fc.array(fc.nat(40), { maxLength: 3 }) }),
+        async (clicks, { up, down, before, after }) => {
+          const memory = new MemoryLog();
+          memory.createTopic('clicks', 2);
+          memory.createTopic('page-views', 2);
+          await memory.producer().send('clicks', clicks.map((c) => ({ key: c.user, value: JSON.stringify(c) })));
+          const failUp = new Set(up.map((n) => n % clicks.length));
+          const failDown = new Set(down.map((n) => n % clicks.length));
+          const failed = new Set<string>();
+          const failOnce = (where: string, i: number, at: ReadonlySet<number>): void => {
+            if (at.has(i) && !failed.has(`${where}${i}`)) {
+              failed.add(`${where}${i}`);
+              throw new Error(`injected ${where} failure at ${i}`);
+            }
+          };
+          for (const faults of [{ before: new Set(before), after: new Set(after) }, { before: new Set<number>(), after: new Set<number>() }]) {
+            const app = createTributary({
+              log: faultyLog(memory, faults),
+              logger,
+              restartBackoff: { minMs: 1, maxMs: 5 },
+              processors: [
+                defineProcessor<string | null, Click>({
+                  id: 'clicks',
+                  guarantee: 'exactly-once',
+                  source: { topics: 'clicks', timestamp: (r) => r.value.ts },
+                  commitIntervalMs: 5,
+                  maxBatchRecords: 7,
+                  pipeline: (records: Observable<StreamRecord<string | null, Click>>) =>
+                    records.pipe(
+                      map((r) => {
+                        failOnce('up', r.value.i, failUp);
+                        return { page: r.value.page, timestamp: r.timestamp, i: r.value.i };
+                      }),
+                    ),
+                  sinks: repartition<{ page: string; timestamp: number; i: number }>({
+                    name: 'by-page',
+                    key: (v) => v.page,
+                    partitions: 2,
+                    pipeline: (views: Observable<StreamRecord<string, { page: string; timestamp: number; i: number }>>, ctx: PipelineContext) =>
+                      views.pipe(
+                        map((r) => {
+                          failOnce('down', r.value.i, failDown);
+                          return r;
+                        }),
+                        tumbling({ size: SIZE, key: (r) => r.value.page, aggregate: counting(), clock: ctx.clock, holds: ctx.holds }),
+                        map((w) => ({ page: w.key, windowStart: w.windowStart, views: w.value })),
+                      ),
+                    sinks: toTopic<{ page: string; windowStart: number; views: number }>('page-views', { key: (c) => c.page }),
+                  }),
+                }),
+              ],
+            });
+            await app.start();
+            await app.finishInput({ timeoutMs: 20_000 }).catch(() => undefined);
+            await app.stop();
+          }
+          const windows = memory.read('page-views').map((r) => JSON.parse(r.value!.toString()) as { page: string; windowStart: number; views: number });
+          const expected = new Map<string, number>();
+          for (const c of clicks) {
+            const id = `${c.page}@${Math.floor(c.ts / SIZE) * SIZE}`;
+            expected.set(id, (expected.get(id) ?? 0) + 1);
+          }
+          const ids = windows.map((w) => `${w.page}@${w.windowStart}`);
+          expect(new Set(ids).size).toBe(ids.length); // no window twice
+          expect(new Map(windows.map((w) => [`${w.page}@${w.windowStart}`, w.views]))).toEqual(expected);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 120_000);
 
   it('refuses, at definition, a sink that cannot write in a transaction, and an unknown guarantee', () => {
     const base = { id: 'p', source: { topics: 'orders' }, pipeline: (r: Observable<StreamRecord<string | null, unknown>>) => r };
