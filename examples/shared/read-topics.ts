@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MemoryLog, type LogConnector, type LogRecord } from 'tributary';
+import { MemoryLog, type LogConnector, type LogRecord, type PartitionReader } from 'tributary';
 
 /** Options of {@link readTopics}. */
 export interface ReadTopicsOptions {
@@ -35,6 +35,19 @@ export async function readTopics(log: LogConnector, topics: readonly string[], o
     }
   } finally {
     await admin.close();
+  }
+  // A topic written in transactions (--exactly-once) ends with control records, and maybe an
+  // aborted or still open transaction, that no read-committed consumer ever gets: read up to the
+  // last record it does get.
+  const reader = log.reader();
+  try {
+    for (const [key, end] of [...ends]) {
+      const last = await afterLastRecord(reader, { topic: key.slice(0, key.lastIndexOf(':')), partition: Number(key.slice(key.lastIndexOf(':') + 1)) }, end);
+      if (last > 0) ends.set(key, last);
+      else ends.delete(key);
+    }
+  } finally {
+    await reader.close();
   }
   if (ends.size === 0) return result;
   const wanted = [...new Set([...ends.keys()].map((k) => k.slice(0, k.lastIndexOf(':'))))];
@@ -80,4 +93,17 @@ export async function readTopics(log: LogConnector, topics: readonly string[], o
     await consumer.stop();
   }
   return result;
+}
+
+/** The offset after the last record a read-committed reader gets below `end` (0 when none). */
+async function afterLastRecord(reader: PartitionReader, tp: { readonly topic: string; readonly partition: number }, end: number): Promise<number> {
+  for (let window = 64; ; window *= 4) {
+    const from = Math.max(0, end - window);
+    let last = -1;
+    await reader.read(tp, from, end, (records) => {
+      if (records.length > 0) last = records[records.length - 1].offset;
+    });
+    if (last >= 0) return last + 1;
+    if (from === 0) return 0;
+  }
 }
