@@ -1,6 +1,7 @@
 /** The known scenarios, in the order `npm run bench` runs them. One file per scenario. */
 import type { Scenario } from '../scenario.js';
 import { cluster } from './cluster.js';
+import { eos } from './eos.js';
 import { ingest } from './ingest.js';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
@@ -11,4 +12,4 @@ import { stateless } from './stateless.js';
 import { tumbling } from './tumbling.js';
 import { windows } from './windows.js';
 
-export const scenarios: readonly Scenario[] = [ingest, windows, stateless, tumbling, session, latency, memory, stateRestore, recovery, cluster];
+export const scenarios: readonly Scenario[] = [ingest, windows, stateless, tumbling, session, latency, memory, stateRestore, recovery, cluster, eos];
