@@ -102,4 +102,40 @@ describe("guarantee: 'exactly-once' on Kafka", () => {
     expect(byKey(await readAll(connector, output, 2))).toEqual(expected);
     await admin.disconnect();
   }, 180_000);
+  it('a zombie (SIGSTOP beyond the session timeout, then SIGCONT) is fenced: its late writes are not visible, and the results stay exact', async () => {
+    const kafka = new Kafka({ brokers: kafkaBrokers(), logLevel: 0 });
+    const admin = kafka.admin();
+    await admin.connect();
+    const input = uniqueName('eos-zin');
+    const output = uniqueName('eos-zout');
+    const id = uniqueName('eos-z');
+    await admin.createTopics({ topics: [{ topic: input, numPartitions: 2 }, { topic: output, numPartitions: 2 }], waitForLeaders: true });
+    const producer = kafka.producer();
+    await producer.connect();
+    for (let b = 0; b < ORDERS / 50; b++) {
+      await producer.send({ topic: input, messages: Array.from({ length: 50 }, (_, j) => { const o = order(b * 50 + j); return { key: o.k, value: JSON.stringify(o) }; }) });
+    }
+    await producer.disconnect();
+    const connector = new KafkaConnector({ brokers: kafkaBrokers() }, createLogger({ level: 'error' }));
+
+    const zombie = worker(input, output, id);
+    const encodedNow = (): number => Math.max(0, ...[...zombie.stdout().matchAll(/encoded (\d+)/g)].map((m) => Number(m[1])));
+    for (let i = 0; i < 900 && encodedNow() < 1_000; i++) await new Promise((r) => setTimeout(r, 100));
+    zombie.child.kill('SIGSTOP');
+    const frozenAt = encodedNow();
+    expect(frozenAt).toBeLessThan(ORDERS);
+
+    // The next owner gets the partitions once the zombie's session (10 s) expires, and finishes.
+    const owner = worker(input, output, id);
+    await readTopic(connector, output, ORDERS, 120_000);
+    // The zombie wakes up mid-transaction: fenced (its transactional ids were taken), it writes nothing visible.
+    zombie.child.kill('SIGCONT');
+    for (let i = 0; i < 100 && encodedNow() === frozenAt; i++) await new Promise((r) => setTimeout(r, 100));
+    owner.child.kill('SIGTERM');
+    zombie.child.kill('SIGTERM');
+    expect(await owner.exited).toBe(0);
+    await zombie.exited;
+    expect(byKey(await readAll(connector, output, 2))).toEqual(reference(ORDERS));
+    await admin.disconnect();
+  }, 240_000);
 });
