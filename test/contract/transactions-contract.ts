@@ -98,6 +98,24 @@ export function transactionsContract(name: string, target: TransactionsTarget): 
       expect(offset).toMatchObject({ offset: 42, metadata: '{"wm":5}' });
     });
 
+    it('keeps from group consumers the records of an aborted transaction that began before another aborted one but ended after it', async () => {
+      const out = await topic();
+      const first = transactional(uniqueName('txn-a'));
+      const second = transactional(uniqueName('txn-b'));
+      await first.begin();
+      await first.append(out, 0, [{ value: 'aborted-first' }]);
+      await second.begin();
+      await second.append(out, 0, [{ value: 'aborted-second' }]);
+      await second.abort();
+      await first.abort(); // the transaction that began first ends last (a killed owner's, aborted by the next)
+      const committed = transactional(uniqueName('txn-c'));
+      await committed.begin();
+      await committed.append(out, 0, [{ value: 'committed' }]);
+      await committed.commit();
+      expect(values(await readTopic(log, out, 1))).toEqual(['committed']);
+      expect(values(await readPartition(log, out, 0))).toEqual(['committed']);
+    });
+
     it('fences a zombie: a new producer with the same transactional id aborts its open transaction and refuses its later calls', async () => {
       const out = await topic();
       const input = await topic();

@@ -9,6 +9,7 @@ import { validateKafkaOptions, type KafkaOptions } from './kafka-options.js';
 import { KafkaPartitionReader } from './kafka-partition-reader.js';
 import { KafkaProducer } from './kafka-producer.js';
 import { KafkaTransactionalProducer } from './kafka-transactional-producer.js';
+import { sortAbortedTransactions } from './kafkajs-aborted-order.js';
 
 /**
  * Runs tributary on Apache Kafka through kafkajs. SASL (PLAIN, SCRAM-SHA-256/512) and TLS are
@@ -29,6 +30,8 @@ export class KafkaConnector implements LogConnector {
     logger: Logger = createLogger(),
   ) {
     validateKafkaOptions(options);
+    // Before any consumer fetches: kafkajs' read-committed filter needs the aborted list sorted.
+    sortAbortedTransactions();
     process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
     const log = logger.child({ component: 'kafkajs' });
     const config: KafkaConfig = {
