@@ -94,11 +94,18 @@ export async function startPartitionChild(entry: PartitionEntry, context: Partit
         if (state.startsWith('running') && !entry.pipeline) {
           entry.pipeline = snapshot.context.pipeline;
           const consumer = context.consumer();
-          if (seek) {
-            consumer?.seek(topicPartition, resume.offset);
-            if (!context.paused()) consumer?.resume(topicPartition);
+          try {
+            if (seek) {
+              consumer?.seek(topicPartition, resume.offset);
+              if (!context.paused()) consumer?.resume(topicPartition);
+            }
+            if (context.paused()) consumer?.pause(topicPartition);
+          } catch (err) {
+            // The group member is being replaced (its client crashed while this actor started; an
+            // exactly-once start, which registers a transactional producer, makes that window
+            // wider): the partition is revoked with it, and its next owner starts from the commit.
+            logger.warn({ err }, 'could not seek, resume or pause the partition: its group member is being replaced');
           }
-          if (context.paused()) consumer?.pause(topicPartition);
           entry.accepting = !entry.revoked;
           logger.info({ offset: resume.offset, restarts: entry.restarts }, 'partition actor running');
           emitPartition(topicPartition, { type: 'partition.started', offset: resume.offset });

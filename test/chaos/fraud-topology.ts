@@ -47,6 +47,7 @@ export function fraudProcessors(options: { natsUrl: string; inputPartitions: num
     start: lateTopic.start,
     stop: lateTopic.stop,
     write: (records) => lateTopic.write(records.map((r) => ({ p: r.partition, o: r.offset, tx: r.value }))),
+    encode: (records) => lateTopic.encode!(records.map((r) => ({ p: r.partition, o: r.offset, tx: r.value }))),
   };
   return app.processors({
     prefix: '',
