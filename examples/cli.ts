@@ -2,7 +2,7 @@
  * The example command line:
  *
  *   npm run example -- <clickstream|fraud|nexmark> --input FILE.jsonl --output-dir DIR [--partitions N]
- *                     [--kafka BROKERS] [--nats URL] [--topic-prefix P] [--resume]
+ *                     [--kafka BROKERS] [--nats URL] [--topic-prefix P] [--resume] [--exactly-once]
  *   npm run example -- <clickstream|fraud|nexmark> --input FILE.jsonl --generate N --seed S
  *
  * Exit codes: 0 done, 1 the run failed, 2 a bad command line.
@@ -68,6 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
     natsUrl: args.natsUrl,
     topicPrefix: args.topicPrefix,
     resume: args.resume,
+    exactlyOnce: args.exactlyOnce,
     onProgress: (p) => process.stderr.write(`${progressLine(app.name, p)}\n`),
   });
   const { summary } = result;

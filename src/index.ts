@@ -8,6 +8,7 @@ export {
   type SourceOptions,
   type DeadLetterOptions,
   type BufferOptions,
+  type Guarantee,
 } from './processor/define-processor.js';
 export type { LifecycleEvent, PartitionLifecycleEvent } from './processor/lifecycle-event.js';
 export * from './streams/index.js';
@@ -27,6 +28,7 @@ export * from './sinks/index.js';
 export { MemoryLog, type MemoryLogOptions } from './connectors/memory/index.js';
 export { KafkaConnector, KafkaError, type KafkaOptions, type KafkaSasl } from './connectors/kafka/index.js';
 export type * from './connectors/log.js';
+export { ProducerFencedError } from './connectors/log.js';
 export { TributaryError, ConfigError, DeserializationError, isRetriable, isPermanent, type RecordOrigin } from './errors.js';
 export * from './supervision/index.js';
 export { TributaryMetrics, type MetricsOptions } from './observability/metrics.js';

@@ -22,6 +22,8 @@ import { filter, map, tap } from 'rxjs';
 import { FLUSH_KEY } from '../lib/dataset.js';
 import { bytes, counting, defineProcessor, session, toFunction, toTopic, tumbling, type ProcessorDefinition, type Serde, type Sink, type StreamRecord } from '../../src/index.js';
 
+type Guarantee = NonNullable<ProcessorDefinition['guarantee']>;
+
 export type Job = 'windows' | 'tumbling' | 'tumbling-updates' | 'session' | 'stateless' | 'latency';
 export const JOBS: readonly Job[] = ['windows', 'tumbling', 'tumbling-updates', 'session', 'stateless', 'latency'];
 
@@ -37,6 +39,12 @@ export interface KeyedOptions {
   readonly onInput: (timestamp?: number) => void;
   /** Called with each acknowledged batch of results. */
   readonly onOutput: (items: readonly unknown[]) => void;
+  /**
+   * Default `'at-least-once'`. With `'exactly-once'` (the `eos` scenario) results go in the
+   * partitions' transactions, and count when encoded into one (their sends are acknowledged
+   * later, their commit up to a commit interval later).
+   */
+  readonly guarantee?: Guarantee;
 }
 
 /** The sink's acknowledgement, observed: `write` resolves, then `onAck(items)`. */
@@ -49,6 +57,15 @@ function acked<T>(sink: Sink<T>, onAck: (items: readonly T[]) => void): Sink<T> 
       await sink.write(items);
       onAck(items);
     },
+    ...(sink.encode
+      ? {
+          encode: (items: readonly T[]) => {
+            const encoded = sink.encode!(items);
+            onAck(items);
+            return encoded;
+          },
+        }
+      : {}),
   };
 }
 
@@ -69,7 +86,7 @@ export function keyedProcessor(job: Job, o: KeyedOptions): ProcessorDefinition<s
     const common = { key: (r: In) => r.key, aggregate: counting<In>() };
     return job === 'session' ? counted.pipe(session({ ...common, gap: o.gapMs })) : counted.pipe(tumbling({ ...common, size: o.windowMs }));
   };
-  const base = { id: o.id, groupId: o.groupId, source: { topics: o.topic, value: bytes() }, deadLetters: { topic: `${o.topic}.dlq` } };
+  const base = { id: o.id, groupId: o.groupId, source: { topics: o.topic, value: bytes() }, deadLetters: { topic: `${o.topic}.dlq` }, guarantee: o.guarantee };
   switch (job) {
     case 'windows':
       return defineProcessor({ ...base, pipeline: windowed, sinks: toFunction<unknown>('count', (items) => o.onOutput(items)) });

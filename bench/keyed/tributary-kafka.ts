@@ -4,7 +4,7 @@
  *
  * `node --import tsx bench/keyed/tributary-kafka.ts --brokers B --topic T --group G --records N
  *  --label L --job windows|tumbling|session|stateless|latency [--output O] [--outputs M]
- *  [--window-ms 10000] [--gap-ms 5000] [--partitions P] [--warmup-ms 5000]`
+ *  [--window-ms 10000] [--gap-ms 5000] [--partitions P] [--warmup-ms 5000] [--guarantee exactly-once]`
  *
  * Prints `READY` on stderr once P partitions have started (the latency scenario starts its
  * producer then). With `--job latency`, each acknowledged result's latency (now − the input
@@ -29,12 +29,14 @@ runChild(async () => {
   let firstTs = 0;
   const logger = createLogger({ level: 'warn' });
   const processor = keyedProcessor(job, {
-    id: 'bench-keyed',
+    // Named after the run's group: its changelogs (tumbling, session) are its own, not an earlier run's.
+    id: args.group,
     groupId: args.group,
     topic: args.topic,
     output: args.extra.output,
     windowMs: Number(args.extra['window-ms'] ?? 10_000),
     gapMs: Number(args.extra['gap-ms'] ?? 5_000),
+    guarantee: args.extra.guarantee === 'exactly-once' ? 'exactly-once' : undefined,
     onInput:
       job === 'latency'
         ? (ts) => {

@@ -189,7 +189,7 @@ export async function keyedScenario(args: {
     };
   } finally {
     // Group ids of Kafka Streams apps are their application ids; their internal topics start with them.
-    await cleanup(broker, created, [...groups, ...appIds], log, appIds.map((id) => `${id}-`));
+    await cleanup(broker, created, [...groups, ...appIds], log, [...appIds, ...groups].map((id) => `${id}-`));
     await broker.close();
   }
 }

@@ -2,6 +2,7 @@
 import type { Scenario } from '../scenario.js';
 import { cluster } from './cluster.js';
 import { demoMemory } from './demo-memory.js';
+import { eos } from './eos.js';
 import { ingest } from './ingest.js';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
@@ -13,4 +14,4 @@ import { stateless } from './stateless.js';
 import { tumbling } from './tumbling.js';
 import { windows } from './windows.js';
 
-export const scenarios: readonly Scenario[] = [ingest, windows, stateless, tumbling, session, latency, memory, demoMemory, stateRestore, nexmark, recovery, cluster];
+export const scenarios: readonly Scenario[] = [ingest, windows, stateless, tumbling, session, latency, memory, demoMemory, stateRestore, nexmark, recovery, cluster, eos];

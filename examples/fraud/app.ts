@@ -135,6 +135,8 @@ function alongside<T>(sink: Sink<T>, start: (context: SinkContext) => Promise<vo
       await sink.start?.(context);
     },
     write: (items) => sink.write(items),
+    // With --exactly-once: the alerts go in the partition's transactions.
+    ...(sink.encode ? { encode: sink.encode } : {}),
     async stop() {
       try {
         await sink.stop?.();

@@ -16,13 +16,15 @@ export interface CliArgs {
   readonly natsUrl: string | undefined;
   readonly topicPrefix: string | undefined;
   readonly resume: boolean;
+  /** `--exactly-once`: every processor with `guarantee: 'exactly-once'` (outputs in Kafka transactions). */
+  readonly exactlyOnce: boolean;
   /** `--generate N --seed S`: write N generated records to `input` instead of running. */
   readonly generate: { readonly count: number; readonly seed: number } | undefined;
   readonly help: boolean;
 }
 
 export const USAGE = `usage: npm run example -- <${EXAMPLE_APP_NAMES.join('|')}> --input FILE.jsonl --output-dir DIR [--partitions N]
-                          [--kafka BROKERS] [--nats URL] [--topic-prefix P] [--resume]
+                          [--kafka BROKERS] [--nats URL] [--topic-prefix P] [--resume] [--exactly-once]
        npm run example -- <${EXAMPLE_APP_NAMES.join('|')}> --input FILE.jsonl --generate N --seed S
 
   --input FILE         one JSON object a line (with --generate: the file to write)
@@ -32,6 +34,7 @@ export const USAGE = `usage: npm run example -- <${EXAMPLE_APP_NAMES.join('|')}>
   --nats URL           NATS for live results and runtime configuration, e.g. nats://127.0.0.1:4222
   --topic-prefix P     prefix of the run's topics and consumer groups (default: a fresh run id)
   --resume             with --kafka --topic-prefix P: continue a killed run from its committed offsets
+  --exactly-once       every write in transactions with the input offsets: no duplicate output after a kill
   --generate N         write N generated input records to --input instead of running
   --seed S             the generator's seed (an integer)`;
 
@@ -59,7 +62,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    return { app: '', input: '', outputDir: undefined, partitions: undefined, kafkaBrokers: undefined, natsUrl: undefined, topicPrefix: undefined, resume: false, generate: undefined, help: true };
+    return { app: '', input: '', outputDir: undefined, partitions: undefined, kafkaBrokers: undefined, natsUrl: undefined, topicPrefix: undefined, resume: false, exactlyOnce: false, generate: undefined, help: true };
   }
   if (positionals.length === 0) throw new CliUsageError(`name the app: one of ${EXAMPLE_APP_NAMES.join(', ')}`);
   if (positionals.length > 1) throw new CliUsageError(`one app at a time, got '${positionals.join("', '")}'`);
@@ -72,12 +75,12 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (values.seed === undefined) throw new CliUsageError('--generate needs --seed S');
     const seed = Number(values.seed);
     if (!/^-?\d+$/.test(values.seed) || !Number.isSafeInteger(seed)) throw new CliUsageError(`--seed must be an integer, got '${values.seed}'`);
-    for (const flag of ['output-dir', 'partitions', 'kafka', 'nats', 'topic-prefix', 'resume'] as const) {
+    for (const flag of ['output-dir', 'partitions', 'kafka', 'nats', 'topic-prefix', 'resume', 'exactly-once'] as const) {
       if (values[flag] !== undefined) throw new CliUsageError(`--${flag} does not go with --generate (which only writes --input)`);
     }
     return {
       app, input: values.input, outputDir: undefined, partitions: undefined, kafkaBrokers: undefined, natsUrl: undefined,
-      topicPrefix: undefined, resume: false, generate: { count: positiveInteger('--generate', values.generate), seed }, help: false,
+      topicPrefix: undefined, resume: false, exactlyOnce: false, generate: { count: positiveInteger('--generate', values.generate), seed }, help: false,
     };
   }
 
@@ -99,7 +102,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   const resume = values.resume ?? false;
   if (resume && !kafkaBrokers) throw new CliUsageError('--resume needs --kafka: the embedded MemoryLog does not outlive its process');
   if (resume && topicPrefix === undefined) throw new CliUsageError('--resume needs --topic-prefix P: the prefix of the run to continue');
-  return { app, input: values.input, outputDir: values['output-dir'], partitions, kafkaBrokers, natsUrl: values.nats, topicPrefix, resume, generate: undefined, help: false };
+  return { app, input: values.input, outputDir: values['output-dir'], partitions, kafkaBrokers, natsUrl: values.nats, topicPrefix, resume, exactlyOnce: values['exactly-once'] ?? false, generate: undefined, help: false };
 }
 
 function parse(argv: readonly string[]) {
@@ -115,6 +118,7 @@ function parse(argv: readonly string[]) {
       nats: { type: 'string' },
       'topic-prefix': { type: 'string' },
       resume: { type: 'boolean' },
+      'exactly-once': { type: 'boolean' },
       generate: { type: 'string' },
       seed: { type: 'string' },
       help: { type: 'boolean', short: 'h' },

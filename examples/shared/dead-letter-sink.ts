@@ -46,6 +46,7 @@ export function deadLetterSink(topic: string): Sink<RejectedRecord> {
     name: raw.name,
     start: (context: SinkContext) => raw.start!(context),
     write: (items) => raw.write(items.map(toRecord)),
+    encode: (items) => raw.encode!(items.map(toRecord)),
     stop: () => raw.stop!(),
   };
 }

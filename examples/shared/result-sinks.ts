@@ -27,6 +27,8 @@ function sharedTopicSink<T>(topic: string, partitions: number, toRecord: (item: 
       return started;
     },
     write: (items) => raw.write(items.map(toRecord)),
+    // With --exactly-once: the records, written in the processor's transactions.
+    encode: (items) => raw.encode!(items.map(toRecord)),
     stop: () => raw.stop!(),
   };
 }

@@ -41,6 +41,11 @@ export interface RunExampleOptions {
    * their committed offsets; the files are written from everything in the output topics.
    */
   readonly resume?: boolean;
+  /**
+   * `--exactly-once`: every processor (and its repartition stages) with `guarantee:
+   * 'exactly-once'`: a run killed and resumed writes no output twice.
+   */
+  readonly exactlyOnce?: boolean;
   /** Bounded out-of-orderness, ms. Default 5,000. */
   readonly outOfOrdernessMs?: number;
   /** Default: pino at `TRIBUTARY_LOG_LEVEL`, else `error` (the run reports its own progress). */
@@ -177,7 +182,7 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
     }
     const sinks: Record<string, Sink<unknown>> = { late: lateSink(`${prefix}late`, partitions) };
     for (const name of example.outputs) sinks[name] = outputSink(`${prefix}${name}`, partitions, example.tables?.[name]);
-    const processors = example.processors({
+    const defined = example.processors({
       prefix,
       inputTopic,
       inputTopics,
@@ -186,6 +191,7 @@ export async function runExample(options: RunExampleOptions): Promise<RunResult>
       sinks,
       natsUrl: options.natsUrl,
     });
+    const processors = options.exactlyOnce ? defined.map((p): ProcessorDefinition<string | null, unknown> => ({ ...p, guarantee: 'exactly-once' })) : defined;
     const stages = processors.flatMap((p) => expandStages(p) as ProcessorDefinition<unknown, unknown>[]);
     const source = stages.find((s) => (typeof s.source.topics === 'string' ? [s.source.topics] : s.source.topics).includes(inputTopic));
     const unread = allInputTopics.filter((t) => !stages.some((s) => (typeof s.source.topics === 'string' ? [s.source.topics] : s.source.topics).includes(t)));

@@ -1,6 +1,6 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Logger } from 'pino';
-import type { OutgoingRecord, PartitionBatch, TopicPartition } from '../connectors/log.js';
+import type { LogProducer, OutgoingRecord, PartitionBatch, TopicPartition } from '../connectors/log.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { ResolvedProcessor } from '../processor/define-processor.js';
 import type { Sink } from '../sinks/sink.js';
@@ -49,6 +49,8 @@ export interface PartitionPipelineOptions {
   readonly partitionCount?: () => number | undefined;
   /** A store was found holding a key that does not map to this partition (see {@link StoreKeyPartitioning}). */
   readonly onKeyMismatch?: (mismatch: KeyMismatch) => void;
+  /** With `guarantee: 'exactly-once'`: the partition's transaction, which every result and dead letter is written in (see `TurnWriter`). */
+  readonly transaction?: Pick<LogProducer, 'send'>;
 }
 
 // Numbers pipeline instances, so each names itself uniquely to the sinks.

@@ -1,7 +1,7 @@
-import type { OutgoingRecord, TopicPartition } from '../connectors/log.js';
+import type { LogProducer, OutgoingRecord, TopicPartition } from '../connectors/log.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { ResolvedProcessor } from '../processor/define-processor.js';
-import type { RejectedOutput, Sink } from '../sinks/sink.js';
+import type { EncodedWrite, RejectedOutput, Sink } from '../sinks/sink.js';
 import { toDeadLetterRecord } from '../supervision/dead-letter.js';
 import type { FailedAttempt } from './failed-attempt.js';
 import type { RecordDecoder } from './record-decoder.js';
@@ -22,6 +22,12 @@ export class TurnWriter {
       readonly metrics: TributaryMetrics;
       readonly decoder: RecordDecoder;
       readonly origin: string;
+      /**
+       * With `guarantee: 'exactly-once'`: the partition's transaction. Every sink's records (and
+       * the dead letters) go there, encoded by the sink ({@link Sink.encode}), all of a turn's
+       * in the same synchronous call, so that a turn is never split between two transactions.
+       */
+      readonly transaction?: Pick<LogProducer, 'send'>;
     },
   ) {}
 
@@ -42,6 +48,7 @@ export class TurnWriter {
 
   /** The writes of `turn`, one promise per sink written to (none for an empty turn). */
   write(turn: Turn): Promise<void>[] {
+    if (this.options.transaction) return this.writeInTransaction(turn, this.options.transaction);
     const { processor, metrics, origin } = this.options;
     const writes: Promise<void>[] = [];
     for (const [name, items] of turn.outputs) {
@@ -66,6 +73,34 @@ export class TurnWriter {
     return writes;
   }
 
+  /** {@link write} in the partition's transaction: every record is sent now, before this returns. */
+  private writeInTransaction(turn: Turn, transaction: Pick<LogProducer, 'send'>): Promise<void>[] {
+    const { processor, metrics } = this.options;
+    const writes: Promise<void>[] = [];
+    const send = (name: string, encoded: EncodedWrite, then: () => void): void => {
+      writes.push(this.track(name, transaction.send(encoded.topic, encoded.records)).then(then));
+    };
+    for (const [name, items] of turn.outputs) {
+      const encoded = processor.sinks[name].encode!(items);
+      const rejected = encoded.rejected ?? [];
+      send(name, encoded, () => metrics.recordsOut.inc({ processor: processor.id, sink: name }, items.length - rejected.length));
+      if (rejected.length > 0) {
+        const letters = this.rejectedLetters(name, turn, rejected);
+        send('dead letters', this.options.deadLetters.encode!(letters), () => metrics.deadLetters.inc({ processor: processor.id, reason: 'output-rejected' }, letters.length));
+      }
+    }
+    if (turn.deadLetters.length > 0) {
+      const records = turn.deadLetters.map((letter) => toDeadLetterRecord(processor.id, letter));
+      send('dead letters', this.options.deadLetters.encode!(records), () => {
+        for (const letter of turn.deadLetters) {
+          metrics.deadLetters.inc({ processor: processor.id, reason: letter.kind });
+          this.options.failedAttempts.delete(letter.record.offset);
+        }
+      });
+    }
+    return writes;
+  }
+
   /**
    * Results a sink refused for good (e.g. larger than the topic takes): dead letters with reason
    * `output-rejected`, the result's key and value, and the input position of the turn that
@@ -73,7 +108,16 @@ export class TurnWriter {
    * completes, so a crash before they are acknowledged replays the turn.
    */
   private deadLetterOutputs(sink: string, turn: Turn, rejected: readonly RejectedOutput[]): Promise<void> {
-    const { processor, metrics, topicPartition, decoder } = this.options;
+    const { processor, metrics } = this.options;
+    const letters = this.rejectedLetters(sink, turn, rejected);
+    return this.options.deadLetters.write(letters, this.options.origin).then(() => {
+      metrics.deadLetters.inc({ processor: processor.id, reason: 'output-rejected' }, letters.length);
+    });
+  }
+
+  /** The dead-letter records of results `sink` refused (see {@link deadLetterOutputs}). */
+  private rejectedLetters(sink: string, turn: Turn, rejected: readonly RejectedOutput[]): OutgoingRecord[] {
+    const { processor, topicPartition, decoder } = this.options;
     const first = turn.first;
     const last = turn.last;
     const letters = rejected.map(({ record, reason }) =>
@@ -91,8 +135,6 @@ export class TurnWriter {
         `result for sink ${sink} of the records at offsets ${first}..${last} rejected: ${reason}`,
       ),
     );
-    return this.options.deadLetters.write(letters.map((letter) => toDeadLetterRecord(processor.id, letter)), this.options.origin).then(() => {
-      metrics.deadLetters.inc({ processor: processor.id, reason: 'output-rejected' }, letters.length);
-    });
+    return letters.map((letter) => toDeadLetterRecord(processor.id, letter));
   }
 }

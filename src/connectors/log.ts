@@ -149,6 +149,60 @@ export interface LogProducer {
 }
 
 /**
+ * A producer whose writes go in transactions (Kafka's transactional producer; MemoryLog's the
+ * same contract): between {@link begin} and {@link commit}, `send` and `append` write records
+ * that read-committed readers (group consumers, partition readers) do not see, and
+ * {@link sendOffsets} names group offsets that are not committed, until the transaction commits;
+ * {@link abort} (or the producer's death) makes them invisible for good, their offsets still
+ * consumed. One transaction at a time, and one call at a time within it: the caller chains them.
+ *
+ * A transactional id belongs to one live producer: a newer producer with the same id fences the
+ * older one (its open transaction is aborted, each of its later calls rejects with a
+ * {@link ProducerFencedError}). That is what makes a zombie owner of a partition harmless.
+ *
+ * @example
+ * const txn = log.transactionalProducer!('totals-orders-0');
+ * await txn.begin();
+ * await txn.send('totals-out', [{ key: 'c-1', value: '10' }]);
+ * await txn.sendOffsets('totals', [{ topic: 'orders', partition: 0, offset: 42, metadata: '{}' }]);
+ * await txn.commit();
+ */
+export interface TransactionalProducer {
+  readonly transactionalId: string;
+  /**
+   * Registers the transactional id, fencing any older producer with it and aborting its open
+   * transaction; called by the first {@link begin} when not before. Resolves once an older
+   * producer's open transaction is aborted.
+   */
+  init(): Promise<void>;
+  begin(): Promise<void>;
+  send(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
+  /** As {@link LogProducer.append}, in the transaction: the offset the first record got. */
+  append(topic: string, partition: number, records: readonly OutgoingRecord[]): Promise<number>;
+  /** The group's offsets (with their metadata) to commit with the transaction. */
+  sendOffsets(groupId: string, offsets: readonly PartitionOffset[]): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+  /** Whether a transaction is open (begun, neither committed nor aborted). */
+  readonly inTransaction: boolean;
+  /** Closes the producer; an open transaction is aborted (on Kafka: by the broker, at its timeout or the next owner's `init`). */
+  close(): Promise<void>;
+}
+
+/**
+ * A newer producer with the same transactional id took over: this one may write nothing more
+ * (permanent for this producer; the partition's next owner has its own).
+ */
+export class ProducerFencedError extends TributaryError {
+  constructor(
+    readonly transactionalId: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`transactional producer ${transactionalId} was fenced: a newer producer with the same transactional id took over`, { permanent: true, ...options });
+  }
+}
+
+/**
  * Reads ranges of partitions without joining a group (Kafka: `Fetch` requests to the leader, as
  * Kafka Streams' restore consumer does with `assign()`): how stores restore from changelogs.
  */
@@ -239,6 +293,11 @@ export interface LogConnector {
   admin(): LogAdmin;
   /** A reader of partition ranges, for restoring stores from their changelogs. */
   reader(): PartitionReader;
+  /**
+   * A transactional producer with this id (exactly-once processing), where the log supports
+   * transactions; created unconnected, it registers the id at its first `init` or `begin`.
+   */
+  transactionalProducer?(transactionalId: string): TransactionalProducer;
   /** Removal of other members from consumer groups, where the log supports it. */
   groupEviction?(): GroupEviction;
   /**

@@ -127,7 +127,20 @@ export interface ProcessorDefinition<K = string | null, V = unknown> {
    * docs/runtime.md, "Warm standbys".
    */
   readonly standbyReplicas?: number;
+  /**
+   * `'at-least-once'` (default): a replay after a failure may write again what was written since
+   * the last commit (identical duplicates). `'exactly-once'`: every write a partition makes in a
+   * commit interval (results, repartition records, changelog records, dead letters) and its input
+   * offset go in one transaction of the log (Kafka's, or MemoryLog's), committed together or not
+   * at all: read-committed readers see each result once. Every sink must then write to a topic of
+   * the processor's log (`toTopic`, `toTopicRecords`, `repartition`): a NATS or function sink is
+   * refused here, with a `ConfigError` naming it. See docs/runtime.md, "Exactly-once".
+   */
+  readonly guarantee?: Guarantee;
 }
+
+/** What a processor guarantees of its outputs (see {@link ProcessorDefinition.guarantee}). */
+export type Guarantee = 'at-least-once' | 'exactly-once';
 
 /** A processor definition with every default filled in, as the runtime uses it. */
 export interface ResolvedProcessor<K = unknown, V = unknown> {
@@ -166,6 +179,7 @@ export interface ResolvedProcessor<K = unknown, V = unknown> {
   readonly tables: ReadonlyMap<string, TableSource<unknown, unknown>>;
   /** Nodes besides the owner that keep each partition's state warm. */
   readonly standbyReplicas: number;
+  readonly guarantee: Guarantee;
 }
 
 function nonNegativeInteger(setting: string, value: number | undefined, fallback: number): number {
@@ -236,8 +250,23 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
     throw new ConfigError(`${id}.source.timestamp`, 'must be a function (record) => epoch ms');
   }
   const stores = resolveStores(id, definition.stores);
+  const guarantee = definition.guarantee ?? 'at-least-once';
+  if (guarantee !== 'at-least-once' && guarantee !== 'exactly-once') {
+    throw new ConfigError(`${id}.guarantee`, `must be 'at-least-once' or 'exactly-once', got ${JSON.stringify(guarantee)}`);
+  }
+  if (guarantee === 'exactly-once') {
+    for (const [name, sink] of Object.entries(sinks)) {
+      if (typeof sink.encode !== 'function') {
+        throw new ConfigError(
+          `${id}.sinks.${name}`,
+          `sink ${sink.name ?? name} cannot write in a transaction: with guarantee 'exactly-once' every sink must write to a topic of the processor's log (toTopic, toTopicRecords, repartition); publish to NATS or call functions from a processor reading the output topic instead`,
+        );
+      }
+    }
+  }
   return {
     id,
+    guarantee,
     groupId: definition.groupId ?? id,
     topics,
     key: definition.source.key ?? (string() as unknown as Serde<K>),

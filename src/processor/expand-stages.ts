@@ -34,6 +34,7 @@ export function expandStages(definition: ProcessorDefinition<any, any>): Process
       upstream: { topics: upstreamTopics },
       restartStrategy: definition.restartStrategy,
       tables: stage.tables,
+      guarantee: definition.guarantee,
     };
     result.push(...expandStages(stageDefinition));
   }

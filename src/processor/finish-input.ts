@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { LogConnector } from '../connectors/log.js';
+import type { LogConnector, PartitionReader, TopicPartition } from '../connectors/log.js';
 import type { PartitionPipeline } from '../actors/partition-pipeline.js';
 import { keyOf, type PartitionEntry } from './partition-entry.js';
 
@@ -61,11 +61,30 @@ export async function finishInput(
 
 async function endOffsets(log: LogConnector, topics: readonly string[]): Promise<Map<string, number>> {
   const admin = log.admin();
+  const reader = log.reader();
   const ends = new Map<string, number>();
   try {
-    for (const topic of topics) for (const end of await admin.endOffsets(topic)) ends.set(keyOf(end), end.offset);
+    for (const topic of topics) for (const end of await admin.endOffsets(topic)) ends.set(keyOf(end), await afterLastRecord(reader, end, end.offset));
   } finally {
     await admin.close();
+    await reader.close();
   }
   return ends;
+}
+
+/**
+ * The offset after the last record a read-committed reader gets below `end`: a topic written in
+ * transactions (an exactly-once upstream's, a repartition topic) ends with control records (and
+ * maybe an aborted transaction's), which take offsets no consumer ever receives.
+ */
+async function afterLastRecord(reader: PartitionReader, tp: TopicPartition, end: number): Promise<number> {
+  for (let window = 64; ; window *= 4) {
+    const from = Math.max(0, end - window);
+    let last = -1;
+    await reader.read(tp, from, end, (records) => {
+      if (records.length > 0) last = records[records.length - 1].offset;
+    });
+    if (last >= 0) return last + 1;
+    if (from === 0) return 0;
+  }
 }

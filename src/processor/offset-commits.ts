@@ -6,6 +6,7 @@ import type { TributaryMetrics } from '../observability/metrics.js';
 import type { SupervisorClock } from '../supervision/clock.js';
 import type { ResolvedProcessor } from './define-processor.js';
 import { movedSinceCommit, offsetToCommit, recordCommitted, type PartitionEntry } from './partition-entry.js';
+import type { PartitionTransaction } from './partition-transaction.js';
 
 /** What a processor's {@link OffsetCommits} needs from the runtime around it. */
 export interface OffsetCommitsOptions {
@@ -19,6 +20,12 @@ export interface OffsetCommitsOptions {
   readonly consumer: () => GroupConsumer | undefined;
   /** Told after a partition's resume point is committed (its changelogs may be compacted). */
   readonly committed?: (entry: PartitionEntry, point: ResumePoint) => void;
+  /**
+   * With `guarantee: 'exactly-once'`: each partition's transactions. A commit is then the
+   * partition's transaction committed with its resume point ({@link commitInTransaction}), not a
+   * group commit.
+   */
+  readonly transactions?: (entry: PartitionEntry, pipeline: PartitionPipeline) => { readonly txn: PartitionTransaction; readonly session: number };
 }
 
 /**
@@ -71,6 +78,13 @@ export class OffsetCommits {
   }
 
   private async commitOnce(): Promise<void> {
+    if (this.options.transactions) {
+      const entries = [...this.options.partitions.values()].flatMap((entry) => (entry.pipeline ? [[entry, entry.pipeline] as const] : []));
+      const results = await Promise.allSettled(entries.map(([entry, pipeline]) => this.commitInTransaction(entry, pipeline)));
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return;
+    }
     // Stores first: their changes up to now are written, so the offsets below can pass them.
     await Promise.all([...this.options.partitions.values()].flatMap((entry) => (entry.pipeline ? [entry.pipeline.checkpoint()] : [])));
     const offsets: PartitionOffset[] = [];
@@ -98,6 +112,7 @@ export class OffsetCommits {
   /** Checkpoints one partition's stores and commits its resume point, if it moved (after the commit in progress). */
   async commitEntry(entry: PartitionEntry, pipeline: PartitionPipeline): Promise<void> {
     await this.committing;
+    if (this.options.transactions) return this.commitInTransaction(entry, pipeline);
     await pipeline.checkpoint();
     const point = pipeline.resumePoint();
     const consumer = this.options.consumer();
@@ -107,6 +122,46 @@ export class OffsetCommits {
       this.options.committed?.(entry, point);
       this.options.metrics.commits.inc({ processor: this.options.processor.id });
     }
+  }
+
+  /**
+   * Exactly-once: checkpoints the stores (their appends go in the partition's open transaction),
+   * then commits that transaction with the resume point. The transaction holds every write issued
+   * before the commit was asked for, the records before `sealedAt` (the next input offset then)
+   * are all in it or in earlier ones, and none after: so the resume point's `replayUntil` is at
+   * least `sealedAt`, and a replay from it drops what those records emit. A failed pipeline's
+   * transaction is aborted instead (it restarts from the last commit); a transaction that fails
+   * fails the pipeline.
+   */
+  private async commitInTransaction(entry: PartitionEntry, pipeline: PartitionPipeline): Promise<void> {
+    const { txn, session } = this.options.transactions!(entry, pipeline);
+    if (pipeline.hasFailed) return txn.abort(session);
+    await pipeline.checkpoint();
+    if (pipeline.hasFailed) return txn.abort(session);
+    const sealedAt = pipeline.tracker.nextOffset;
+    let point: ResumePoint | undefined;
+    let committed: boolean;
+    try {
+      committed = await txn.commit(
+        session,
+        () => {
+          // Failed since: its transaction is aborted by its failure's handling, not committed.
+          if (pipeline.hasFailed) throw new Error(`${entry.key}: the pipeline failed before its commit`);
+          const safe = pipeline.resumePoint();
+          point = { ...safe, replayUntil: Math.max(safe.replayUntil, sealedAt) };
+          return movedSinceCommit(entry, point) ? offsetToCommit(entry, point) : undefined;
+        },
+        () => pipeline.state.transactionEnded(),
+      );
+    } catch (err) {
+      pipeline.failFromOutside(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+    if (!committed || !point || !movedSinceCommit(entry, point)) return;
+    if (pipeline.hasStores) this.gaugeStores(entry, pipeline);
+    recordCommitted(entry, pipeline, point);
+    this.options.committed?.(entry, point);
+    this.options.metrics.commits.inc({ processor: this.options.processor.id });
   }
 
   /**

@@ -26,6 +26,12 @@ export interface PartitionChildContext {
   /** Checkpoints the pipeline's stores and commits its resume point, if it moved. */
   readonly commitEntry: (entry: PartitionEntry, pipeline: PartitionPipeline) => Promise<void>;
   readonly emitPartition: (tp: TopicPartition, event: PartitionEventBody) => void;
+  /**
+   * Exactly-once: called before each start of the partition's actor, before anything is read.
+   * It registers the partition's transactional producer (fencing a zombie) and, when it had to,
+   * reads the committed resume point again into the entry (see `PartitionTransaction.fence`).
+   */
+  readonly beforeStart?: (entry: PartitionEntry) => Promise<void>;
 }
 
 /**
@@ -36,6 +42,7 @@ export interface PartitionChildContext {
  */
 export async function startPartitionChild(entry: PartitionEntry, context: PartitionChildContext, processorLogger: Logger): Promise<ChildHandle> {
   const { processor, metrics, emitPartition } = context;
+  await context.beforeStart?.(entry);
   const resume = entry.resume;
   const seek = entry.started;
   if (entry.started) entry.restarts++;
@@ -87,11 +94,18 @@ export async function startPartitionChild(entry: PartitionEntry, context: Partit
         if (state.startsWith('running') && !entry.pipeline) {
           entry.pipeline = snapshot.context.pipeline;
           const consumer = context.consumer();
-          if (seek) {
-            consumer?.seek(topicPartition, resume.offset);
-            if (!context.paused()) consumer?.resume(topicPartition);
+          try {
+            if (seek) {
+              consumer?.seek(topicPartition, resume.offset);
+              if (!context.paused()) consumer?.resume(topicPartition);
+            }
+            if (context.paused()) consumer?.pause(topicPartition);
+          } catch (err) {
+            // The group member is being replaced (its client crashed while this actor started; an
+            // exactly-once start, which registers a transactional producer, makes that window
+            // wider): the partition is revoked with it, and its next owner starts from the commit.
+            logger.warn({ err }, 'could not seek, resume or pause the partition: its group member is being replaced');
           }
-          if (context.paused()) consumer?.pause(topicPartition);
           entry.accepting = !entry.revoked;
           logger.info({ offset: resume.offset, restarts: entry.restarts }, 'partition actor running');
           emitPartition(topicPartition, { type: 'partition.started', offset: resume.offset });
@@ -139,7 +153,8 @@ async function afterFailure(entry: PartitionEntry, context: PartitionChildContex
   // A stalled partition's writes may never settle: what was acknowledged is all that counts.
   if (!(error instanceof PartitionStalledError)) await pipeline.drain();
   await context.commitEntry(entry, pipeline).catch((err: unknown) => logger.warn({ err }, 'commit after failure failed'));
-  entry.resume = pipeline.resumePoint();
+  // Exactly-once: what the failed pipeline wrote since its last commit is aborted; it resumes from that commit.
+  if (context.processor.guarantee !== 'exactly-once') entry.resume = pipeline.resumePoint();
 }
 
 function stateName(value: unknown): string {

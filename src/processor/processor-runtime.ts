@@ -1,5 +1,6 @@
 import { asyncScheduler, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
+import { ConfigError } from '../errors.js';
 import type { GroupConsumer, LogConnector, LogProducer, OutgoingRecord, TopicPartition } from '../connectors/log.js';
 import { PartitionPipeline } from '../actors/partition-pipeline.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
@@ -18,7 +19,9 @@ import { groupMemberChild } from './group-member-child.js';
 import { partitionCounts, upstreamPartitions } from './input-partitions.js';
 import type { LifecycleEvent, PartitionEventBody } from './lifecycle-event.js';
 import { OffsetCommits } from './offset-commits.js';
+import { decodeResumePoint } from '../actors/resume-point.js';
 import type { PartitionEntry } from './partition-entry.js';
+import { PartitionTransactions } from './partition-transaction.js';
 import type { PartitionChildContext } from './partition-child.js';
 import { answerQuery, scanPartitions, partitionGauges, partitionStatus, type PartitionGauges, type PartitionStatus, type QueryAnswer } from './partition-views.js';
 import { ProcessorStores } from './processor-stores.js';
@@ -101,6 +104,10 @@ export class ProcessorRuntime {
   private readonly unpartitioned: UnpartitionedStores;
   private readonly standbys: StandbyTasks;
   private placement: Subscription | undefined;
+  /** With `guarantee: 'exactly-once'`: each input partition's transactions. */
+  private readonly transactions: PartitionTransactions | undefined;
+  /** Exactly-once: the transaction session of each partition pipeline (see `PartitionTransaction.producerFor`). */
+  private readonly sessions = new WeakMap<PartitionPipeline, number>();
 
   constructor(
     definition: ProcessorDefinition<any, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -128,6 +135,10 @@ export class ProcessorRuntime {
       copyOf: (tp, store) => this.stores.standbyCopy(tp, store),
       committed: (tps) => this.consumer?.committed(tps),
     });
+    if (this.processor.guarantee === 'exactly-once') {
+      if (!options.log.transactionalProducer) throw new ConfigError(`${this.processor.id}.guarantee`, `'exactly-once' needs a log with transactions (Kafka or MemoryLog); the ${options.log.kind} log has none`);
+      this.transactions = new PartitionTransactions({ log: options.log, groupId: this.processor.groupId, logger: this.logger });
+    }
     const childContext: PartitionChildContext = {
       processor: this.processor,
       metrics: options.metrics,
@@ -137,6 +148,7 @@ export class ProcessorRuntime {
       claim: (entry, point) => this.commits.claim(entry, point),
       commitEntry: (entry, pipeline) => this.commits.commitEntry(entry, pipeline),
       emitPartition: (tp, event) => this.emitPartition(tp, event),
+      beforeStart: this.transactions ? (entry) => this.fence(entry) : undefined,
     };
     this.assigned = new AssignedPartitions({ ...options, processor: this.processor, logger: this.logger, consumer: () => this.consumer, childContext, emitPartition: (tp, event) => this.emitPartition(tp, event) });
     this.partitions = this.assigned.partitions;
@@ -149,6 +161,7 @@ export class ProcessorRuntime {
       partitions: this.partitions,
       consumer: () => this.consumer,
       committed: (entry, point) => point.state && this.stores.committed(entry, point.state),
+      transactions: this.transactions ? (entry, pipeline) => ({ txn: this.transactions!.of(entry.topicPartition), session: this.sessions.get(pipeline) ?? -1 }) : undefined,
     });
     this.watchdog = new PartitionWatchdog({
       stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
@@ -284,6 +297,7 @@ export class ProcessorRuntime {
         },
         onRevoked: async (tps) => {
           await this.assigned.onRevoked(tps);
+          await this.transactions?.close(tps);
           this.standbys.unclaim(tps);
         },
         onBatch: async (batch) => this.assigned.onBatch(batch),
@@ -292,7 +306,10 @@ export class ProcessorRuntime {
       },
       setConsumer: (consumer) => (this.consumer = consumer),
       currentConsumer: () => this.consumer,
-      retireAll: () => this.assigned.retireAll(),
+      retireAll: async () => {
+        await this.assigned.retireAll();
+        await this.transactions?.closeAll();
+      },
       ...(this.processor.standbyReplicas > 0 ? { localState: () => this.standbys.lags() } : {}),
     });
   }
@@ -307,6 +324,7 @@ export class ProcessorRuntime {
     await this.standbys.stop();
     await this.connectors?.terminateChild(this.consumerChildId);
     await this.assigned.retireAll();
+    await this.transactions?.closeAll();
     // The supervisor itself is stopped by its parent (the node): stopping it here would look to
     // the node like a child that ended, and be restarted.
     await this.commits.settled;
@@ -344,7 +362,10 @@ export class ProcessorRuntime {
 
   /** A partition's pipeline, with its stores' state (not yet restored). */
   private newPipeline(entry: PartitionEntry, logger: Logger, hooks: Parameters<PartitionChildContext['newPipeline']>[2]): PartitionPipeline {
-    return new PartitionPipeline({
+    const txn = this.transactions?.of(entry.topicPartition);
+    const session = txn?.session ?? 0;
+    const writes = txn?.producerFor(session);
+    const pipeline = new PartitionPipeline({
       processor: this.processor,
       topicPartition: entry.topicPartition,
       resume: entry.resume,
@@ -354,11 +375,30 @@ export class ProcessorRuntime {
       metrics: this.options.metrics,
       logger,
       scheduler: this.scheduler,
-      state: this.stores.forPartition(entry, logger),
+      state: this.stores.forPartition(entry, logger, writes),
+      transaction: writes,
       partitionCount: () => this.partitionCounts.get(entry.topicPartition.topic),
       onKeyMismatch: (mismatch) => this.unpartitioned.record(mismatch),
       ...hooks,
     });
+    if (txn) this.sessions.set(pipeline, session);
+    return pipeline;
+  }
+
+  /**
+   * Exactly-once, before a partition's actor starts: its transactional producer is registered
+   * (a zombie's open transaction aborted, its later writes refused), and when that took a new
+   * producer the committed resume point is read again, now final (a zombie may have committed
+   * after the assignment's read).
+   */
+  private async fence(entry: PartitionEntry): Promise<void> {
+    if (!(await this.transactions!.of(entry.topicPartition).fence())) return;
+    const consumer = this.consumer;
+    if (!consumer) return;
+    const [committed] = await consumer.committed([entry.topicPartition]);
+    const offset = Math.max(0, committed?.offset ?? -1);
+    entry.resume = decodeResumePoint(offset, committed?.metadata);
+    entry.lastCommitted = offset;
   }
 
   /**

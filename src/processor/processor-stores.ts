@@ -53,8 +53,11 @@ export class ProcessorStores {
     this.changelogs = new ChangelogTopics(options.log, options.partitionCount);
   }
 
-  /** A partition's stores and their changelogs (none declared yet: its pipeline declares them). */
-  forPartition(entry: PartitionEntry, logger: Logger): PartitionState {
+  /**
+   * A partition's stores and their changelogs (none declared yet: its pipeline declares them),
+   * appended through `producer` (exactly-once: the partition's transaction), else the processor's.
+   */
+  forPartition(entry: PartitionEntry, logger: Logger, producer: LogProducer = this.options.producer): PartitionState {
     const processor = this.processor;
     const { topicPartition } = entry;
     const reader = this.reader();
@@ -63,7 +66,7 @@ export class ProcessorStores {
       topicPartition,
       multiTopic: processor.topics.length > 1,
       reader,
-      producer: this.options.producer,
+      producer,
       ensureChangelog: (topic) => this.changelogs.ensure(topic, topicPartition.topic),
       logger,
       onProgress: (progress) => {

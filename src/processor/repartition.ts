@@ -167,6 +167,11 @@ export function repartition<T>(options: RepartitionOptions<T>): Sink<T> {
       const envelopes = items as unknown as readonly RepartitionEnvelope<T>[];
       return writer.write(envelopes.flatMap(toRecords), origin);
     },
+    encode(items) {
+      if (topic === undefined) throw new Error(`repartition ${options.name} written before start`);
+      const envelopes = items as unknown as readonly RepartitionEnvelope<T>[];
+      return { topic, records: envelopes.flatMap(toRecords) };
+    },
     async stop() {
       await writer?.idle();
     },

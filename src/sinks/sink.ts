@@ -34,8 +34,22 @@ export interface Sink<T> {
    * not apply a write of an origin after a failed one of the same origin (see OrderedWriter).
    */
   write(this: void, items: readonly T[], origin?: string): Promise<void | readonly RejectedOutput[]>;
+  /**
+   * The records a write of `items` would append, and to which topic of the processor's log,
+   * without writing them: how a processor with `guarantee: 'exactly-once'` writes them in its
+   * partition's transaction instead. Only sinks that write to the log have it (a processor with
+   * exactly-once refuses the others). Called after `start`.
+   */
+  encode?(this: void, items: readonly T[]): EncodedWrite;
   /** Flush and release what `start` took. */
   stop?(this: void): Promise<void>;
+}
+
+/** What {@link Sink.encode} returns: the records for `topic`, and the items refused for good (as `write` returns them). */
+export interface EncodedWrite {
+  readonly topic: string;
+  readonly records: readonly OutgoingRecord[];
+  readonly rejected?: readonly RejectedOutput[];
 }
 
 /**

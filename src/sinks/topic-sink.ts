@@ -49,6 +49,7 @@ export function toTopic<T>(topic: string, options: TopicSinkOptions<T> = {}): Si
     name: raw.name,
     start: raw.start,
     write: (items, origin) => raw.write(items.map(toRecord), origin),
+    encode: (items) => raw.encode!(items.map(toRecord)),
     stop: raw.stop,
   };
 }
@@ -70,6 +71,17 @@ export function toTopicRecords(
   if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes <= 0) {
     throw new ConfigError('sink.maxRecordBytes', `topic ${topic}: must be a positive integer number of bytes, got ${String(maxRecordBytes)}`);
   }
+  const oversized = (items: readonly OutgoingRecord[]): RejectedOutput[] | undefined => {
+    let rejected: RejectedOutput[] | undefined;
+    for (let index = 0; index < items.length; index++) {
+      const size = outgoingRecordSize(items[index]);
+      if (size > maxRecordBytes) {
+        rejected ??= [];
+        rejected.push({ index, record: items[index], reason: `record of ${size} bytes for topic ${topic} exceeds maxRecordBytes (${maxRecordBytes})` });
+      }
+    }
+    return rejected;
+  };
   return {
     name: `topic:${topic}`,
     async start(context: SinkContext) {
@@ -93,16 +105,15 @@ export function toTopicRecords(
         { sizeOf: outgoingRecordSize },
       );
     },
+    encode(items) {
+      const rejected = oversized(items);
+      if (!rejected) return { topic, records: items };
+      const refused = new Set(rejected.map((r) => r.index));
+      return { topic, records: items.filter((_, i) => !refused.has(i)), rejected };
+    },
     async write(items, origin) {
       if (!writer) throw new Error(`sink topic:${topic} written before start`);
-      let rejected: RejectedOutput[] | undefined;
-      for (let index = 0; index < items.length; index++) {
-        const size = outgoingRecordSize(items[index]);
-        if (size > maxRecordBytes) {
-          rejected ??= [];
-          rejected.push({ index, record: items[index], reason: `record of ${size} bytes for topic ${topic} exceeds maxRecordBytes (${maxRecordBytes})` });
-        }
-      }
+      const rejected = oversized(items);
       if (!rejected) {
         await writer.write(items, origin);
         return;

@@ -161,8 +161,20 @@ export class PartitionState {
   private localStopped = false;
   private localChain: Promise<void> = Promise.resolve();
   private checkpoints = 0;
+  /** Changelogs appended to in the transaction open now (exactly-once). */
+  private readonly inTransaction = new Set<Entry>();
 
   constructor(private readonly options: PartitionStateOptions) {}
+
+  /**
+   * With exactly-once, the transaction the changelog appends were in has committed: the log put
+   * a control record after them on each changelog partition they went to (as Kafka does), so the
+   * next append there lands one further on, and that gap is nobody's write.
+   */
+  transactionEnded(): void {
+    for (const entry of this.inTransaction) entry.expected += 1;
+    this.inTransaction.clear();
+  }
 
   /** Whether any store was declared. */
   get hasStores(): boolean {
@@ -525,6 +537,7 @@ export class PartitionState {
           this.options.logger.warn({ changelog: entry.changelog, from: entry.expected, until: base, keys: foreign.length }, 'foreign writes in the changelog: their keys are written again');
         }
         entry.expected = base + stamped.length;
+        this.inTransaction.add(entry);
         return base;
       } catch (err) {
         if (!isRetriable(err)) throw err;

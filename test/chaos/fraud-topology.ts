@@ -48,6 +48,7 @@ export function fraudProcessors(options: { natsUrl: string; inputPartitions: num
     start: lateTopic.start,
     stop: lateTopic.stop,
     write: (late) => lateTopic.write(late.map(({ element: r }) => ({ p: r.partition, o: r.offset, tx: r.value }))),
+    encode: (late) => lateTopic.encode!(late.map(({ element: r }) => ({ p: r.partition, o: r.offset, tx: r.value }))),
   };
   return app.processors({
     prefix: '',

@@ -36,6 +36,11 @@ export interface RunOptions {
   readonly keep?: boolean;
   /** Only these fault classes (the schedule is planned in full, then filtered: same parameters as the full run). */
   readonly only?: readonly FaultKind[];
+  /**
+   * The workers' processors with `guarantee: 'exactly-once'`; the run then fails on any duplicate
+   * result, late record, dead letter or alert (at-least-once allows identical re-emissions).
+   */
+  readonly exactlyOnce?: boolean;
 }
 
 export type { FaultRecord } from './fault-record.js';
@@ -147,6 +152,7 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
       seed,
       settings,
       fraud,
+      exactlyOnce: options.exactlyOnce ?? false,
       logLevel: process.env.TRIBUTARY_LOG_LEVEL ?? 'info',
     });
     const onMessage = (worker: string, message: WorkerMessage): void => {
@@ -304,6 +310,11 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
       const byKind = new Map<string, number>();
       for (const v of all) byKind.set(v.kind, (byKind.get(v.kind) ?? 0) + 1);
       failures.push(`${all.length} invariant violations: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    }
+    if (options.exactlyOnce) {
+      const duplicates = verification.duplicates.length + (fraudVerification?.duplicates.length ?? 0);
+      if (duplicates > 0) failures.push(`exactly-once: ${duplicates} duplicates (${verification.duplicates.length} of the count, ${fraudVerification?.duplicates.length ?? 0} of the fraud app); there must be none`);
+      say(`exactly-once: ${duplicates} duplicates`);
     }
   } catch (err) {
     const message = err instanceof Error ? (err.stack ?? err.message) : String(err);

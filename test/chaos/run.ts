@@ -1,4 +1,4 @@
-// `npm run chaos -- [--profile ci|soak] [--duration 30m] [--seed N] [--json] [--keep] [--only kind,kind]`
+// `npm run chaos -- [--profile ci|soak] [--duration 30m] [--seed N] [--json] [--keep] [--only kind,kind] [--exactly-once]`
 //
 // Runs the chaos suite (docs/chaos.md): its own Kafka broker and nats-server, worker processes,
 // a seeded fault schedule, and a verifier over everything the run wrote. Prints the report
@@ -14,6 +14,7 @@ interface Args {
   json: boolean;
   keep: boolean;
   only: FaultKind[] | undefined;
+  exactlyOnce: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -23,6 +24,7 @@ function parseArgs(argv: readonly string[]): Args {
   let json = false;
   let keep = false;
   let only: FaultKind[] | undefined;
+  let exactlyOnce = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -35,13 +37,14 @@ function parseArgs(argv: readonly string[]): Args {
     else if (arg === '--seed') seed = Number(value());
     else if (arg === '--json') json = true;
     else if (arg === '--keep') keep = true;
+    else if (arg === '--exactly-once') exactlyOnce = true;
     else if (arg === '--only') {
       only = value().split(',').map((k) => k.trim()) as FaultKind[];
       const unknown = only.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
       if (unknown.length > 0) throw new Error(`--only: unknown fault classes ${unknown.join(', ')} (known: ${FAULT_KINDS.join(', ')})`);
     }
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npm run chaos -- [--profile ci|soak] [--duration 30m] [--seed N] [--json] [--keep] [--only kind,kind]\n');
+      process.stdout.write('usage: npm run chaos -- [--profile ci|soak] [--duration 30m] [--seed N] [--json] [--keep] [--only kind,kind] [--exactly-once]\n');
       process.exit(0);
     } else throw new Error(`unknown argument '${arg}' (see --help)`);
   }
@@ -53,7 +56,7 @@ function parseArgs(argv: readonly string[]): Args {
     if (base.mode !== 'cycle') throw new Error('--duration applies to --profile soak (ci runs every fault class once)');
     profile = { ...base, durationMs: parseDuration(duration) };
   }
-  return { profile, seed: seed ?? Math.floor(Math.random() * 1_000_000), json, keep, only };
+  return { profile, seed: seed ?? Math.floor(Math.random() * 1_000_000), json, keep, only, exactlyOnce };
 }
 
 let args: Args;
@@ -68,6 +71,7 @@ const report = await runChaos({
   seed: args.seed,
   keep: args.keep,
   only: args.only,
+  exactlyOnce: args.exactlyOnce,
   progress: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);

@@ -35,6 +35,8 @@ export interface WorkerConfig {
   readonly seed: number;
   readonly settings: CountSettings;
   readonly fraud: boolean;
+  /** Every processor with `guarantee: 'exactly-once'` (`npm run chaos -- --exactly-once`). */
+  readonly exactlyOnce?: boolean;
   readonly logLevel: string;
 }
 
@@ -99,28 +101,44 @@ function countsSink(): Sink<CountResult> {
     name: 'chaos-counts',
     start: topic.start,
     stop: topic.stop,
+    // Exactly-once: the results go in the partition's transaction (a slow sink cannot be slowed
+    // there: its writes are the transaction's), reported and published live as they are encoded.
+    encode(items) {
+      const encoded = topic.encode!(items);
+      report(items);
+      return encoded;
+    },
     async write(items) {
       const delayMs = slowDelayMs;
       const turn = delayed.then(() => (delayMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, delayMs)) : undefined));
       delayed = turn;
       await turn;
       await topic.write(items);
-      let maxWs = -Infinity;
-      for (const item of items) if (item.ws > maxWs) maxWs = item.ws;
-      send({ type: 'out', maxWs, n: items.length });
-      try {
-        for (const item of items) nc.publish(LIVE_SUBJECT, JSON.stringify({ worker: config.id, g: item.g, ws: item.ws, count: item.count }));
-      } catch (err) {
-        logger.warn({ err }, 'live publish failed (at-most-once, ignored)');
-      }
+      report(items);
     },
   };
+  function report(items: readonly CountResult[]): void {
+    let maxWs = -Infinity;
+    for (const item of items) if (item.ws > maxWs) maxWs = item.ws;
+    send({ type: 'out', maxWs, n: items.length });
+    try {
+      for (const item of items) nc.publish(LIVE_SUBJECT, JSON.stringify({ worker: config.id, g: item.g, ws: item.ws, count: item.count }));
+    } catch (err) {
+      logger.warn({ err }, 'live publish failed (at-most-once, ignored)');
+    }
+  }
 }
 
 /** Late items: the item itself goes to the late topic, keyed by its input key. */
 function lateSink(): Sink<LateRecord<StreamRecord<string, ChaosItem>>> {
   const topic = toTopic<ChaosItem>(Topics.late, { key: (item) => item.k, partitions: 1 });
-  return { name: 'chaos-late', start: topic.start, stop: topic.stop, write: (late) => topic.write(late.map((l) => l.element.value)) };
+  return {
+    name: 'chaos-late',
+    start: topic.start,
+    stop: topic.stop,
+    write: (late) => topic.write(late.map((l) => l.element.value)),
+    encode: (late) => topic.encode!(late.map((l) => l.element.value)),
+  };
 }
 
 const log = new KafkaConnector(
@@ -134,10 +152,11 @@ const log = new KafkaConnector(
   },
   logger,
 );
-const processors: ProcessorDefinition<string | null, unknown>[] = [
+const defined: ProcessorDefinition<string | null, unknown>[] = [
   countProcessor(config.settings, { shouldThrow, counts: countsSink(), late: lateSink(), totals: toTopic<GroupTotal>(Topics.totals, { key: (t) => t.g, partitions: 3 }) }) as ProcessorDefinition<string | null, unknown>,
   ...(config.fraud ? fraudProcessors({ natsUrl: config.natsUrl, inputPartitions: config.settings.inputPartitions }) : []),
 ];
+const processors = config.exactlyOnce ? defined.map((p): ProcessorDefinition<string | null, unknown> => ({ ...p, guarantee: 'exactly-once' })) : defined;
 const app = createTributary({
   log,
   logger,

@@ -1,13 +1,15 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createLogger } from '../../observability/logger.js';
-import type { GroupConsumer, GroupConsumerOptions, GroupEviction, LogAdmin, LogConnector, LogProducer, PartitionReader } from '../log.js';
+import type { GroupConsumer, GroupConsumerOptions, GroupEviction, LogAdmin, LogConnector, LogProducer, PartitionReader, TransactionalProducer } from '../log.js';
 import { KafkaAdmin } from './kafka-admin.js';
 import { KafkaGroupConsumer } from './kafka-group-consumer.js';
 import { KafkaGroupEviction } from './kafka-group-eviction.js';
 import { validateKafkaOptions, type KafkaOptions } from './kafka-options.js';
 import { KafkaPartitionReader } from './kafka-partition-reader.js';
 import { KafkaProducer } from './kafka-producer.js';
+import { KafkaTransactionalProducer } from './kafka-transactional-producer.js';
+import { sortAbortedTransactions } from './kafkajs-aborted-order.js';
 
 /**
  * Runs tributary on Apache Kafka through kafkajs. SASL (PLAIN, SCRAM-SHA-256/512) and TLS are
@@ -28,6 +30,8 @@ export class KafkaConnector implements LogConnector {
     logger: Logger = createLogger(),
   ) {
     validateKafkaOptions(options);
+    // Before any consumer fetches: kafkajs' read-committed filter needs the aborted list sorted.
+    sortAbortedTransactions();
     process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
     const log = logger.child({ component: 'kafkajs' });
     const config: KafkaConfig = {
@@ -61,6 +65,11 @@ export class KafkaConnector implements LogConnector {
 
   producer(): LogProducer {
     return new KafkaProducer(this.kafka);
+  }
+
+  /** A kafkajs transactional producer with this id (see {@link KafkaTransactionalProducer}). */
+  transactionalProducer(transactionalId: string): TransactionalProducer {
+    return new KafkaTransactionalProducer(this.kafka, transactionalId);
   }
 
   admin(): LogAdmin {

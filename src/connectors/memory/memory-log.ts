@@ -6,6 +6,7 @@ import { MemoryGroupConsumer } from './memory-group-consumer.js';
 import { MemoryPartitionReader } from './memory-partition-reader.js';
 import { MemoryProducer } from './memory-producer.js';
 import { MemoryRetention } from './memory-retention.js';
+import { MemoryTransactionalProducer, MemoryTransactionCoordinator } from './memory-transactional-producer.js';
 import { checkPartitionCount, TopicRegistry } from './memory-topic.js';
 
 /** Kafka's default `message.max.bytes`: 1 MiB. */
@@ -67,6 +68,7 @@ export class MemoryLog implements LogConnector {
   private readonly maxMessageBytes: number;
   private readonly clock: () => number;
   private readonly retention: MemoryRetention;
+  private readonly transactions = new MemoryTransactionCoordinator((groupId) => this.group(groupId));
 
   constructor(options: MemoryLogOptions = {}) {
     this.defaultPartitions = options.defaultPartitions ?? 1;
@@ -84,12 +86,24 @@ export class MemoryLog implements LogConnector {
 
   /** A new member of the group `options.groupId`; it joins on `start`. */
   groupConsumer(options: GroupConsumerOptions): MemoryGroupConsumer {
-    let group = this.groups.get(options.groupId);
+    return new MemoryGroupConsumer(this.group(options.groupId), this.topics, options);
+  }
+
+  private group(groupId: string): MemoryGroup {
+    let group = this.groups.get(groupId);
     if (group === undefined) {
-      group = new MemoryGroup(options.groupId, this.topics, (tp) => this.retention.committed(tp));
-      this.groups.set(options.groupId, group);
+      group = new MemoryGroup(groupId, this.topics, (tp) => this.retention.committed(tp));
+      this.groups.set(groupId, group);
     }
-    return new MemoryGroupConsumer(group, this.topics, options);
+    return group;
+  }
+
+  /**
+   * A producer with Kafka's transactions (see `TransactionalProducer`): every MemoryLog reader
+   * is read-committed, and a newer producer with the same id fences this one.
+   */
+  transactionalProducer(transactionalId: string): MemoryTransactionalProducer {
+    return new MemoryTransactionalProducer(transactionalId, this.topics, { maxMessageBytes: this.maxMessageBytes, clock: this.clock }, this.transactions);
   }
 
   producer(): MemoryProducer {
@@ -132,7 +146,7 @@ export class MemoryLog implements LogConnector {
   /**
    * A copy of the records of one partition, or of every partition (partition 0 first, each in
    * offset order), from the log start (see `trimCommitted`): for reading a processor's output
-   * back in tests and examples.
+   * back in tests and examples. Read-committed: nothing of an open or aborted transaction.
    */
   read(topic: string, partition?: number): LogRecord[] {
     const target = this.topics.get(topic);

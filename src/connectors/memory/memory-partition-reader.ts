@@ -24,9 +24,9 @@ export class MemoryPartitionReader implements PartitionReader {
     for (;;) {
       if (this.closed) throw new ClientStateError('Cannot read: the reader is closed');
       const partition = this.partition(tp);
-      const end = Math.min(until, partition.highWatermark);
+      const end = Math.min(until, partition.lastStableOffset);
       if (offset >= end) return;
-      const batch = partition.batch(offset, BATCH, end);
+      const batch = partition.committedBatch(offset, BATCH, end);
       if (batch.records.length > 0) onRecords(batch.records);
       offset = batch.next;
       await new Promise((resolve) => setImmediate(resolve));

@@ -21,6 +21,10 @@ export class MemoryPartition {
   private start = 0;
   private readonly listeners = new Set<() => void>();
   private notifyScheduled = false;
+  // Transactions: the first offset each open one wrote here (the last stable offset is the
+  // lowest), and the offsets of the records of aborted ones (never read by read-committed readers).
+  private readonly openTransactions = new Map<object, number>();
+  private readonly aborted = new Set<number>();
 
   constructor(
     readonly topic: string,
@@ -30,6 +34,49 @@ export class MemoryPartition {
   /** Offset of the next record to be appended (Kafka's high watermark; the log end offset). */
   get highWatermark(): number {
     return this.end;
+  }
+
+  /**
+   * The offset below which no record belongs to an open transaction (Kafka's last stable
+   * offset): read-committed readers read up to it, not beyond.
+   */
+  get lastStableOffset(): number {
+    let lowest = this.end;
+    for (const first of this.openTransactions.values()) if (first < lowest) lowest = first;
+    return lowest;
+  }
+
+  /** A transaction (`txn`, any object naming it) is about to append its first record here. */
+  beginTransaction(txn: object): void {
+    if (!this.openTransactions.has(txn)) this.openTransactions.set(txn, this.end);
+  }
+
+  /**
+   * Ends a transaction that wrote `offsets` here: aborted, its records are never read again
+   * (read-committed); either way it takes one offset for its end, as Kafka's control record.
+   */
+  endTransaction(txn: object, offsets: readonly number[], committed: boolean): void {
+    if (!this.openTransactions.delete(txn)) return;
+    if (!committed) for (const offset of offsets) this.aborted.add(offset);
+    this.end += 1;
+    this.schedule();
+  }
+
+  /** Whether the record at `offset` belongs to an aborted transaction. */
+  isAborted(offset: number): boolean {
+    return this.aborted.size > 0 && this.aborted.has(offset);
+  }
+
+  /**
+   * As {@link batch}, read-committed: below the last stable offset, aborted records left out
+   * (`next` goes past them, as past Kafka's control records).
+   */
+  committedBatch(offset: number, max: number, until = this.end): PartitionBatch & { readonly next: number } {
+    const stable = Math.min(until, this.lastStableOffset);
+    const batch = this.batch(offset, max, stable);
+    if (this.aborted.size === 0) return batch;
+    const records = batch.records.filter((r) => !this.aborted.has(r.offset));
+    return { ...batch, records };
   }
 
   /** The first offset still held (Kafka's log start offset). */
@@ -47,6 +94,10 @@ export class MemoryPartition {
     if (records.length === 0) return;
     for (const record of records) this.records.push(record);
     this.end = records[records.length - 1].offset + 1;
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (!this.notifyScheduled && this.listeners.size > 0) {
       this.notifyScheduled = true;
       queueMicrotask(() => this.notify());
@@ -67,9 +118,11 @@ export class MemoryPartition {
     return { topic: this.topic, partition: this.partition, records, highWatermark: this.end, next };
   }
 
-  /** A copy of every record held, in offset order. */
+  /** A copy of every record held, in offset order (read-committed: below the last stable offset, none of an aborted transaction). */
   all(): LogRecord[] {
-    return this.records.slice(this.head);
+    const stable = this.lastStableOffset;
+    const held = this.records.slice(this.head, this.indexOf(stable));
+    return this.aborted.size === 0 ? held : held.filter((r) => !this.aborted.has(r.offset));
   }
 
   /** Removes every record below `offset` (Kafka's `deleteRecords`); the log start moves there. */
@@ -105,8 +158,10 @@ export class MemoryPartition {
    * start and end do not move). Returns how many are held below `below` now.
    */
   replaceBelow(below: number, select: (records: readonly LogRecord[]) => readonly LogRecord[]): number {
-    const limit = this.indexOf(below);
-    const kept = select(this.records.slice(this.head, limit));
+    const limit = this.indexOf(Math.min(below, this.lastStableOffset));
+    // Aborted records go (Kafka's cleaner removes them too), and no rule ever sees them.
+    const held = this.records.slice(this.head, limit);
+    const kept = select(this.aborted.size === 0 ? held : held.filter((r) => !this.aborted.has(r.offset)));
     this.records = [...kept, ...this.records.slice(limit)];
     this.head = 0;
     return kept.length;

@@ -1,7 +1,7 @@
 import type { LogHeaders, LogProducer, LogRecord, OutgoingRecord } from '../log.js';
 import { createDefaultPartitioner } from '../partitioner.js';
 import { ClientStateError, InvalidOptionError, RecordTooLargeError, UnknownPartitionError } from './errors.js';
-import type { TopicRegistry } from './memory-topic.js';
+import type { MemoryTopic, TopicRegistry } from './memory-topic.js';
 
 /** What a {@link MemoryProducer} needs from its log. */
 export interface MemoryProducerOptions {
@@ -34,12 +34,18 @@ interface StagedRecord {
  */
 export class MemoryProducer implements LogProducer {
   private readonly partitioner = createDefaultPartitioner();
-  private closed = false;
+  protected closed = false;
 
   constructor(
-    private readonly topics: TopicRegistry,
+    protected readonly topics: TopicRegistry,
     private readonly options: MemoryProducerOptions,
   ) {}
+
+  /** Appends records stamped with the partition's next offsets (a transactional producer records them first). */
+  protected appendTo(target: MemoryTopic, partition: number, records: readonly LogRecord[]): void {
+    target.partitions[partition].append(records);
+    this.topics.onAppended(target, partition, records.length);
+  }
 
   async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
     if (this.closed) throw new ClientStateError(`Cannot send to "${topic}": the producer is closed`);
@@ -68,10 +74,7 @@ export class MemoryProducer implements LogProducer {
         timestamp: record.timestamp,
       });
     }
-    for (const [partition, appended] of perPartition) {
-      target.partitions[partition].append(appended);
-      this.topics.onAppended(target, partition, appended.length);
-    }
+    for (const [partition, appended] of perPartition) this.appendTo(target, partition, appended);
   }
 
   async append(topic: string, partition: number, records: readonly OutgoingRecord[]): Promise<number> {
@@ -85,8 +88,11 @@ export class MemoryProducer implements LogProducer {
     const staged = records.map((record) => this.stage(topic, partitionCount, { ...record, partition }, now));
     const log = target.partitions[partition];
     const base = log.highWatermark;
-    log.append(staged.map((r, i) => ({ topic, partition, offset: base + i, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })));
-    this.topics.onAppended(target, partition, staged.length);
+    this.appendTo(
+      target,
+      partition,
+      staged.map((r, i) => ({ topic, partition, offset: base + i, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })),
+    );
     return base;
   }
 

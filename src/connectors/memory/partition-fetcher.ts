@@ -66,7 +66,7 @@ export class PartitionFetcher {
   }
 
   private canFetch(): boolean {
-    return !this.stopped && !this.paused && this.position < this.partition.highWatermark;
+    return !this.stopped && !this.paused && this.position < this.partition.lastStableOffset;
   }
 
   private pump(): void {
@@ -79,7 +79,7 @@ export class PartitionFetcher {
     try {
       await Promise.resolve();
       while (this.canFetch()) {
-        const batch = this.partition.batch(this.position, this.options.maxBatchRecords);
+        const batch = this.partition.committedBatch(this.position, this.options.maxBatchRecords);
         this.position = batch.next;
         if (batch.records.length === 0) continue;
         await this.options.deliver(batch);

@@ -76,4 +76,24 @@ describe('clickstream on Kafka', () => {
     writeFileSync(join(outputDir, 'summary.json'), JSON.stringify({ ...summary, duplicates: 0 }));
     expectFilesToMatch(outputDir, expected);
   }, 120_000);
+  it('with --exactly-once, after a SIGKILL mid-run, --resume finishes with exactly the reference results and no duplicate at all', async () => {
+    const lines = [...generateClickLines({ events: 30_000, seed: 37, lateShare: 0.01 })];
+    const input = writeInput('resume-eos', lines);
+    const outputDir = join(root, 'resume-eos-out');
+    const prefix = `${uniqueName('clickstream-eos')}-`;
+    const args = ['clickstream', '--input', input, '--output-dir', outputDir, '--partitions', '6', '--kafka', kafkaBrokers().join(','), '--topic-prefix', prefix, '--exactly-once'];
+
+    // Killed with results written in open transactions (records processed, the run not done).
+    const killed = await cli(args, (chunk, child) => {
+      if (/finishing: produced [\d,]+, processed [1-9]/.test(chunk)) child.kill('SIGKILL');
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(existsSync(join(outputDir, 'summary.json'))).toBe(false);
+
+    const resumed = await cli([...args, '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(outputDir, 'summary.json'), 'utf8')) as { duplicates: number };
+    expect(summary.duplicates).toBe(0);
+    expectFilesToMatch(outputDir, reference(lines, 6));
+  }, 120_000);
 });
