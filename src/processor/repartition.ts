@@ -147,7 +147,10 @@ export function repartition<T>(options: RepartitionOptions<T>): Sink<T> {
       topic = repartitionTopic(context.processorId, options.name);
       const admin = context.log.admin();
       try {
-        await admin.ensureTopics([{ name: topic, partitions, replicationFactor: options.replicationFactor }]);
+        // No time retention (as Kafka Streams' repartition topics, KIP-284): the records carry
+        // their event time, and the broker's retention (7 days by default) would delete
+        // historical ones before the downstream stage read them, or before a replay reads them again.
+        await admin.ensureTopics([{ name: topic, partitions, replicationFactor: options.replicationFactor, config: { 'retention.ms': '-1' } }]);
       } finally {
         await admin.close();
       }

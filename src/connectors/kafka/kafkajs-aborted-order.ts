@@ -2,12 +2,22 @@ import { createRequire } from 'node:module';
 
 const kafkajsRequire = createRequire(import.meta.url);
 
-interface AbortedTransaction {
+export interface AbortedTransaction {
   readonly producerId: string;
   readonly firstOffset: string;
 }
+/** A record as kafkajs decodes it (the fields read here). */
+export interface DecodedMessage {
+  readonly offset: string;
+  isControlRecord?: boolean;
+  readonly batchContext?: { readonly producerId?: string; readonly inTransaction?: boolean };
+}
+export interface DecodedPartition {
+  abortedTransactions?: AbortedTransaction[];
+  readonly messages?: DecodedMessage[];
+}
 interface FetchResponseModule {
-  decode(rawData: Buffer): Promise<{ responses?: Array<{ partitions?: Array<{ abortedTransactions?: AbortedTransaction[] }> }> }>;
+  decode(rawData: Buffer): Promise<{ responses?: Array<{ partitions?: DecodedPartition[] }> }>;
 }
 
 const PATCHED = Symbol.for('tributary.kafkajs.abortedTransactionsSorted');
@@ -38,13 +48,53 @@ export function sortAbortedTransactions(): void {
       const decoded = await decode(rawData);
       for (const response of decoded.responses ?? []) {
         for (const partition of response.partitions ?? []) {
-          const aborted = partition.abortedTransactions;
-          if (aborted && aborted.length > 1) aborted.sort((a, b) => compareOffsets(a.firstOffset, b.firstOffset));
+          dropAbortedRecords(partition);
         }
       }
       return decoded;
     };
     module[PATCHED] = true;
+  }
+}
+
+/**
+ * What the decode of a Fetch response does to each partition: its aborted-transactions list
+ * sorted by first offset, the records of those transactions marked (\`markAborted\`), and the
+ * list then emptied, so that kafkajs' own filter keeps everything else.
+ */
+export function dropAbortedRecords(partition: DecodedPartition): void {
+  const aborted = partition.abortedTransactions;
+  if (!aborted || aborted.length === 0) return;
+  if (aborted.length > 1) aborted.sort((a, b) => compareOffsets(a.firstOffset, b.firstOffset));
+  markAborted(partition.messages ?? [], aborted);
+  partition.abortedTransactions = [];
+}
+
+/**
+ * Marks the records of aborted transactions as control records, as the Java consumer would drop
+ * them: every aborted transaction whose first offset is at or before a record is open from there
+ * for its producer (all of them, not one per record) until that producer's next control record.
+ * kafkajs' \`filterAbortedMessages\` opens at most one aborted transaction per record, and its
+ * batch drops the records below the fetch offset before filtering: when a fetch starts inside
+ * several aborted transactions (a killed node's open transactions, one per input partition, all
+ * writing to this partition), the later ones open late, their first records come through, and a
+ * late one stays open past its abort marker, dropping the next committed records of the same
+ * producer id (the next owner's: same transactional id, same producer id). A record marked a
+ * control record stays in kafkajs' raw messages (offsets and positions move past it) and is
+ * never delivered.
+ */
+export function markAborted(messages: DecodedMessage[], aborted: readonly AbortedTransaction[]): void {
+  const open = new Set<string>();
+  let next = 0;
+  for (const message of messages) {
+    while (next < aborted.length && compareOffsets(aborted[next].firstOffset, message.offset) <= 0) open.add(String(aborted[next++].producerId));
+    const producerId = String(message.batchContext?.producerId);
+    if (message.isControlRecord) {
+      // An abort (or commit) marker ends the producer's transaction.
+      open.delete(producerId);
+      continue;
+    }
+    if (message.batchContext?.inTransaction && open.has(producerId)) message.isControlRecord = true;
   }
 }
 
