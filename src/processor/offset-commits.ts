@@ -136,8 +136,18 @@ export class OffsetCommits {
   private async commitInTransaction(entry: PartitionEntry, pipeline: PartitionPipeline): Promise<void> {
     const { txn, session } = this.options.transactions!(entry, pipeline);
     if (pipeline.hasFailed) return txn.abort(session);
+    const takenBefore = pipeline.tracker.nextOffset;
+    const timeBefore = pipeline.time.snapshot();
     await pipeline.checkpoint();
     if (pipeline.hasFailed) return txn.abort(session);
+    if (pipeline.tracker.nextOffset === takenBefore && pipeline.time.snapshot() !== timeBefore) {
+      // The partition's time moved with no record taken while the checkpoint was written (its
+      // input ended, finishInput: every window fired): what that fired goes in this transaction,
+      // and no replay can drop it (no record caused it), so the resume point must be a
+      // checkpoint taken after it, not the one from before.
+      await pipeline.checkpoint();
+      if (pipeline.hasFailed) return txn.abort(session);
+    }
     const sealedAt = pipeline.tracker.nextOffset;
     let point: ResumePoint | undefined;
     let committed: boolean;
