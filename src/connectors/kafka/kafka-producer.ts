@@ -1,6 +1,7 @@
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { LogProducer, OutgoingRecord } from '../log.js';
-import { KafkaError, kafkaError } from './kafka-errors.js';
+import { kafkaError } from './kafka-errors.js';
+import { appendedOffset, toKafkaMessages } from './kafka-messages.js';
 
 /**
  * An idempotent kafkajs producer (acks=all, one request in flight, so retries neither duplicate
@@ -30,13 +31,7 @@ export class KafkaProducer implements LogProducer {
       await this.producer.send({
         topic,
         acks: -1,
-        messages: records.map((r) => ({
-          key: r.key ?? null,
-          value: r.value,
-          headers: r.headers,
-          partition: r.partition,
-          timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
-        })),
+        messages: toKafkaMessages(records),
       });
     } catch (err) {
       throw kafkaError(`producing ${records.length} records to ${topic}`, err);
@@ -50,20 +45,12 @@ export class KafkaProducer implements LogProducer {
       metadata = await this.producer.send({
         topic,
         acks: -1,
-        messages: records.map((r) => ({
-          key: r.key ?? null,
-          value: r.value,
-          headers: r.headers,
-          partition,
-          timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
-        })),
+        messages: toKafkaMessages(records, partition),
       });
     } catch (err) {
       throw kafkaError(`appending ${records.length} records to ${topic}-${partition}`, err);
     }
-    const written = metadata.find((m) => m.topicName === topic && m.partition === partition);
-    if (written?.baseOffset === undefined) throw new KafkaError(`kafka: appending to ${topic}-${partition}: the broker returned no offset`);
-    return Number(written.baseOffset);
+    return appendedOffset(metadata, topic, partition);
   }
 
   private async connect(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Partitioners, type Kafka, type Producer, type Transaction } from 'kafkajs';
 import { ProducerFencedError, type OutgoingRecord, type PartitionOffset, type TransactionalProducer } from '../log.js';
 import { KafkaError, kafkaError } from './kafka-errors.js';
+import { appendedOffset, toKafkaMessages } from './kafka-messages.js';
 
 /** Default transaction timeout: an open transaction of a dead producer is aborted by the broker after this long. */
 export const DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
@@ -80,13 +81,7 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
       txn.send({
         topic,
         acks: -1,
-        messages: records.map((r) => ({
-          key: r.key ?? null,
-          value: r.value,
-          headers: r.headers,
-          partition: r.partition,
-          timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
-        })),
+        messages: toKafkaMessages(records),
       }),
     );
   }
@@ -97,18 +92,10 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
       txn.send({
         topic,
         acks: -1,
-        messages: records.map((r) => ({
-          key: r.key ?? null,
-          value: r.value,
-          headers: r.headers,
-          partition,
-          timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
-        })),
+        messages: toKafkaMessages(records, partition),
       }),
     );
-    const written = metadata.find((m) => m.topicName === topic && m.partition === partition);
-    if (written?.baseOffset === undefined) throw new KafkaError(`kafka: appending to ${topic}-${partition}: the broker returned no offset`);
-    return Number(written.baseOffset);
+    return appendedOffset(metadata, topic, partition);
   }
 
   async sendOffsets(groupId: string, offsets: readonly PartitionOffset[]): Promise<void> {
