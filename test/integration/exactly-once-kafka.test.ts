@@ -18,8 +18,11 @@ const ORDERS = 3_000;
 const KEYS = 12;
 const order = (i: number): { k: string; amount: number; i: number } => ({ k: `k${i % KEYS}`, amount: 1 + ((i * 7919) % 13), i });
 
-function worker(input: string, output: string, id: string): { child: ChildProcess; stdout: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/integration/fixtures/eos-worker.ts', kafkaBrokers().join(','), input, output, id], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A worker process; with `selfSignal`, it sends itself that signal mid-transaction once it has encoded `at` results. */
+function worker(input: string, output: string, id: string, selfSignal?: { signal: 'SIGKILL' | 'SIGSTOP'; at: number }): { child: ChildProcess; stdout: () => string; exited: Promise<number | null> } {
+  const args = ['--import', 'tsx', 'test/integration/fixtures/eos-worker.ts', kafkaBrokers().join(','), input, output, id];
+  if (selfSignal) args.push(selfSignal.signal, String(selfSignal.at));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -75,11 +78,11 @@ describe("guarantee: 'exactly-once' on Kafka", () => {
     await producer.disconnect();
     const connector = new KafkaConnector({ brokers: kafkaBrokers() }, createLogger({ level: 'error' }));
 
-    const first = worker(input, output, id);
+    // The worker kills itself inside the encode that reaches 1,000 results: mid-transaction, on any machine.
+    const first = worker(input, output, id, { signal: 'SIGKILL', at: 1_000 });
     const encodedNow = (): number => Math.max(0, ...[...first.stdout().matchAll(/encoded (\d+)/g)].map((m) => Number(m[1])));
-    for (let i = 0; i < 900 && encodedNow() < 1_000; i++) await new Promise((r) => setTimeout(r, 100));
-    first.child.kill('SIGKILL');
     await first.exited;
+    expect(first.stdout()).toMatch(/SIGKILL at \d+/);
     const encoded = encodedNow();
     expect(encoded).toBeGreaterThanOrEqual(1_000);
     expect(encoded).toBeLessThan(ORDERS); // killed mid-run
@@ -118,10 +121,11 @@ describe("guarantee: 'exactly-once' on Kafka", () => {
     await producer.disconnect();
     const connector = new KafkaConnector({ brokers: kafkaBrokers() }, createLogger({ level: 'error' }));
 
-    const zombie = worker(input, output, id);
+    // The zombie stops itself inside the encode that reaches 1,000 results: mid-transaction, on any machine.
+    const zombie = worker(input, output, id, { signal: 'SIGSTOP', at: 1_000 });
     const encodedNow = (): number => Math.max(0, ...[...zombie.stdout().matchAll(/encoded (\d+)/g)].map((m) => Number(m[1])));
-    for (let i = 0; i < 900 && encodedNow() < 1_000; i++) await new Promise((r) => setTimeout(r, 100));
-    zombie.child.kill('SIGSTOP');
+    for (let i = 0; i < 900 && !/SIGSTOP at \d+/.test(zombie.stdout()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(zombie.stdout()).toMatch(/SIGSTOP at \d+/);
     const frozenAt = encodedNow();
     expect(frozenAt).toBeLessThan(ORDERS);
 
