@@ -10,6 +10,7 @@ import {
   type TopicPartition,
 } from '../log.js';
 import type { KafkaAdmin } from './kafka-admin.js';
+import { withOwnFetchDecoding } from './consumer-fetch-decoding.js';
 import { kafkaError } from './kafka-errors.js';
 import { toHeaders } from './kafka-records.js';
 import { stateAwareAssigner } from './state-aware-assigner.js';
@@ -121,12 +122,15 @@ export class KafkaGroupConsumer implements GroupConsumer {
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 4,
-        eachBatch: (payload) => this.eachBatch(payload),
-      });
+      // Fetch responses decoded straight into log records (consumer-fetch-decoding.ts).
+      await withOwnFetchDecoding(() =>
+        consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: 4,
+          eachBatch: (payload) => this.eachBatch(payload),
+        }),
+      );
     } catch (err) {
       throw kafkaError(`joining consumer group ${this.options.groupId}`, err);
     }
@@ -139,7 +143,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
     const key = tpKey(batch.topic, batch.partition);
     if (!this.assigned.has(key)) return;
     const { topic, partition } = batch;
-    const records = toLogRecords(topic, partition, batch.messages);
+    const records = isLogRecordBatch(batch.messages) ? batch.messages : toLogRecords(topic, partition, batch.messages);
     // The records are built for this batch alone: the pipeline may deserialize them in place.
     await this.handlers!.onBatch({ topic, partition, records, highWatermark: Number(batch.highWatermark), exclusive: true });
     if (batch.messages.length > 0 && !payload.isStale()) payload.resolveOffset(batch.lastOffset());
@@ -237,7 +241,16 @@ export class KafkaGroupConsumer implements GroupConsumer {
 }
 
 /**
- * A fetched batch's messages as log records. This runs for every record, so it avoids what it
+ * Whether the batch's messages are log records already: decoded by tributary's own Fetch decoder
+ * (`consumer-fetch-decoding.ts`), whose offsets are numbers where kafkajs' are strings. A batch
+ * is decoded whole by one decoder.
+ */
+function isLogRecordBatch(messages: readonly KafkaMessage[] | readonly LogRecord[]): messages is LogRecord[] {
+  return messages.length > 0 && typeof messages[0].offset === 'number';
+}
+
+/**
+ * A fetched batch's messages (decoded by kafkajs) as log records. This runs for every record, so it avoids what it
  * can: kafkajs gives offsets and timestamps as decimal strings. Offsets in a fetch strictly
  * increase, so when the first and last differ by the count minus one there is no gap (no
  * compaction, no transaction marker) and each offset is the first plus its index; timestamps are

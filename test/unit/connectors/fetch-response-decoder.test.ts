@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { decodeFetchResponse } from '../../../src/connectors/kafka/fetch-response-decoder.js';
+import { decodeConsumerFetchResponse, decodeFetchResponse } from '../../../src/connectors/kafka/fetch-response-decoder.js';
 
 // Real record batches, encoded by kafkajs' own producer-side encoders (not a mock of the client).
 const require = createRequire(import.meta.url);
@@ -9,6 +9,13 @@ const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (o: obje
 const Encoder = require('kafkajs/src/protocol/encoder') as new () => EncoderLike;
 const kafkajsV11 = require('kafkajs/src/protocol/requests/fetch/v11/response') as { decode(data: Buffer): Promise<{ responses: Array<{ partitions: Array<{ messages: Array<{ offset: string; key: Buffer | null; value: Buffer | null; timestamp: string }> }> }> }> };
 const Long = require('kafkajs/src/utils/long') as { fromNumber(n: number): unknown };
+const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, partitionData: object) => KafkajsBatch;
+
+interface KafkajsBatch {
+  readonly messages: Array<{ offset: string | number; key: Buffer | null }>;
+  isEmptyDueToFiltering(): boolean;
+  lastOffset(): string | number;
+}
 
 interface EncoderLike {
   writeInt16(n: number): EncoderLike;
@@ -98,5 +105,52 @@ describe('decodeFetchResponse', () => {
     const data = response(Buffer.alloc(0));
     data.writeInt16BE(1, 4 + 2 + 4 + 4 + 2 + tp.topic.length + 4 + 4); // OFFSET_OUT_OF_RANGE
     await expect(decodeFetchResponse(data, tp, 0)).rejects.toThrow(/not within the range of offsets/);
+  });
+});
+
+describe('decodeConsumerFetchResponse', () => {
+  it('gives kafkajs\' consumer batches of log records with the messages, the last offset and the emptiness its own decoder gives', async () => {
+    const set = Buffer.concat([
+      await batch(0, [{ key: 'a', value: '1' }, { key: 'b', value: '2' }, { key: 'c', value: '3', headers: owner }]),
+      await batch(3, [{ key: 'x', value: 'aborted' }, { key: 'y', value: 'aborted' }], { transactional: true, producerId: 7 }),
+      await batch(5, [{ key: null, value: null }], { transactional: true, producerId: 7, control: true }),
+      await batch(6, [{ key: 'z', value: 'committed' }], { transactional: true, producerId: 8 }),
+      await batch(7, [{ key: null, value: null }], { transactional: true, producerId: 8, control: true }),
+      await batch(8, [{ key: 'e', value: '5' }, { key: 'f', value: '6' }], { compression: 1 }),
+    ]);
+    const data = response(set, [[7, 3]]);
+    const ours = await decodeConsumerFetchResponse(data);
+    const theirs = (await kafkajsV11.decode(data)) as unknown as { responses: Array<{ topicName: string; partitions: Array<{ partition: number; highWatermark: string; abortedTransactions: unknown[] }> }> };
+    expect(ours.responses[0].topicName).toBe(theirs.responses[0].topicName);
+    expect(ours.responses[0].partitions[0].highWatermark).toBe(theirs.responses[0].partitions[0].highWatermark);
+    for (const fetchedOffset of ['0', '1', '3', '4', '5', '6', '7', '8', '9']) {
+      const mine = new Batch(tp.topic, fetchedOffset, ours.responses[0].partitions[0]);
+      const kafkajs = new Batch(tp.topic, fetchedOffset, theirs.responses[0].partitions[0]);
+      expect(mine.messages.map((m) => [Number(m.offset), m.key?.toString()]), `from ${fetchedOffset}`).toEqual(kafkajs.messages.map((m) => [Number(m.offset), m.key?.toString()]));
+      expect(Number(mine.lastOffset()), `from ${fetchedOffset}`).toBe(Number(kafkajs.lastOffset()));
+      expect(mine.isEmptyDueToFiltering(), `from ${fetchedOffset}`).toBe(kafkajs.isEmptyDueToFiltering());
+    }
+    const records = new Batch(tp.topic, '0', ours.responses[0].partitions[0]).messages as unknown as Array<{ topic: string; partition: number; offset: number; timestamp: number; headers: object }>;
+    expect(records[0]).toMatchObject({ topic: tp.topic, partition: 0, offset: 0, timestamp: 1_700_000_000_000, headers: {} });
+    expect(String((records[2].headers as Record<string, Buffer>)['tributary.epoch'])).toBe('3.ab12cd34');
+  });
+
+  it('moves past a fetch of nothing but an aborted transaction and its marker, as kafkajs does', async () => {
+    const set = Buffer.concat([
+      await batch(10, [{ key: 'x', value: 'aborted' }], { transactional: true, producerId: 7 }),
+      await batch(11, [{ key: null, value: null }], { transactional: true, producerId: 7, control: true }),
+    ]);
+    const data = response(set, [[7, 10]]);
+    const mine = new Batch(tp.topic, '10', (await decodeConsumerFetchResponse(data)).responses[0].partitions[0]);
+    expect(mine.messages).toEqual([]);
+    expect(mine.isEmptyDueToFiltering()).toBe(true);
+    expect(Number(mine.lastOffset())).toBe(11);
+  });
+
+  it('leaves a partition error for kafkajs to throw, with no messages', async () => {
+    const data = response(Buffer.alloc(0));
+    data.writeInt16BE(1, 4 + 2 + 4 + 4 + 2 + tp.topic.length + 4 + 4); // OFFSET_OUT_OF_RANGE
+    const { partitions } = (await decodeConsumerFetchResponse(data)).responses[0];
+    expect(partitions[0]).toMatchObject({ partition: 0, errorCode: 1, messages: [] });
   });
 });
