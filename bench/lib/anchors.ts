@@ -122,6 +122,8 @@ export function runKafkaStreams(args: {
   label: string;
   changelog?: boolean;
   store?: 'memory' | 'rocksdb';
+  /** Kafka Streams' `processing.guarantee` (default `at_least_once`). */
+  guarantee?: 'at_least_once' | 'exactly_once_v2';
   commitMs?: number;
   windowMs?: number;
   gapMs?: number;
@@ -162,6 +164,8 @@ export function runKafkaStreams(args: {
       String(args.windowMs ?? 10_000),
       '--gap-ms',
       String(args.gapMs ?? 5_000),
+      '--guarantee',
+      args.guarantee ?? 'at_least_once',
     ],
     name: `Kafka Streams ${args.mode}`,
     timeoutMs: args.timeoutMs,

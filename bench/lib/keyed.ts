@@ -71,6 +71,10 @@ export interface StreamsVariant {
   readonly name: string;
   readonly store: 'memory' | 'rocksdb';
   readonly changelog: boolean;
+  /** Kafka Streams' `processing.guarantee` (default `at_least_once`). */
+  readonly guarantee?: 'at_least_once' | 'exactly_once_v2';
+  /** The tributary run it is compared with (default `tributary`). */
+  readonly comparedWith?: string;
 }
 
 /**
@@ -154,6 +158,7 @@ export async function keyedScenario(args: {
             label: v.name,
             store: v.store,
             changelog: v.changelog,
+            guarantee: v.guarantee,
             windowMs: args.windowMs,
             gapMs: args.gapMs,
             timeoutMs,
@@ -166,7 +171,7 @@ export async function keyedScenario(args: {
     const { anchors: anchorRuns, tributary } = await interleaved(selected, rounds, log, () => intact(broker, topic, inputs));
     const rate = tributary.tributary?.recordsPerSec;
     if (rate) keyedScenarioRates.set(args.name, rate);
-    const pairedWith = new Map((args.nodeAnchors ?? []).map((a) => [a.name, a.comparedWith ?? 'tributary']));
+    const pairedWith = new Map([...(args.nodeAnchors ?? []), ...args.streams].map((a) => [a.name, a.comparedWith ?? 'tributary']));
     const comparedWith = Object.fromEntries(selected.filter((s) => s.kind === 'anchor').map((s) => [s.name, pairedWith.get(s.name) ?? 'tributary']));
     const { ratios, cpuRatios } = compare(tributary, anchorRuns, comparedWith);
     return {

@@ -140,6 +140,8 @@ public final class StreamsBench {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, args.get("bootstrap"));
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, args.getLong("commit-ms", 1000));
+    // at_least_once (the default) or exactly_once_v2: one transactional producer per stream thread.
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, args.get("guarantee", StreamsConfig.AT_LEAST_ONCE));
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.producerPrefix(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG), AckCounter.class.getName());
