@@ -30,6 +30,8 @@ export interface MetricsOptions {
  * | `tributary_state_changelog_records_total` | processor, store (records written at checkpoints) |
  * | `tributary_state_store_keys` | processor, topic, partition, store (at the last commit) |
  * | `tributary_state_store_unpartitioned` | processor, store (1: a key found in a partition it does not map to; queries fail) |
+ * | `tributary_transactions_total` | processor, outcome (`committed`, `aborted`, `fenced`: exactly-once only) |
+ * | `tributary_transaction_commit_seconds` | processor (one partition's commit: offsets sent, then EndTxn) |
  *
  * @example
  * const metrics = new TributaryMetrics();
@@ -57,6 +59,8 @@ export class TributaryMetrics {
   readonly storeKeys: Gauge<'processor' | 'topic' | 'partition' | 'store'>;
   readonly storeUnpartitioned: Gauge<'processor' | 'store'>;
   readonly standbyLag: Gauge<'processor' | 'topic' | 'partition'>;
+  readonly transactions: Counter<'processor' | 'outcome'>;
+  readonly transactionCommitSeconds: Histogram<'processor'>;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -96,6 +100,14 @@ export class TributaryMetrics {
     this.changelogRecords = counter('tributary_state_changelog_records_total', 'Records written to changelogs at checkpoints, per store.', ['processor', 'store']);
     this.storeUnpartitioned = gauge('tributary_state_store_unpartitioned', 'Stores found holding a key in a partition it does not map to (1): queries of them fail, scans answer.', ['processor', 'store']);
     this.standbyLag = gauge('tributary_standby_lag_records', "Changelog records past a warm standby's local copies (what a takeover on this node would read), per partition it stands by for.", perPartition);
+    this.transactions = counter('tributary_transactions_total', "Transactions of the partitions' producers (exactly-once), by outcome: committed, aborted (a failure, a revoke or a stop with one open), fenced (a newer producer took the transactional id).", ['processor', 'outcome']);
+    this.transactionCommitSeconds = new Histogram({
+      name: 'tributary_transaction_commit_seconds',
+      help: "How long one partition's transaction commit took: its input offsets sent to the group coordinator, then EndTxn.",
+      labelNames: ['processor'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
     this.storeKeys = gauge('tributary_state_store_keys', "Keys (window stores: window and key pairs) in a partition's store, at the last commit.", [...perPartition, 'store']);
   }
 }

@@ -35,7 +35,12 @@ export interface PartitionTransactionOptions {
   readonly groupId: string;
   readonly topicPartition: TopicPartition;
   readonly logger: Logger;
+  /** Each transaction that ended: how (`committed`, `aborted`, `fenced`), and for a commit how long it took (seconds). */
+  readonly onEnded?: (outcome: TransactionOutcome, seconds?: number) => void;
 }
+
+/** How a partition's transaction ended. */
+export type TransactionOutcome = 'committed' | 'aborted' | 'fenced';
 
 /**
  * The transactions of one input partition with `guarantee: 'exactly-once'`: its transactional
@@ -148,9 +153,11 @@ export class PartitionTransaction {
       if (!this.open && offset === undefined) return false;
       try {
         const producer = await this.begun();
+        const started = performance.now();
         if (offset !== undefined) await producer.sendOffsets(this.options.groupId, [offset]);
         await producer.commit();
         this.open = false;
+        this.options.onEnded?.('committed', (performance.now() - started) / 1000);
         // Before the next write of the chain: its offsets follow the commit's control records.
         onCommitted?.();
       } catch (err) {
@@ -219,10 +226,13 @@ export class PartitionTransaction {
   /** Aborts what is open (best effort) and closes the producer: the next use registers a new one. */
   private async discard(): Promise<void> {
     const producer = this.producer;
+    const broken = this.broken;
     this.producer = undefined;
     this.open = false;
     this.broken = undefined;
     if (!producer) return;
+    if (broken?.fenced) this.options.onEnded?.('fenced');
+    else if (producer.inTransaction) this.options.onEnded?.('aborted');
     if (producer.inTransaction) await producer.abort().catch((err: unknown) => this.options.logger.debug({ err }, 'aborting the transaction failed; the next producer of the id aborts it'));
     await producer.close().catch((err: unknown) => this.options.logger.debug({ err }, 'closing the transactional producer failed'));
   }

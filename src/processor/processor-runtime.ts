@@ -137,7 +137,16 @@ export class ProcessorRuntime {
     });
     if (this.processor.guarantee === 'exactly-once') {
       if (!options.log.transactionalProducer) throw new ConfigError(`${this.processor.id}.guarantee`, `'exactly-once' needs a log with transactions (Kafka or MemoryLog); the ${options.log.kind} log has none`);
-      this.transactions = new PartitionTransactions({ log: options.log, groupId: this.processor.groupId, logger: this.logger });
+      const processor = this.processor.id;
+      this.transactions = new PartitionTransactions({
+        log: options.log,
+        groupId: this.processor.groupId,
+        logger: this.logger,
+        onEnded: (outcome, seconds) => {
+          options.metrics.transactions.inc({ processor, outcome });
+          if (seconds !== undefined) options.metrics.transactionCommitSeconds.observe({ processor }, seconds);
+        },
+      });
     }
     const childContext: PartitionChildContext = {
       processor: this.processor,

@@ -6,12 +6,13 @@ import { PartitionTransaction, TransactionFailedError, transactionalIdOf } from 
 const logger = createLogger({ level: 'silent' });
 const tp = { topic: 'orders', partition: 0 };
 
-function setUp(): { log: MemoryLog; txn: PartitionTransaction; values: () => string[] } {
+function setUp(): { log: MemoryLog; txn: PartitionTransaction; values: () => string[]; ended: Array<[string, number | undefined]> } {
   const log = new MemoryLog();
   log.createTopic('orders', 1);
   log.createTopic('out', 1);
-  const txn = new PartitionTransaction({ log, groupId: 'totals', topicPartition: tp, logger });
-  return { log, txn, values: () => log.read('out').map((r) => r.value!.toString()) };
+  const ended: Array<[string, number | undefined]> = [];
+  const txn = new PartitionTransaction({ log, groupId: 'totals', topicPartition: tp, logger, onEnded: (outcome, seconds) => void ended.push([outcome, seconds]) });
+  return { log, txn, values: () => log.read('out').map((r) => r.value!.toString()), ended };
 }
 
 describe('PartitionTransaction', () => {
@@ -42,7 +43,7 @@ describe('PartitionTransaction', () => {
   });
 
   it('aborts a transaction whose write failed: its later writes fail, the commit rejects, nothing of it is visible, and the next start registers a new producer', async () => {
-    const { txn, values } = setUp();
+    const { txn, values, ended } = setUp();
     await txn.fence();
     const writes = txn.producerFor(txn.session);
     await writes.send('out', [{ value: 'lost' }]);
@@ -55,6 +56,9 @@ describe('PartitionTransaction', () => {
     await next.send('out', [{ value: 'again' }]);
     await txn.commit(txn.session, () => ({ ...tp, offset: 1 }));
     expect(values()).toEqual(['again']);
+    // What the metrics count: the aborted transaction, then the committed one with its duration.
+    expect(ended.map(([outcome]) => outcome)).toEqual(['aborted', 'committed']);
+    expect(ended[1][1]).toBeGreaterThanOrEqual(0);
   });
 
   it("refuses a write or a commit of a pipeline older than the partition's current one, and aborts what the older one left open", async () => {
@@ -73,7 +77,7 @@ describe('PartitionTransaction', () => {
   });
 
   it('is fenced by a newer producer with the same transactional id (a new owner), and fails its transaction without making it permanent', async () => {
-    const { log, txn, values } = setUp();
+    const { log, txn, values, ended } = setUp();
     await txn.fence();
     const writes = txn.producerFor(txn.session);
     await writes.send('out', [{ value: 'zombie' }]);
@@ -83,5 +87,6 @@ describe('PartitionTransaction', () => {
     expect((failure as TransactionFailedError).fenced).toBe(true);
     expect((failure as TransactionFailedError).permanent).toBe(false);
     expect(values()).toEqual([]);
+    expect(ended).toEqual([['fenced', undefined]]);
   });
 });
