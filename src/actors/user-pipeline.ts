@@ -33,6 +33,8 @@ export interface UserPipelineOptions {
   readonly fail: (err: unknown) => void;
   /** Downstream of a repartition, while a record is in the pipeline: its upstream partition's watermark. */
   readonly lateBound: () => number | undefined;
+  /** While a record is in the pipeline: its event time. */
+  readonly recordTimestamp: () => number | undefined;
   /** Calls `listener` before each checkpoint (`emit: 'on-commit'` operators); returns its removal. */
   readonly onCheckpoint: (listener: () => void) => () => void;
   /** `ctx.queryable(name, lookup)`: live state answering interactive queries. */
@@ -58,6 +60,7 @@ export function subscribeUserPipeline(options: UserPipelineOptions, subscription
     stores: options.state,
     onCheckpoint: (listener) => options.onCheckpoint(listener),
     lateBound: () => options.lateBound(),
+    recordTimestamp: () => options.recordTimestamp(),
     storeName: (operator) => {
       const n = (storeNames.get(operator) ?? 0) + 1;
       storeNames.set(operator, n);

@@ -123,7 +123,7 @@ export class ProcessorRuntime {
       tables: this.processor.tables,
       log: options.log,
       logger: this.logger,
-      deadLetter: (record, reason) => this.deadLetterTableUpdate(record, reason),
+      deadLetter: (record, reason, transaction) => this.deadLetterTableUpdate(record, reason, transaction),
       stage: this.processor.upstreamTopics !== undefined,
     });
     this.stores = new ProcessorStores(this.processor, { ...options, partitionCount: (topic) => this.partitionCounts.get(topic), tables: this.tables }, this.logger);
@@ -413,12 +413,19 @@ export class ProcessorRuntime {
   /**
    * A table update taken live that does not decode: to the dead letters (its key is kept), counted
    * once written. The checkpoint past it waits for the write; a failed write fails it (the
-   * partition restarts and takes the update again).
+   * partition restarts and takes the update again). Exactly-once: written in the partition's
+   * transaction, so an aborted one takes its dead letter with it and the replay writes it once.
    */
-  private async deadLetterTableUpdate(record: Parameters<typeof toDeadLetterRecord>[1]['record'], reason: string): Promise<void> {
+  private async deadLetterTableUpdate(record: Parameters<typeof toDeadLetterRecord>[1]['record'], reason: string, transaction?: Pick<LogProducer, 'send'>): Promise<void> {
     const sink = this.deadLetters;
     if (!sink) return;
-    await sink.write([toDeadLetterRecord(this.processor.id, { kind: 'deserialization', reason, record, attempts: 1 })]);
+    const letter = toDeadLetterRecord(this.processor.id, { kind: 'deserialization', reason, record, attempts: 1 });
+    if (transaction) {
+      const encoded = sink.encode!([letter]);
+      await transaction.send(encoded.topic, encoded.records);
+    } else {
+      await sink.write([letter]);
+    }
     this.options.metrics.deadLetters.inc({ processor: this.processor.id, reason: 'deserialization' });
   }
 

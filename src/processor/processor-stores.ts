@@ -55,9 +55,11 @@ export class ProcessorStores {
 
   /**
    * A partition's stores and their changelogs (none declared yet: its pipeline declares them),
-   * appended through `producer` (exactly-once: the partition's transaction), else the processor's.
+   * appended through `transaction` (exactly-once: the partition's transaction), else the
+   * processor's producer; its tables' dead letters too.
    */
-  forPartition(entry: PartitionEntry, logger: Logger, producer: LogProducer = this.options.producer): PartitionState {
+  forPartition(entry: PartitionEntry, logger: Logger, transaction?: LogProducer): PartitionState {
+    const producer = transaction ?? this.options.producer;
     const processor = this.processor;
     const { topicPartition } = entry;
     const reader = this.reader();
@@ -79,7 +81,7 @@ export class ProcessorStores {
     };
     const tables = this.options.tables;
     if (!tables?.any) return new PartitionState(options);
-    const { tables: own, globals } = tables.forPartition(topicPartition, reader, processor.storeBudget.maxKeys);
+    const { tables: own, globals } = tables.forPartition(topicPartition, reader, processor.storeBudget.maxKeys, transaction);
     return new SourceTableState(options, own, globals);
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { LogConnector, LogRecord, PartitionReader, TopicPartition } from '../connectors/log.js';
+import type { LogConnector, LogProducer, LogRecord, PartitionReader, TopicPartition } from '../connectors/log.js';
 import { ConfigError } from '../errors.js';
 import { GlobalTableStore } from '../state/global-table-store.js';
 import type { TableSource, TableView, UndecodableUpdate } from '../state/source-table.js';
@@ -34,8 +34,11 @@ export interface ProcessorTablesOptions {
   readonly tables: ReadonlyMap<string, TableSource<unknown, unknown>>;
   readonly log: LogConnector;
   readonly logger: Logger;
-  /** An update taken live that does not decode: to the dead letters (resolves once written). */
-  readonly deadLetter: (record: LogRecord, reason: string) => Promise<void>;
+  /**
+   * An update taken live that does not decode: to the dead letters (resolves once written),
+   * through `transaction` when the partition writes in transactions (exactly-once).
+   */
+  readonly deadLetter: (record: LogRecord, reason: string, transaction?: Pick<LogProducer, 'send'>) => Promise<void>;
   /** An update that does not decode (counted, whether taken live or while restoring). */
   readonly onUndecodable?: (update: UndecodableUpdate) => void;
   /** The processor is a repartition stage (for the co-partitioning error's advice). */
@@ -107,7 +110,7 @@ export class ProcessorTables {
   }
 
   /** The tables of the processor's partition `tp` (each `table()` reads its topic's partition of that number), and the global ones. */
-  forPartition(tp: TopicPartition, reader: PartitionReader, maxKeys: number): {
+  forPartition(tp: TopicPartition, reader: PartitionReader, maxKeys: number, transaction?: Pick<LogProducer, 'send'>): {
     tables: Map<TableSource<unknown, unknown>, SourceTableStore<unknown, unknown>>;
     globals: ReadonlyMap<TableSource<unknown, unknown>, TableView<unknown, unknown>>;
   } {
@@ -116,7 +119,7 @@ export class ProcessorTables {
       if (source.kind !== 'table') continue;
       const partition = { topic: source.topic, partition: tp.partition };
       const partitions = this.counts.get(source.topic) ?? tp.partition + 1;
-      tables.set(source, new SourceTableStore({ name, source, partition, partitions, reader, maxKeys, onUndecodable: (u) => this.undecodable(u, true) }));
+      tables.set(source, new SourceTableStore({ name, source, partition, partitions, reader, maxKeys, onUndecodable: (u) => this.undecodable(u, true, transaction) }));
     }
     return { tables, globals: this.globals };
   }
@@ -131,10 +134,10 @@ export class ProcessorTables {
     await Promise.all([...this.globals.values()].map((g) => g.stop()));
   }
 
-  private undecodable(update: UndecodableUpdate, deadLetter: boolean): Promise<void> | undefined {
+  private undecodable(update: UndecodableUpdate, deadLetter: boolean, transaction?: Pick<LogProducer, 'send'>): Promise<void> | undefined {
     this.options.onUndecodable?.(update);
     const { record, reason, table, restoring } = update;
-    if (deadLetter && !restoring) return this.options.deadLetter(record, `table ${table}: ${reason}`);
+    if (deadLetter && !restoring) return this.options.deadLetter(record, `table ${table}: ${reason}`, transaction);
     this.options.logger.warn({ table, topic: record.topic, partition: record.partition, offset: record.offset, reason, restoring }, 'table update does not decode: skipped, its key kept');
     return undefined;
   }

@@ -3,8 +3,9 @@ import type { Serde } from '../serdes/serde.js';
 import type { Aggregator } from './aggregator.js';
 import { resolveKey, type KeyOf, type KeyOptions } from './event-time-options.js';
 import { currentPipelineScope } from './pipeline-scope.js';
+import { lenientTimestamp } from './join-inputs.js';
 import { checkAggregator } from './window-options.js';
-import { optionalFunction, positiveInteger, requiredObject } from './validate.js';
+import { positiveInteger, requiredObject } from './validate.js';
 import { MinHeap } from './min-heap.js';
 import type { WatermarkClock } from './watermark-clock.js';
 import { ConfigError } from '../errors.js';
@@ -49,7 +50,7 @@ export interface AggregateByKeyOptions<T, K, A> extends KeyOptions<T, K> {
   readonly valueSerde?: Serde<A>;
   /** Serde of the keys in the changelog. Default: JSON. */
   readonly keySerde?: Serde<K>;
-  /** The update's timestamp. Default: the element's `timestamp` field (0 without one). */
+  /** The update's timestamp. Default: the element's `timestamp` field; without one, inside a processor, the time of the input record it was made from (0 outside one). */
   readonly timestamp?: (element: T) => number;
   /**
    * Event-time TTL, ms: a key not updated for this long (its last update's timestamp + `ttl` at
@@ -72,12 +73,7 @@ export function aggregateByKeyAs<T, K, A>(operator: string, options: AggregateBy
     throw new ConfigError(`${operator}.emit`, `must be 'every-record', 'on-commit' or 'final', got ${String(emit)}`);
   }
   const keyOf = resolveKey(operator, options);
-  const timeOf =
-    optionalFunction(operator, 'timestamp', options.timestamp) ??
-    ((element: T) => {
-      const ts = (element as { timestamp?: unknown } | null)?.timestamp;
-      return typeof ts === 'number' ? ts : 0;
-    });
+  const timeOf = lenientTimestamp(operator, 'timestamp', options.timestamp);
   const scope = currentPipelineScope();
   const name = operatorStoreName(operator, options.store);
   const tableStore = declareKeyValueStore<K, A>(name, { key: options.keySerde, value: options.valueSerde });

@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.js';
 import { NullJoinKeyError } from './errors.js';
 import type { LateInfo, LateSink } from './late-output.js';
 import { reportLate } from './late-output.js';
+import { currentPipelineScope } from './pipeline-scope.js';
 import { optionalFunction } from './validate.js';
 
 /**
@@ -80,9 +81,20 @@ export function tableValue<T, V>(operator: string, option: string, extractor: ((
   return (optionalFunction(operator, option, extractor) ?? fieldValue) as (element: T) => V | null | undefined;
 }
 
-/** A side's timestamp for joins without windows: the option, or the `timestamp` field (0 without one). Internal. */
+/**
+ * A side's timestamp for joins without windows: the option, or the `timestamp` field; an element
+ * without one (a value mapped out of its record) has the time of the input record it was made
+ * from, inside a processor (the pipeline scope's `recordTimestamp`), else 0. Internal.
+ */
 export function lenientTimestamp<T>(operator: string, option: string, extractor: ((element: T) => number) | undefined): (element: T) => number {
-  return optionalFunction(operator, option, extractor) ?? fieldTimestamp;
+  const given = optionalFunction(operator, option, extractor);
+  if (given) return given;
+  const recordTimestamp = currentPipelineScope()?.recordTimestamp;
+  if (!recordTimestamp) return fieldTimestamp;
+  return (element) => {
+    const ts = (element as { timestamp?: unknown } | null | undefined)?.timestamp;
+    return typeof ts === 'number' ? ts : (recordTimestamp() ?? 0);
+  };
 }
 
 /** The reason a record with no join key is left out. */

@@ -34,6 +34,13 @@ export interface PipelineScope {
    * operator's own watermark decides). See docs/runtime.md, "Lateness behind a repartition".
    */
   readonly lateBound?: () => number | undefined;
+  /**
+   * While an input record is pushed through the pipeline: its event time (undefined otherwise).
+   * What an operator takes for the time of an element derived from it (`map((r) => r.value)`)
+   * that has no `timestamp` of its own, as Kafka Streams' record context carries the input
+   * record's timestamp through `mapValues`.
+   */
+  readonly recordTimestamp?: () => number | undefined;
 }
 
 let current: PipelineScope | undefined;

@@ -32,9 +32,9 @@ export interface RegularJoinOptions<L, R, K, V> extends JoinKeyOptions<L, R, K>,
    * side (`{ left, right }`; a side without one keeps its records forever). Default: forever.
    */
   readonly ttl?: number | { readonly left?: number; readonly right?: number };
-  /** The left element's event time (the result's is the later of the pair's). Default: its `timestamp` field, 0 without one. */
+  /** The left element's event time (the result's is the later of the pair's). Default: its `timestamp` field; without one, inside a processor, the time of the input record it was made from (0 outside one). */
   readonly timestamp?: (left: L) => number;
-  /** The right element's event time. Default: its `timestamp` field, 0 without one. */
+  /** The right element's event time. Default: its `timestamp` field; without one, inside a processor, the time of the input record it was made from (0 outside one). */
   readonly otherTimestamp?: (right: R) => number;
   /** The event-time clock `ttl` is judged on. Default: the partition's (inside a processor). */
   readonly clock?: WatermarkClock;

@@ -38,7 +38,7 @@ export interface StreamTableJoinSettings<S, U, K, T> extends JoinKeyOptions<S, U
   readonly valueSerde?: Serde<T>;
   /** Serde of the keys in the changelog. Default: JSON. */
   readonly keySerde?: Serde<K>;
-  /** The stream element's event time, the result's. Default: its `timestamp` field, 0 without one. */
+  /** The stream element's event time, the result's. Default: its `timestamp` field; without one, inside a processor, the time of the input record it was made from (0 outside one). */
   readonly timestamp?: (record: S) => number;
 }
 

@@ -34,9 +34,9 @@ export interface TableTableJoinSettings<L, R, K, A, B> extends JoinKeyOptions<L,
   readonly otherValue?: (right: R) => B | null | undefined;
   /** The stores' name: the left table lives in `<store>.left`, the right in `<store>.right`. Default `tableTableJoin-<n>`. */
   readonly store?: string;
-  /** A left update's event time. Default: its `timestamp` field, 0 without one. */
+  /** A left update's event time. Default: its `timestamp` field; without one, inside a processor, the time of the input record it was made from (0 outside one). */
   readonly timestamp?: (left: L) => number;
-  /** A right update's event time. Default: its `timestamp` field, 0 without one. */
+  /** A right update's event time. Default: its `timestamp` field; without one, inside a processor, the time of the input record it was made from (0 outside one). */
   readonly otherTimestamp?: (right: R) => number;
 }
 

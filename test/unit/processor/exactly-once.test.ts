@@ -13,6 +13,9 @@ import { repartition } from '../../../src/processor/repartition.js';
 import { aggregateByKey } from '../../../src/streams/aggregate-by-key.js';
 import { counting } from '../../../src/streams/counting.js';
 import { tumbling } from '../../../src/streams/tumbling.js';
+import { streamTableJoin } from '../../../src/streams/stream-table-join.js';
+import { table } from '../../../src/streams/table.js';
+import { DeadLetterHeaders } from '../../../src/supervision/dead-letter.js';
 import type { StreamRecord } from '../../../src/streams/stream-record.js';
 import { eventually } from '../../contract/read-topic.js';
 
@@ -326,6 +329,55 @@ describe("guarantee: 'exactly-once' on MemoryLog", () => {
       { numRuns: 25 },
     );
   }, 120_000);
+
+  it("writes a table update that does not decode to the dead letters in the partition's transaction: an aborted commit takes it with it, and the replay writes it once", async () => {
+    const memory = new MemoryLog();
+    memory.createTopic('orders', 1);
+    memory.createTopic('rates', 1);
+    memory.createTopic('priced', 1);
+    const producer = memory.producer();
+    await producer.send('rates', [
+      { key: 'EUR', value: '2', timestamp: 1 },
+      { key: 'USD', value: '{not json', timestamp: 2 },
+    ]);
+    await producer.send('orders', Array.from({ length: 20 }, (_, i) => ({ key: i % 2 === 0 ? 'EUR' : 'USD', value: JSON.stringify({ k: i % 2 === 0 ? 'EUR' : 'USD', amount: i, i }), timestamp: 10 + i })));
+    // A first run whose first commit fails before committing (its transaction, dead letter
+    // included, aborted), then a clean one that takes over, as a restarted node would.
+    let failures = 0;
+    const rates = table<string, number>('rates');
+    for (const faults of [{ before: new Set([0]), after: new Set<number>() }, { before: new Set<number>(), after: new Set<number>() }]) {
+      const app = createTributary({
+        log: faultyLog(memory, faults),
+        logger,
+        restartBackoff: { minMs: 1, maxMs: 5 },
+        processors: [
+          defineProcessor<string, Order>({
+            id: 'priced',
+            guarantee: 'exactly-once',
+            source: { topics: 'orders' },
+            tables: { rates },
+            commitIntervalMs: 60_000, // the only commits: finishInput's
+            pipeline: (records: Observable<StreamRecord<string, Order>>) =>
+              records.pipe(
+                map((r) => r.value),
+                streamTableJoin(rates, { type: 'left', key: (o: Order) => o.k, join: (o: Order, rate: number | null) => `${o.i}:${rate ?? '-'}` }),
+                map((j) => j.value),
+              ),
+            sinks: toTopic<string>('priced'),
+          }),
+        ],
+      });
+      app.lifecycle.subscribe((e) => e.type === 'partition.failed' && failures++);
+      await app.start();
+      await app.processor('priced').finishInput({ timeoutMs: 20_000 }).catch(() => undefined);
+      await app.stop();
+    }
+    expect(failures).toBeGreaterThan(0); // the failed commit failed the partition: the update is taken again
+    const letters = memory.read('priced.dlq').filter((r) => String(r.headers[DeadLetterHeaders.topic]) === 'rates');
+    expect(letters.map((r) => String(r.headers[DeadLetterHeaders.offset]))).toEqual(['1']);
+    // Each order once, joined with the rate taken before it (the element has no timestamp: the input record's time).
+    expect(memory.read('priced').map((r) => r.value!.toString())).toEqual(Array.from({ length: 20 }, (_, i) => JSON.stringify(`${i}:${i % 2 === 0 ? 2 : '-'}`)));
+  });
 
   it('refuses, at definition, a sink that cannot write in a transaction, and an unknown guarantee', () => {
     const base = { id: 'p', source: { topics: 'orders' }, pipeline: (r: Observable<StreamRecord<string | null, unknown>>) => r };
