@@ -103,6 +103,9 @@ export class PartitionPipeline {
   private readonly decoder: RecordDecoder;
   private readonly writer: TurnWriter;
   private readonly stores: PipelineStores;
+  // The partition's time after the last batch, and how often it has moved between batches since.
+  private timeAfterBatch: TimeState;
+  private timeMovedOutside = 0;
 
   /** The partition's stores and their changelogs. */
   get state(): PartitionState {
@@ -113,6 +116,7 @@ export class PartitionPipeline {
     this.tracker = new OffsetTracker<number | TimeState>(options.resume.offset);
     const { processor, topicPartition } = options;
     this.time = new PartitionTime({ outOfOrdernessMs: processor.outOfOrdernessMs, resume: options.resume.time, upstreams: options.upstreams });
+    this.timeAfterBatch = this.time.snapshot();
     const upstreamId = `${topicPartition.topic}:${topicPartition.partition}`;
     this.origin = `${processor.id}/${upstreamId}#${++pipelineInstances}`;
     this.repartition = new RepartitionOutput(processor.repartitionSinks, upstreamId);
@@ -145,7 +149,36 @@ export class PartitionPipeline {
       failure: this.failure,
       fail: (err) => this.fail(err),
       keys: new StoreKeyPartitioning(topicPartition, options.partitionCount ?? (() => undefined), options.onKeyMismatch ?? (() => undefined)),
+      changesOutsideRecords: () => this.changesOutsideRecords,
     });
+  }
+
+  /**
+   * A count that grows whenever the partition changes outside any record: its time moves between
+   * batches (the end of the input, an idle advance, a timer's `advanceTo`), or a turn without a
+   * record writes results (a timer's). A replay re-derives time from the records and drops only
+   * what records emit, so it reproduces none of these: an exactly-once commit names a checkpoint
+   * taken after every such change whose results it holds (`OffsetCommits.commitInTransaction`).
+   */
+  get changesOutsideRecords(): number {
+    this.noticeTimeMoved();
+    return this.timeMovedOutside + this.turns.writtenWithoutRecords;
+  }
+
+  /**
+   * Whether the partition changed outside any record since its last checkpoint took the state
+   * (see {@link changesOutsideRecords}, {@link PipelineStores.changedOutsideRecordsSinceCheckpoint}).
+   */
+  get changedOutsideRecordsSinceCheckpoint(): boolean {
+    return this.stores.changedOutsideRecordsSinceCheckpoint;
+  }
+
+  private noticeTimeMoved(): void {
+    if (this.inBatch) return;
+    const now = this.time.snapshot();
+    if (now === this.timeAfterBatch) return;
+    this.timeMovedOutside++;
+    this.timeAfterBatch = now;
   }
 
   /** True once the pipeline has failed; it takes no more records. */
@@ -252,6 +285,8 @@ export class PartitionPipeline {
     if (this.failed) return;
     const { metrics } = this.options;
     const { tracker, time, clock, turns } = this;
+    // Before the batch: did the time move since the last one?
+    this.noticeTimeMoved();
     const turn = turns.open();
     const replayUntil = this.options.resume.replayUntil;
     const followsUpstreams = time.followsUpstreams;
@@ -304,6 +339,7 @@ export class PartitionPipeline {
       this.recordTimestamp = undefined;
       turns.replaying = false;
       this.inBatch = false;
+      this.timeAfterBatch = time.snapshot();
       if (taken > 0) {
         metrics.recordsIn.inc(this.labels, taken);
         const last = records[records.length - 1];

@@ -36,6 +36,8 @@ export interface PipelineStoresOptions {
   readonly fail: (err: unknown) => void;
   /** Checks whether the stores' keys follow the input's partitioning (see {@link StoreKeyPartitioning}). */
   readonly keys: StoreKeyPartitioning;
+  /** A count that grows whenever the partition changes outside any record (see `PartitionPipeline.changesOutsideRecords`). */
+  readonly changesOutsideRecords: () => number;
 }
 
 /**
@@ -51,6 +53,8 @@ export class PipelineStores {
   private readonly checkpointListeners = new Set<() => void>();
   // The checkpoints written since the restore.
   private checkpoints: StateCheckpoints | undefined;
+  // changesOutsideRecords() when the state of the last checkpoint written was taken.
+  private outsideAtCheckpoint = 0;
 
   constructor(private readonly options: PipelineStoresOptions) {}
 
@@ -109,6 +113,7 @@ export class PipelineStores {
     turns.close();
     const offset = tracker.nextOffset;
     const snapshot = time.snapshot();
+    const outside = this.options.changesOutsideRecords();
     // User code holding an offset (`hold()`) keeps an earlier record: its state is
     // not in the changelogs, so the stores' state at this offset cannot be resumed from.
     const hold = tracker.lowestHold();
@@ -127,7 +132,18 @@ export class PipelineStores {
     await Promise.race([Promise.allSettled(results), this.options.failure]);
     if (this.options.hasFailed()) return;
     if (usable) this.checkpoints?.add({ offset, time: snapshot, mark });
+    this.outsideAtCheckpoint = outside;
     this.options.keys.check(state.stores);
+  }
+
+  /**
+   * Whether the partition changed outside any record (its time moved between batches, or a turn
+   * without a record wrote results) since the last checkpoint took its state: a replay from that
+   * checkpoint cannot reproduce such a change. False without stores (there is no checkpoint to
+   * take again). With a hold, the commit names an older checkpoint than the last: not covered.
+   */
+  get changedOutsideRecordsSinceCheckpoint(): boolean {
+    return this.options.state.hasStores && this.options.changesOutsideRecords() !== this.outsideAtCheckpoint;
   }
 
   /**

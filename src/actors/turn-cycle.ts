@@ -59,6 +59,7 @@ export class TurnCycle {
   /** True while a record before the resume point's `replayUntil` is in the pipeline: what it emits was delivered before. */
   replaying = false;
   private turn: Turn | undefined;
+  private withoutRecords = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly backpressure: Backpressure;
 
@@ -70,6 +71,14 @@ export class TurnCycle {
   /** The writes of closed turns not yet settled (or failed). */
   get writesInFlight(): Promise<void>[] {
     return [...this.inFlight];
+  }
+
+  /**
+   * How many turns that took no record have written something: results emitted outside any
+   * record (the end of the input, an idle advance, a timer), which no replay drops.
+   */
+  get writtenWithoutRecords(): number {
+    return this.withoutRecords;
   }
 
   /** Resolves when every write so far is acknowledged (or failed). */
@@ -138,6 +147,7 @@ export class TurnCycle {
     const turn = this.turn;
     if (!turn) return;
     this.turn = undefined;
+    const tookNone = turn.records === 0;
     const failed = this.options.hasFailed();
     const failedAt = this.options.failedAt();
     if (failed && failedAt !== undefined && failedAt >= turn.first && failedAt <= turn.last && !turn.dropLast(failedAt)) {
@@ -147,6 +157,7 @@ export class TurnCycle {
     }
     if (!failed) this.options.repartition.forwardWatermark(turn, this.options.clock.current);
     const writes = this.options.writer.write(turn);
+    if (writes.length > 0 && tookNone) this.withoutRecords++;
     if (writes.length === 0) {
       this.settle(turn);
       return;

@@ -8,6 +8,9 @@ import type { ResolvedProcessor } from './define-processor.js';
 import { movedSinceCommit, offsetToCommit, recordCommitted, type PartitionEntry } from './partition-entry.js';
 import type { PartitionTransaction } from './partition-transaction.js';
 
+/** Exactly-once: how many more checkpoints a commit takes while the partition keeps changing outside any record during each, before it is put off. */
+const MAX_CHECKPOINTS_AGAIN = 3;
+
 /** What a processor's {@link OffsetCommits} needs from the runtime around it. */
 export interface OffsetCommitsOptions {
   readonly processor: ResolvedProcessor;
@@ -136,15 +139,20 @@ export class OffsetCommits {
   private async commitInTransaction(entry: PartitionEntry, pipeline: PartitionPipeline): Promise<void> {
     const { txn, session } = this.options.transactions!(entry, pipeline);
     if (pipeline.hasFailed) return txn.abort(session);
-    const takenBefore = pipeline.tracker.nextOffset;
-    const timeBefore = pipeline.time.snapshot();
     await pipeline.checkpoint();
     if (pipeline.hasFailed) return txn.abort(session);
-    if (pipeline.tracker.nextOffset === takenBefore && pipeline.time.snapshot() !== timeBefore) {
-      // The partition's time moved with no record taken while the checkpoint was written (its
-      // input ended, finishInput: every window fired): what that fired goes in this transaction,
-      // and no replay can drop it (no record caused it), so the resume point must be a
-      // checkpoint taken after it, not the one from before.
+    // Every result in the transaction must be covered by the state and offsets committed with it.
+    // A record's are (the replay from the checkpoint rebuilds its state and drops what it emits,
+    // `replayUntil`); a change outside any record is not (the end of the input, an idle advance,
+    // a timer: it moves the time or emits with no record to replay), so if one happened while the
+    // checkpoint was written, its results go in this transaction and the checkpoint is taken
+    // again, after it. From the last check to the commit below nothing runs in between: later
+    // writes go in the next transaction.
+    for (let again = 0; pipeline.changedOutsideRecordsSinceCheckpoint; again++) {
+      if (again === MAX_CHECKPOINTS_AGAIN) {
+        this.options.logger.warn({ partition: entry.key, checkpoints: again + 1 }, 'exactly-once commit put off: the partition changed outside any record during each checkpoint (idle advances or timers faster than a checkpoint?); the transaction stays open until the next commit');
+        return;
+      }
       await pipeline.checkpoint();
       if (pipeline.hasFailed) return txn.abort(session);
     }

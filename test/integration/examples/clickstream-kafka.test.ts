@@ -76,14 +76,14 @@ describe('clickstream on Kafka', () => {
     writeFileSync(join(outputDir, 'summary.json'), JSON.stringify({ ...summary, duplicates: 0 }));
     expectFilesToMatch(outputDir, expected);
   }, 120_000);
-  // Skipped, with a known bug. It lost page views on every run until kafkajs' read-committed filter was
-  // replaced (connectors/kafka/kafkajs-aborted-order.ts) and repartition topics lost time retention;
-  // since then it passed 3 of 3 runs here, but one of nine runs had 50 sessions twice: results emitted
-  // outside any record (finishInput, timers) during a commit can be written again after a kill
-  // (docs/runtime.md, "Exactly-once"). A fix for the end of input is in (offset-commits.ts: a second
-  // checkpoint when the partition's time moved during the first), not yet proven by enough runs;
-  // timers and idle advances are not covered. Remove the skip when this passes reliably.
-  it.skip('with --exactly-once, after a SIGKILL mid-run, --resume finishes with exactly the reference results and no duplicate at all', async () => {
+  // It lost page views on every run until kafkajs' read-committed filter was replaced
+  // (connectors/kafka/kafkajs-aborted-order.ts) and repartition topics lost time retention, and
+  // then in one of nine runs had 50 sessions twice:
+  // results emitted outside any record (finishInput ending a partition) during a commit's
+  // checkpoint, committed with the state from before them. Now every exactly-once commit
+  // checkpoints again after such a change (docs/runtime.md, "Changes outside any record";
+  // deterministic on MemoryLog in test/unit/processor/exactly-once-outside-records.test.ts).
+  it('with --exactly-once, after a SIGKILL mid-run, --resume finishes with exactly the reference results and no duplicate at all', async () => {
     const lines = [...generateClickLines({ events: 30_000, seed: 37, lateShare: 0.01 })];
     const input = writeInput('resume-eos', lines);
     const outputDir = join(root, 'resume-eos-out');
