@@ -95,8 +95,8 @@ export class PartitionPipeline {
   private currentFailedOffset: number | undefined;
   // Downstream of a repartition, while a record is in the pipeline: its upstream partition's watermark.
   private lateBound: number | undefined;
-  /** The event time of the record being pushed into the pipeline (undefined between records). */
-  private recordTimestamp: number | undefined;
+  /** The record being pushed into the pipeline (undefined between records). */
+  private pushed: StreamRecord | undefined;
   // Names this pipeline instance to the sinks: after one of its writes failed, none of its later ones is applied.
   private readonly origin: string;
   private readonly repartition: RepartitionOutput;
@@ -272,7 +272,7 @@ export class PartitionPipeline {
         hold: (offset) => this.turns.hold(offset),
         fail: (err) => this.fail(err),
         lateBound: () => this.lateBound,
-        recordTimestamp: () => this.recordTimestamp,
+        currentRecord: () => this.pushed,
         onCheckpoint: (listener) => this.stores.onCheckpoint(listener),
         queryable: (name, lookup) => void this.stores.queryables.set(name, lookup),
       },
@@ -326,17 +326,17 @@ export class PartitionPipeline {
         }
         // Downstream of a repartition: the internal headers stay internal.
         this.lateBound = bound;
-        this.recordTimestamp = decoded.timestamp;
+        this.pushed = decoded;
         this.records.next(followsUpstreams ? withoutRepartitionHeaders(decoded) : decoded);
         this.lateBound = undefined;
-        this.recordTimestamp = undefined;
+        this.pushed = undefined;
         if (!this.failed && !followsUpstreams) clock.observe(decoded.timestamp);
       }
     } finally {
       tracker.endRun();
       this.currentOffset = undefined;
       this.lateBound = undefined;
-      this.recordTimestamp = undefined;
+      this.pushed = undefined;
       turns.replaying = false;
       this.inBatch = false;
       this.timeAfterBatch = time.snapshot();

@@ -7,7 +7,7 @@ import type { PartitionState } from '../state/partition-state.js';
 import { advanceOnIdle } from '../streams/advance-on-idle.js';
 import type { LateInfo } from '../streams/late-output.js';
 import type { OffsetHolds } from '../streams/offset-holds.js';
-import { withPipelineScope, type PipelineScope } from '../streams/pipeline-scope.js';
+import { withPipelineScope, type CurrentRecord, type PipelineScope } from '../streams/pipeline-scope.js';
 import type { StreamRecord } from '../streams/stream-record.js';
 import type { WatermarkClock } from '../streams/watermark-clock.js';
 
@@ -33,8 +33,8 @@ export interface UserPipelineOptions {
   readonly fail: (err: unknown) => void;
   /** Downstream of a repartition, while a record is in the pipeline: its upstream partition's watermark. */
   readonly lateBound: () => number | undefined;
-  /** While a record is in the pipeline: its event time. */
-  readonly recordTimestamp: () => number | undefined;
+  /** While a record is in the pipeline: its event time and offset. */
+  readonly currentRecord: () => CurrentRecord | undefined;
   /** Calls `listener` before each checkpoint (`emit: 'on-commit'` operators); returns its removal. */
   readonly onCheckpoint: (listener: () => void) => () => void;
   /** `ctx.queryable(name, lookup)`: live state answering interactive queries. */
@@ -60,7 +60,7 @@ export function subscribeUserPipeline(options: UserPipelineOptions, subscription
     stores: options.state,
     onCheckpoint: (listener) => options.onCheckpoint(listener),
     lateBound: () => options.lateBound(),
-    recordTimestamp: () => options.recordTimestamp(),
+    currentRecord: () => options.currentRecord(),
     storeName: (operator) => {
       const n = (storeNames.get(operator) ?? 0) + 1;
       storeNames.set(operator, n);

@@ -25,7 +25,11 @@ export type KeyOf<T> = T extends { readonly key: infer K } ? K : unknown;
  * tumbling({ size: 60_000, aggregate: counting(), outOfOrderness: 5_000, timestamp: (v) => v.ts, key: (v) => v.page });
  */
 export interface EventTimeOptions<T> {
-  /** The element's event time, epoch ms. Default: its `timestamp` field. A non-finite value fails the stream with an {@link EventTimeError}. */
+  /**
+   * The element's event time, epoch ms. Default: its `timestamp` field; without one, inside a
+   * processor, the time of the input record it was made from. A non-finite value (or none, in
+   * plain RxJS) fails the stream with an {@link EventTimeError}.
+   */
   readonly timestamp?: (element: T) => number;
   /**
    * The event-time clock. Default, for an operator created inside a processor's pipeline: the
@@ -87,9 +91,13 @@ const fieldOffset = (element: unknown): number | undefined => {
 };
 
 export function resolveEventTime<T>(operator: string, options: EventTimeOptions<T>): ResolvedEventTime<T> {
-  const extract = (optionalFunction(operator, 'timestamp', options.timestamp) ?? fieldTimestamp) as (element: T) => unknown;
   // Created inside a processor's pipeline: the partition's clock, unless the caller set one up.
   const scope = currentPipelineScope();
+  const currentRecord = scope?.currentRecord;
+  // An element with no `timestamp` field (a value mapped out of its record) has, inside a
+  // processor, the time of the input record it was made from (Kafka Streams' record context).
+  const field = currentRecord ? (element: unknown): unknown => fieldTimestamp(element) ?? currentRecord()?.timestamp : fieldTimestamp;
+  const extract = (optionalFunction(operator, 'timestamp', options.timestamp) ?? field) as (element: T) => unknown;
   const clock = options.clock ?? (options.outOfOrderness === undefined ? scope?.clock : undefined);
   const lateBound = clock !== undefined && clock === scope?.clock && scope.lateBound ? scope.lateBound : noBound;
   if (clock !== undefined && !(clock instanceof WatermarkClock)) {
@@ -122,7 +130,11 @@ export function resolveHolds<T>(operator: string, options: HoldOptions<T>): { ho
   if (typeof holds !== 'object' || holds === null || typeof holds.hold !== 'function') {
     throw new ConfigError(`${operator}.holds`, 'must be an OffsetHolds ({ hold(offset) => release })');
   }
-  return { holds, offset: optionalFunction(operator, 'offset', options.offset) ?? fieldOffset };
+  const given = optionalFunction(operator, 'offset', options.offset);
+  if (given) return { holds, offset: given };
+  // Inside a processor, an element with no `offset` field has the offset of the input record it was made from.
+  const currentRecord = currentPipelineScope()?.currentRecord;
+  return { holds, offset: currentRecord ? (element) => fieldOffset(element) ?? currentRecord()?.offset : fieldOffset };
 }
 
 /**

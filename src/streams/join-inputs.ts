@@ -84,16 +84,16 @@ export function tableValue<T, V>(operator: string, option: string, extractor: ((
 /**
  * A side's timestamp for joins without windows: the option, or the `timestamp` field; an element
  * without one (a value mapped out of its record) has the time of the input record it was made
- * from, inside a processor (the pipeline scope's `recordTimestamp`), else 0. Internal.
+ * from, inside a processor (the pipeline scope's `currentRecord`), else 0. Internal.
  */
 export function lenientTimestamp<T>(operator: string, option: string, extractor: ((element: T) => number) | undefined): (element: T) => number {
   const given = optionalFunction(operator, option, extractor);
   if (given) return given;
-  const recordTimestamp = currentPipelineScope()?.recordTimestamp;
-  if (!recordTimestamp) return fieldTimestamp;
+  const currentRecord = currentPipelineScope()?.currentRecord;
+  if (!currentRecord) return fieldTimestamp;
   return (element) => {
     const ts = (element as { timestamp?: unknown } | null | undefined)?.timestamp;
-    return typeof ts === 'number' ? ts : (recordTimestamp() ?? 0);
+    return typeof ts === 'number' ? ts : (currentRecord()?.timestamp ?? 0);
   };
 }
 

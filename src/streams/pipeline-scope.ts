@@ -35,12 +35,18 @@ export interface PipelineScope {
    */
   readonly lateBound?: () => number | undefined;
   /**
-   * While an input record is pushed through the pipeline: its event time (undefined otherwise).
-   * What an operator takes for the time of an element derived from it (`map((r) => r.value)`)
-   * that has no `timestamp` of its own, as Kafka Streams' record context carries the input
-   * record's timestamp through `mapValues`.
+   * While an input record is pushed through the pipeline: its event time and offset (undefined
+   * otherwise). What an operator takes for the time and offset of an element derived from it
+   * (`map((r) => r.value)`) that has none of its own, as Kafka Streams' record context carries
+   * the input record's timestamp and offset through `mapValues`.
    */
-  readonly recordTimestamp?: () => number | undefined;
+  readonly currentRecord?: () => CurrentRecord | undefined;
+}
+
+/** The input record in the pipeline (see {@link PipelineScope.currentRecord}). */
+export interface CurrentRecord {
+  readonly timestamp: number;
+  readonly offset: number;
 }
 
 let current: PipelineScope | undefined;
