@@ -4,6 +4,7 @@ import type { LogProducer, OutgoingRecord, PartitionBatch, TopicPartition } from
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { ResolvedProcessor } from '../processor/define-processor.js';
 import type { Sink } from '../sinks/sink.js';
+import { isPermanent } from '../errors.js';
 import type { StreamRecord } from '../streams/stream-record.js';
 import { Multicast } from '../streams/multicast.js';
 import type { WatermarkClock } from '../streams/watermark-clock.js';
@@ -88,7 +89,10 @@ export class PartitionPipeline {
   private readonly turns: TurnCycle;
   private inBatch = false;
   private currentOffset: number | undefined;
+  // The record in the pipeline now (what a store's sampled write is checked against).
+  private currentRecord: StreamRecord | undefined;
   private failed = false;
+  private failedForGood = false;
   private failedNow!: () => void;
   /** Resolves when the pipeline fails. */
   private readonly failure = new Promise<void>((resolve) => (this.failedNow = resolve));
@@ -101,6 +105,7 @@ export class PartitionPipeline {
   private readonly decoder: RecordDecoder;
   private readonly writer: TurnWriter;
   private readonly stores: PipelineStores;
+  private readonly keys: StoreKeyPartitioning;
 
   /** The partition's stores and their changelogs. */
   get state(): PartitionState {
@@ -130,7 +135,17 @@ export class PartitionPipeline {
       currentOffset: () => this.currentOffset,
       hasFailed: () => this.failed,
       failedAt: () => this.currentFailedOffset,
+      failedForGood: () => this.failedForGood,
       fail: (err) => this.fail(err),
+    });
+    this.keys = new StoreKeyPartitioning(topicPartition, options.partitionCount ?? (() => undefined), options.onKeyMismatch ?? (() => undefined), {
+      processor: processor.id,
+      current: () => this.currentRecord,
+    });
+    // Each store the pipeline declares has its sampled writes checked against the input's partitioning.
+    options.state.onDeclare((name, store, declared) => {
+      const check = this.keys.declare(name, declared.operator, declared.partitioning);
+      if (check) store.sampleWrites?.(check);
     });
     this.stores = new PipelineStores({
       state: options.state,
@@ -142,7 +157,7 @@ export class PartitionPipeline {
       hasFailed: () => this.failed,
       failure: this.failure,
       fail: (err) => this.fail(err),
-      keys: new StoreKeyPartitioning(topicPartition, options.partitionCount ?? (() => undefined), options.onKeyMismatch ?? (() => undefined)),
+      keys: this.keys,
     });
   }
 
@@ -173,6 +188,11 @@ export class PartitionPipeline {
   /** Whether the store `name` holds a key that does not map to this partition ({@link PipelineStores.keyMismatch}). */
   keyMismatch(name: string): KeyMismatch | undefined {
     return this.stores.keyMismatch(name);
+  }
+
+  /** Whether the store `name` was declared `partitioning: 'per-partition'` ({@link PipelineStores.isPerPartition}). */
+  isPerPartition(name: string): boolean {
+    return this.stores.isPerPartition(name);
   }
 
   /** Whether the pipeline has a store (or `ctx.queryable` state) named `name`. */
@@ -288,13 +308,16 @@ export class PartitionPipeline {
         }
         // Downstream of a repartition: the internal headers stay internal.
         this.lateBound = bound;
+        this.currentRecord = decoded;
         this.records.next(followsUpstreams ? withoutRepartitionHeaders(decoded) : decoded);
+        this.currentRecord = undefined;
         this.lateBound = undefined;
         if (!this.failed && !followsUpstreams) clock.observe(decoded.timestamp);
       }
     } finally {
       tracker.endRun();
       this.currentOffset = undefined;
+      this.currentRecord = undefined;
       this.lateBound = undefined;
       turns.replaying = false;
       this.inBatch = false;
@@ -345,6 +368,7 @@ export class PartitionPipeline {
     this.failed = true;
     this.failedNow();
     const error = err instanceof Error ? err : new Error(String(err));
+    this.failedForGood = isPermanent(error);
     const offset = this.currentOffset;
     this.currentFailedOffset = offset;
     if (offset !== undefined) {

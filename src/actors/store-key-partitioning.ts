@@ -2,20 +2,12 @@ import { partitionForKey } from '../connectors/partitioner.js';
 import type { TopicPartition } from '../connectors/log.js';
 import { MemoryKeyValueStore } from '../state/memory-key-value-store.js';
 import { MemoryWindowStore } from '../state/memory-window-store.js';
+import type { StorePartitioning } from '../state/partition-state.js';
+import type { WriteCheck } from '../state/write-sampler.js';
+import type { KeyMismatch } from './key-mismatch.js';
+import { KeyedUnlikeInputError } from './keyed-unlike-input-error.js';
 
-/**
- * The evidence that a store is not partitioned by its key: `key` sits in `partition` of `topic`,
- * but murmur2 over the topic's `partitionCount` partitions maps it to `mapsTo`, the partition a
- * query for it is routed to.
- */
-export interface KeyMismatch {
-  readonly store: string;
-  readonly key: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly mapsTo: number;
-  readonly partitionCount: number;
-}
+export type { KeyMismatch } from './key-mismatch.js';
 
 /** Keys checked per store at each checkpoint: a few microseconds of murmur2. */
 export const KEYS_PER_CHECK = 256;
@@ -27,6 +19,13 @@ export const KEYS_PER_CHECK = 256;
  */
 export const KEYS_PER_QUERY = 64;
 
+/** What the write checks of {@link StoreKeyPartitioning} need from the pipeline. */
+export interface WriteCheckContext {
+  readonly processor: string;
+  /** The record being processed now (its offset and decoded key); undefined outside any record. */
+  readonly current: () => { readonly offset: number; readonly key: unknown } | undefined;
+}
+
 /**
  * Learns, for each store of one partition, whether its keys follow the input's partitioning:
  * whether each key, as the source topic's producers write it (a string as is, a number as its
@@ -35,18 +34,60 @@ export const KEYS_PER_QUERY = 64;
  *
  * It samples: each {@link check} reads at most `budget` keys of a store, from a live iterator
  * over the store's `Map`s (keys put since are still met), and starts over once it has read them
- * all; the hot path (`put`) is untouched. The first mismatch is kept as the evidence, and the
- * store is not checked again. After a restart the check starts over on the restored keys.
+ * all. The first mismatch is kept as the evidence, and the store is not checked again. After a
+ * restart the check starts over on the restored keys. That evidence only refuses queries.
+ *
+ * It also checks sampled writes ({@link declare}: the first 1,024 of each store, then 1 in 1,024;
+ * `state/write-sampler.ts`): a store declared `'by-key'` (the default) written, while a record is
+ * processed, under a key that is neither that record's own key nor one that maps to this
+ * partition fails the write with a {@link KeyedUnlikeInputError}; the same in a store declared
+ * `'per-partition'` (or outside any record) is evidence for queries only.
  */
 export class StoreKeyPartitioning {
   private readonly cursors = new Map<string, Iterator<unknown>>();
   private readonly settled = new Map<string, KeyMismatch | 'unknown'>();
+  private readonly perPartition = new Set<string>();
 
   constructor(
     private readonly topicPartition: TopicPartition,
     private readonly partitionCount: () => number | undefined,
     private readonly onMismatch: (mismatch: KeyMismatch) => void,
+    private readonly writes?: WriteCheckContext,
   ) {}
+
+  /**
+   * A store was declared by `operator` with `partitioning`: the check of its sampled writes
+   * (undefined when writes are not checked here).
+   */
+  declare(store: string, operator: string | undefined, partitioning: StorePartitioning = 'by-key'): WriteCheck | undefined {
+    if (partitioning === 'per-partition') this.perPartition.add(store);
+    const writes = this.writes;
+    if (writes === undefined) return undefined;
+    const { topic, partition } = this.topicPartition;
+    return (key) => {
+      if (typeof key !== 'string' && typeof key !== 'number') return;
+      const record = writes.current();
+      // State keyed by the record's own key is keyed like the input by construction, whatever partitioned it.
+      if (record !== undefined && record.key === key) return;
+      const count = this.partitionCount();
+      if (count === undefined) return;
+      const written = typeof key === 'string' ? key : String(key);
+      const mapsTo = partitionForKey(written, count);
+      if (mapsTo === partition || (record !== undefined && sameKey(record.key, written))) return;
+      const mismatch: KeyMismatch = { store, key: written, topic, partition, mapsTo, partitionCount: count };
+      if (partitioning === 'by-key' && record !== undefined) throw new KeyedUnlikeInputError(writes.processor, operator, mismatch, record);
+      if (this.settled.get(store) === undefined) {
+        this.settled.set(store, mismatch);
+        this.cursors.delete(store);
+        this.onMismatch(mismatch);
+      }
+    };
+  }
+
+  /** Whether the store was declared `partitioning: 'per-partition'`: its queries are refused, evidence or not. */
+  isPerPartition(store: string): boolean {
+    return this.perPartition.has(store);
+  }
 
   /** The first key found in a partition it does not map to, if any. */
   mismatch(store: string): KeyMismatch | undefined {
@@ -99,6 +140,14 @@ export class StoreKeyPartitioning {
       }
     }
   }
+}
+
+/** The record's key as its producer wrote it (a string, a number's decimal string, bytes as UTF-8) is `written`. */
+function sameKey(recordKey: unknown, written: string): boolean {
+  if (typeof recordKey === 'string') return recordKey === written;
+  if (typeof recordKey === 'number') return String(recordKey) === written;
+  if (Buffer.isBuffer(recordKey)) return recordKey.length === Buffer.byteLength(written) && recordKey.toString('utf8') === written;
+  return false;
 }
 
 /** A live iterator over the keys of a store (window stores: every window's keys); undefined for another kind of store. */

@@ -4,7 +4,7 @@ import { resolveLate } from './event-time-options.js';
 import { bothSides, dropNullKey, joinKey, lenientTimestamp, noKey, otherSide, type JoinKeyOptions, type JoinResult } from './join-inputs.js';
 import type { LateOptions } from './late-output.js';
 import { MinHeap } from './min-heap.js';
-import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
+import { declareKeyValueStore, operatorStoreName, storePartitioning } from './operator-stores.js';
 import { currentPipelineScope } from './pipeline-scope.js';
 import { positiveInteger, requiredFunction, requiredObject } from './validate.js';
 import type { WatermarkClock } from './watermark-clock.js';
@@ -90,10 +90,11 @@ export function regularJoin<L, R, V, K = unknown>(other: Observable<R>, options:
   if ((ttls[0] !== undefined || ttls[1] !== undefined) && clock === undefined) {
     throw new ConfigError(`${operator}.ttl`, 'needs an event-time clock: use the operator inside a processor, or pass clock');
   }
+  const partitioning = storePartitioning(operator, options.partitioning);
   const name = operatorStoreName(operator, options.store);
   const view = (list: Kept<unknown>[]) => list.map((k) => k.element);
-  const leftStore = declareKeyValueStore<K, Kept<L | R>[]>(`${name}.left`, { view, keepsReferences: true });
-  const rightStore = declareKeyValueStore<K, Kept<L | R>[]>(`${name}.right`, { view, keepsReferences: true });
+  const leftStore = declareKeyValueStore<K, Kept<L | R>[]>(`${name}.left`, { view, keepsReferences: true, operator, partitioning });
+  const rightStore = declareKeyValueStore<K, Kept<L | R>[]>(`${name}.right`, { view, keepsReferences: true, operator, partitioning });
 
   return (left) =>
     new Observable<JoinResult<K, V>>((subscriber) => {

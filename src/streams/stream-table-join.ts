@@ -4,7 +4,7 @@ import type { TableSource } from '../state/source-table.js';
 import { resolveLate } from './event-time-options.js';
 import { bothSides, dropNullKey, joinKey, joinType, lenientTimestamp, noKey, otherSide, tableValue, type JoinKeyOptions, type JoinResult } from './join-inputs.js';
 import type { LateOptions } from './late-output.js';
-import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
+import { declareKeyValueStore, operatorStoreName, storePartitioning } from './operator-stores.js';
 import { currentPipelineScope } from './pipeline-scope.js';
 import { isTableSource } from './table.js';
 import { tableViewOf } from './table-view.js';
@@ -102,7 +102,8 @@ export function streamTableJoin<S, U, V, K = unknown, T = unknown>(
   const timeOf = lenientTimestamp(operator, 'timestamp', options.timestamp);
   const updateTime = lenientTimestamp<U>(operator, 'otherTimestamp', undefined);
   const scope = currentPipelineScope();
-  const tableStore = declareKeyValueStore<K, T>(operatorStoreName(operator, options.store), { key: options.keySerde, value: options.valueSerde });
+  const partitioning = storePartitioning(operator, options.partitioning);
+  const tableStore = declareKeyValueStore<K, T>(operatorStoreName(operator, options.store), { key: options.keySerde, value: options.valueSerde, operator, partitioning });
 
   return (stream) =>
     new Observable<JoinResult<K, V>>((subscriber) => {

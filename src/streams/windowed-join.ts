@@ -15,7 +15,7 @@ import {
 } from './join-inputs.js';
 import { reportLate, type LateOptions } from './late-output.js';
 import { MinHeap } from './min-heap.js';
-import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
+import { declareKeyValueStore, operatorStoreName, storePartitioning } from './operator-stores.js';
 import { nonNegativeInteger, optionalFunction, requiredFunction, requiredObject } from './validate.js';
 import type { WatermarkClock } from './watermark-clock.js';
 import { watermarkOperator } from './watermark-operator.js';
@@ -153,11 +153,12 @@ export function windowedJoin<L, R, V, K = unknown>(other: Observable<R>, options
     outOfOrderness: options.outOfOrderness,
     timestamp: (s) => (s.side === 0 ? leftTime(s.element) : rightTime(s.element)),
   });
+  const partitioning = storePartitioning(operator, options.partitioning);
   const name = operatorStoreName(operator, options.store);
   const view = (list: Buffered<unknown>[]) => list.map((b) => b.element);
   // One element type for both (the side is known from the store): fewer casts below.
-  const leftStore = declareKeyValueStore<K, Buffered<L | R>[]>(`${name}.left`, { view, keepsReferences: true });
-  const rightStore = declareKeyValueStore<K, Buffered<L | R>[]>(`${name}.right`, { view, keepsReferences: true });
+  const leftStore = declareKeyValueStore<K, Buffered<L | R>[]>(`${name}.left`, { view, keepsReferences: true, operator, partitioning });
+  const rightStore = declareKeyValueStore<K, Buffered<L | R>[]>(`${name}.right`, { view, keepsReferences: true, operator, partitioning });
   // A record is kept, and its being unmatched decided, until no on-time record can join it.
   const retention = before + after + 1 + grace;
   const emitsUnmatched = [type !== 'inner', type === 'outer'] as const;

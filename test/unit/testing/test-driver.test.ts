@@ -25,7 +25,8 @@ function pageViews(options: { idleTimeoutMs?: number; late?: boolean; outOfOrder
     eventTime: { outOfOrdernessMs: options.outOfOrdernessMs ?? 0, idleTimeoutMs: options.idleTimeoutMs },
     pipeline: (clicks) => ({
       views: clicks.pipe(
-        tumbling({ size: MINUTE, key: (r) => r.value.page, aggregate: counting(), store: 'views-per-minute' }),
+        // Keyed by page over clicks keyed by user: each partition counts its own clicks of a page, on purpose.
+        tumbling({ size: MINUTE, key: (r) => r.value.page, aggregate: counting(), store: 'views-per-minute', partitioning: 'per-partition' }),
         map((w): Views => ({ page: w.key, windowStart: w.windowStart, views: w.value })),
       ),
     }),
