@@ -13,11 +13,11 @@ import type { WatermarkClock } from './watermark-clock.js';
  * Options of {@link regularJoin}.
  *
  * @example
- * const q3: RegularJoinOptions<Auction, Person, number, Row> = {
+ * const q3: RegularJoinOptions<Auction, Person, Row, number> = {
  *   key: (a) => a.seller, otherKey: (p) => p.id, store: 'sellers', join: (a, p) => ({ name: p.name, auctionId: a.id }),
  * };
  */
-export interface RegularJoinOptions<L, R, K, V> extends JoinKeyOptions<L, R, K>, LateOptions<L | R> {
+export interface RegularJoinOptions<L, R, V, K = unknown> extends JoinKeyOptions<L, R, K>, LateOptions<L | R> {
   /** Makes a result of a left and a right record with the same join key. */
   readonly join: (left: L, right: R) => V;
   /**
@@ -77,7 +77,7 @@ interface Expiry<K> {
  *   map((r) => r.value),
  * );
  */
-export function regularJoin<L, R, V, K = unknown>(other: Observable<R>, options: RegularJoinOptions<L, R, K, V>): OperatorFunction<L, JoinResult<K, V>> {
+export function regularJoin<L, R, V, K = unknown>(other: Observable<R>, options: RegularJoinOptions<L, R, V, K>): OperatorFunction<L, JoinResult<K, V>> {
   const operator = 'regularJoin';
   requiredObject(operator, options);
   const right = otherSide(operator, other);

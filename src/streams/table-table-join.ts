@@ -44,11 +44,11 @@ export interface TableTableJoinSettings<L, R, K, A, B> extends JoinKeyOptions<L,
  * The options of {@link tableTableJoin}.
  *
  * @example
- * const options: TableTableJoinOptions<TableUpdate<string, number>, TableUpdate<string, string>, string, number, string, string> = {
+ * const options: TableTableJoinOptions<TableUpdate<string, number>, TableUpdate<string, string>, string, string, number, string> = {
  *   store: 'totals-names', join: (total, name) => `${name}: ${total}`,
  * };
  */
-export type TableTableJoinOptions<L, R, K, A, B, V> = TableTableJoinSettings<L, R, K, A, B> & TableTableJoiner<A, B, V>;
+export type TableTableJoinOptions<L, R, V, K = unknown, A = unknown, B = unknown> = TableTableJoinSettings<L, R, K, A, B> & TableTableJoiner<A, B, V>;
 
 /** A table's value for a key, with the event time of the update that set it. */
 interface Row<T> {
@@ -91,7 +91,7 @@ interface Row<T> {
  */
 export function tableTableJoin<L, R, V, K = unknown, A = unknown, B = unknown>(
   other: Observable<R> | TableSource<K, B>,
-  options: TableTableJoinOptions<L, R, K, A, B, V>,
+  options: TableTableJoinOptions<L, R, V, K, A, B>,
 ): OperatorFunction<L, TableUpdate<K, V | null>> {
   const operator = 'tableTableJoin';
   requiredObject(operator, options);

@@ -85,7 +85,7 @@ export interface WindowedJoinSettings<L, R, K> extends JoinKeyOptions<L, R, K>, 
  * @example
  * const options: WindowedJoinOptions<Bid, Auction, number, number> = { timeDifference: 10_000, key: (b) => b.auction, otherKey: (a) => a.id, join: (b) => b.price };
  */
-export type WindowedJoinOptions<L, R, K, V> = WindowedJoinSettings<L, R, K> & WindowedJoiner<L, R, V>;
+export type WindowedJoinOptions<L, R, V, K = unknown> = WindowedJoinSettings<L, R, K> & WindowedJoiner<L, R, V>;
 
 /** A record kept for the other side to find; `matched` once it joined anything. */
 interface Buffered<T> {
@@ -135,7 +135,7 @@ interface Expiry<K> {
  *   }),
  * );
  */
-export function windowedJoin<L, R, V, K = unknown>(other: Observable<R>, options: WindowedJoinOptions<L, R, K, V>): OperatorFunction<L, JoinResult<K, V>> {
+export function windowedJoin<L, R, V, K = unknown>(other: Observable<R>, options: WindowedJoinOptions<L, R, V, K>): OperatorFunction<L, JoinResult<K, V>> {
   const operator = 'windowedJoin';
   requiredObject(operator, options);
   const right = otherSide(operator, other);
