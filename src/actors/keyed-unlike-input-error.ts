@@ -19,11 +19,15 @@ import type { KeyMismatch } from './key-mismatch.js';
  * 1,024 writes, then 1 in 1,024 (counted, not timed: `state/write-sampler.ts`). A write under the
  * key of the record being processed is right by construction (the state is keyed like the input,
  * whatever partitioner its producer used: librdkafka's default is CRC32 `consistent_random`, not
- * murmur2), and so is one whose key maps to the partition by murmur2. Only a key that is neither is
- * refused. Not checked: keys that are not strings or numbers, writes outside any record (timers,
- * the end of input), a state key derived from an input that is not partitioned by murmur2 (the
- * key `'user-' + key` over a librdkafka topic is refused: set `partitioning: 'per-partition'`, or
- * repartition).
+ * murmur2), and so is one whose key maps to the partition by murmur2. Any other is refused while
+ * the partition's records follow murmur2: once one record's own key is seen that murmur2 maps
+ * elsewhere (each of the partition's first 1,024 records is looked at, and the record in flight at
+ * a checked write), another partitioner placed the input, murmur2 says nothing about the state's
+ * keys, and nothing more is refused there (a store keyed like its input, written for an earlier
+ * record than the one in flight, as after a buffer, must not be); queries of it are refused
+ * instead. Not checked: keys that are not strings or numbers, writes outside any record (timers,
+ * the end of input). A record with a null key belongs to no key's partition: state written for it
+ * under any key that maps elsewhere is refused.
  *
  * @example
  * app.supervision.subscribe((e) => {

@@ -309,6 +309,7 @@ export class PartitionPipeline {
         // Downstream of a repartition: the internal headers stay internal.
         this.lateBound = bound;
         this.currentRecord = decoded;
+        if (this.keys.learning > 0) this.keys.sawRecord(decoded.key);
         this.records.next(followsUpstreams ? withoutRepartitionHeaders(decoded) : decoded);
         this.currentRecord = undefined;
         this.lateBound = undefined;

@@ -19,6 +19,13 @@ export const KEYS_PER_CHECK = 256;
  */
 export const KEYS_PER_QUERY = 64;
 
+/**
+ * Records of a partition whose own key is compared with murmur2 (see
+ * {@link StoreKeyPartitioning.sawRecord}): a source placed by another partitioner shows it
+ * within a few (all but 1 in n of its keys map elsewhere).
+ */
+export const LEARNED_RECORDS = 1_024;
+
 /** What the write checks of {@link StoreKeyPartitioning} need from the pipeline. */
 export interface WriteCheckContext {
   readonly processor: string;
@@ -41,12 +48,21 @@ export interface WriteCheckContext {
  * `state/write-sampler.ts`): a store declared `'by-key'` (the default) written, while a record is
  * processed, under a key that is neither that record's own key nor one that maps to this
  * partition fails the write with a {@link KeyedUnlikeInputError}; the same in a store declared
- * `'per-partition'` (or outside any record) is evidence for queries only.
+ * `'per-partition'` (or outside any record) is evidence for queries only. So is it once the
+ * partition's records showed that their producer does not partition by murmur2 (a record's own
+ * key that murmur2 maps elsewhere, among its first {@link LEARNED_RECORDS} or at a checked
+ * write): there, murmur2 says nothing about the state's keys, and a state keyed like the input
+ * but written for another record than the one in flight (a buffer releasing earlier records)
+ * must not be refused.
  */
 export class StoreKeyPartitioning {
   private readonly cursors = new Map<string, Iterator<unknown>>();
   private readonly settled = new Map<string, KeyMismatch | 'unknown'>();
   private readonly perPartition = new Set<string>();
+  /** Records whose key {@link sawRecord} still compares with murmur2 (0: done). */
+  learning = LEARNED_RECORDS;
+  /** A record's own key was seen in this partition that murmur2 maps elsewhere: another partitioner placed the input. */
+  private foreign = false;
 
   constructor(
     private readonly topicPartition: TopicPartition,
@@ -75,13 +91,35 @@ export class StoreKeyPartitioning {
       const mapsTo = partitionForKey(written, count);
       if (mapsTo === partition || (record !== undefined && sameKey(record.key, written))) return;
       const mismatch: KeyMismatch = { store, key: written, topic, partition, mapsTo, partitionCount: count };
-      if (partitioning === 'by-key' && record !== undefined) throw new KeyedUnlikeInputError(writes.processor, operator, mismatch, record);
+      if (record !== undefined && !this.foreign && this.mapsElsewhere(record.key)) this.foreign = true;
+      if (partitioning === 'by-key' && record !== undefined && !this.foreign) throw new KeyedUnlikeInputError(writes.processor, operator, mismatch, record);
       if (this.settled.get(store) === undefined) {
         this.settled.set(store, mismatch);
         this.cursors.delete(store);
         this.onMismatch(mismatch);
       }
     };
+  }
+
+  /**
+   * A record entered the pipeline (call while {@link learning} is above 0): whether its own key
+   * maps here by murmur2, as the source's producer partitioned it. One murmur2 for each of the
+   * partition's first {@link LEARNED_RECORDS} records (a fraction of a millisecond), then nothing.
+   */
+  sawRecord(key: unknown): void {
+    this.learning--;
+    if (this.mapsElsewhere(key)) {
+      this.foreign = true;
+      this.learning = 0;
+    }
+  }
+
+  /** Whether `key` (a record's own, as its producer wrote it) is a string, number or bytes that murmur2 maps to another partition. */
+  private mapsElsewhere(key: unknown): boolean {
+    const count = this.partitionCount();
+    if (count === undefined) return false;
+    const bytes = typeof key === 'string' || Buffer.isBuffer(key) ? key : typeof key === 'number' ? String(key) : undefined;
+    return bytes !== undefined && partitionForKey(bytes, count) !== this.topicPartition.partition;
   }
 
   /** Whether the store was declared `partitioning: 'per-partition'`: its queries are refused, evidence or not. */

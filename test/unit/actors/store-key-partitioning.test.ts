@@ -76,6 +76,8 @@ describe('StoreKeyPartitioning', () => {
 describe('StoreKeyPartitioning, sampled writes', () => {
   const otherKey = String(keysMapping(PARTITION, false, 1)[0]);
   const ownKey = String(keysMapping(PARTITION, true, 1)[0]);
+  // An order's own key, placed by murmur2 (as the Java client and kafkajs place it) in this partition.
+  const orderKey = Array.from({ length: 100 }, (_, i) => `order-${i}`).find((k) => partitionForKey(k, COUNT) === PARTITION)!;
 
   function writes(current: { offset: number; key: unknown } | undefined) {
     const found: KeyMismatch[] = [];
@@ -84,7 +86,7 @@ describe('StoreKeyPartitioning, sampled writes', () => {
   }
 
   it("refuses a 'by-key' write under a key of another partition while a record with another key is processed, naming the processor, operator, store, key, both partitions and the fix", () => {
-    const { keys, found } = writes({ offset: 42, key: 'order-42' });
+    const { keys, found } = writes({ offset: 42, key: orderKey });
     const check = keys.declare('by-customer', 'aggregateByKey')!;
     check(ownKey); // maps to this partition: right
     let error: unknown;
@@ -98,7 +100,7 @@ describe('StoreKeyPartitioning, sampled writes', () => {
     expect(refused.permanent).toBe(true);
     expect(isPermanent(refused)).toBe(true);
     expect(refused.mismatch).toEqual({ store: 'by-customer', key: otherKey, topic: 'in', partition: PARTITION, mapsTo: partitionForKey(otherKey, COUNT), partitionCount: COUNT });
-    expect(refused.record).toEqual({ offset: 42, key: 'order-42' });
+    expect(refused.record).toEqual({ offset: 42, key: orderKey });
     for (const part of ["processor 'totals'", "operator aggregateByKey (store 'by-customer')", JSON.stringify(otherKey), `in[${PARTITION}]@42`, `maps to partition ${partitionForKey(otherKey, COUNT)} of in, not ${PARTITION}`, 'repartition({ key })', "partitioning: 'per-partition'"]) {
       expect(refused.message).toContain(part);
     }
@@ -128,6 +130,27 @@ describe('StoreKeyPartitioning, sampled writes', () => {
     expect(() => outside.keys.declare('by-key', 'keyedProcess')!(otherKey)).not.toThrow();
     expect(outside.keys.isPerPartition('by-key')).toBe(false);
     expect(outside.found.map((m) => m.key)).toEqual([otherKey]);
+  });
+
+  it("stops refusing in a partition whose records show another partitioner (a record's own key that murmur2 maps elsewhere): a misplaced key is then evidence for queries only", () => {
+    const current = { offset: 9, key: ownKey };
+    const { keys, found } = writes(current);
+    const check = keys.declare('per-user', 'countByKey')!;
+    keys.sawRecord(ownKey); // maps here: murmur2 so far
+    expect(() => check(otherKey)).toThrow(KeyedUnlikeInputError);
+
+    const learned = writes(current);
+    const learnedCheck = learned.keys.declare('per-user', 'countByKey')!;
+    learned.keys.sawRecord(ownKey);
+    learned.keys.sawRecord(otherKey); // a record of this partition murmur2 puts elsewhere: another partitioner
+    expect(learned.keys.learning).toBe(0);
+    expect(() => learnedCheck(String(keysMapping(PARTITION, false, 2)[1]))).not.toThrow();
+    expect(learned.found).toHaveLength(1);
+    expect(found).toEqual([]);
+
+    // Also learned at a checked write, from the record in flight.
+    const inFlight = writes({ offset: 1, key: otherKey });
+    expect(() => inFlight.keys.declare('s', 'countByKey')!(String(keysMapping(PARTITION, false, 2)[1]))).not.toThrow();
   });
 
   it('does not check writes without a pipeline context, or keys that are not strings or numbers', () => {

@@ -1,4 +1,4 @@
-import { map, type Observable } from 'rxjs';
+import { bufferCount, concatMap, from, map, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { KeyedUnlikeInputError } from '../../../src/actors/keyed-unlike-input-error.js';
 import { createTributary } from '../../../src/app/tributary.js';
@@ -300,6 +300,40 @@ describe('queries of a store whose keys do not follow the input partitioning', (
     expect(error).toBeInstanceOf(UnpartitionedStoreError);
     expect((error as UnpartitionedStoreError).unpartitioned.perPartition).toBe(false);
     expect((error as Error).message).toMatch(/partitions them unlike murmur2 \(librdkafka's default is CRC32 consistent_random/);
+    await app.stop();
+  });
+
+  it("does not refuse a store keyed like its input over another partitioner's topic when its writes are for earlier records than the one in flight (a buffer)", async () => {
+    const log = new MemoryLog();
+    log.createTopic('clicks', PARTITIONS);
+    const users = Array.from({ length: 400 }, (_, i) => `user-${(i * 7) % 60}`);
+    await log.producer().send('clicks', users.map((key, i) => ({ key, value: JSON.stringify({ i }), partition: (partitionForKey(key, PARTITIONS) + 1) % PARTITIONS })));
+    const events: SupervisorEvent[] = [];
+    const app = createTributary({
+      log,
+      logger,
+      processors: [
+        defineProcessor<string | null, { i: number }>({
+          id: 'counts',
+          source: { topics: 'clicks' },
+          pipeline: (records) =>
+            records.pipe(
+              map((r) => r as StreamRecord<string, { i: number }>),
+              bufferCount(7), // released while the 7th record is in flight: the other six are written under their own keys
+              concatMap((batch) => from(batch)),
+              aggregateByKey({ store: 'per-user', aggregate: counting() }),
+            ),
+          sinks: toFunction('updates', () => undefined),
+        }),
+      ],
+    });
+    app.supervision.subscribe((e) => events.push(e));
+    await app.start();
+    await app.processor('counts').finishInput({ timeoutMs: 20_000 });
+    expect(events.filter((e) => e.type === 'supervisor.child-failed')).toEqual([]);
+    const expected = new Map<string, number>();
+    for (const u of users) expected.set(u, (expected.get(u) ?? 0) + 1);
+    expect(new Map((await app.scan('counts', 'per-user')).rows.map((row) => [row.key as string, row.value as number]))).toEqual(expected);
     await app.stop();
   });
 
