@@ -61,7 +61,7 @@ export interface StoreOptions<K, V> {
  * See docs/runtime.md, "Stateful operators and the partitioning of their input".
  *
  * @example
- * tumbling({ size: 60_000, key: () => 'top', aggregate: topN(10), partitioning: 'per-partition' });
+ * tumbling({ size: 60_000, key: () => 'top', aggregate: topN({ n: 10, compare: (a, b) => b.value.views - a.value.views }), partitioning: 'per-partition' });
  */
 export type StorePartitioning = 'by-key' | 'per-partition';
 

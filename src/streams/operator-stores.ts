@@ -20,7 +20,7 @@ export function operatorStoreName(operator: string, store: string | undefined): 
  * The option every stateful operator takes on how its state is partitioned.
  *
  * @example
- * tumbling({ size: 60_000, key: () => 'top', aggregate: topN({ n: 10, by: (r) => r.value.views }), partitioning: 'per-partition' });
+ * tumbling({ size: 60_000, key: () => 'top', aggregate: topN({ n: 10, compare: (a, b) => b.value.views - a.value.views }), partitioning: 'per-partition' });
  */
 export interface PartitioningOptions {
   /**
