@@ -36,7 +36,8 @@ export function topPagesStage(views: Observable<StreamRecord<string, PageView>>,
   return views.pipe(
     tumbling<StreamRecord<string, PageView>, readonly StreamRecord<string, PageView>[], string>({
       size: MINUTE_MS,
-      key: () => 'top',
+      // The record's own key, the minute: a minute's window is whole in its partition, and a query by minute finds it.
+      key: (r) => r.key,
       aggregate: topN<StreamRecord<string, PageView>>({ n: 3, compare: (a, b) => byViewsThenPage(a.value, b.value) }),
       store: 'top-pages',
     }),

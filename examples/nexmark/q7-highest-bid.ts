@@ -68,6 +68,8 @@ export function q7PartialHighest(ctx: PipelineContext): OperatorFunction<StreamR
         (r) => [{ auction: r.value.auction, bidder: r.value.bidder, price: r.value.price, dateTime: r.value.dateTime, line: lineOf(r) }],
       ),
       store: 'q7-partial',
+      // One key per partition on purpose: each partition's highest, merged behind q7-by-window.
+      partitioning: 'per-partition',
       late: (r, info) => ctx.late(lateInput(r, 'q7'), info),
     }),
     map((w) => ({ windowStart: w.windowStart, windowEnd: w.windowEnd, price: w.value.price, bids: w.value.bids })),

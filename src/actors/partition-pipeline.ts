@@ -4,6 +4,7 @@ import type { LogProducer, OutgoingRecord, PartitionBatch, TopicPartition } from
 import type { TributaryMetrics } from '../observability/metrics.js';
 import type { ResolvedProcessor } from '../processor/define-processor.js';
 import type { Sink } from '../sinks/sink.js';
+import { isPermanent } from '../errors.js';
 import type { StreamRecord } from '../streams/stream-record.js';
 import { Multicast } from '../streams/multicast.js';
 import type { WatermarkClock } from '../streams/watermark-clock.js';
@@ -88,15 +89,17 @@ export class PartitionPipeline {
   private readonly turns: TurnCycle;
   private inBatch = false;
   private currentOffset: number | undefined;
+  // The record in the pipeline now: what a store's sampled write is checked against, and the
+  // time and offset of the elements made from it (PipelineScope.currentRecord).
+  private currentRecord: StreamRecord | undefined;
   private failed = false;
+  private failedForGood = false;
   private failedNow!: () => void;
   /** Resolves when the pipeline fails. */
   private readonly failure = new Promise<void>((resolve) => (this.failedNow = resolve));
   private currentFailedOffset: number | undefined;
   // Downstream of a repartition, while a record is in the pipeline: its upstream partition's watermark.
   private lateBound: number | undefined;
-  /** The record being pushed into the pipeline (undefined between records). */
-  private pushed: StreamRecord | undefined;
   // Names this pipeline instance to the sinks: after one of its writes failed, none of its later ones is applied.
   private readonly origin: string;
   private readonly repartition: RepartitionOutput;
@@ -106,6 +109,7 @@ export class PartitionPipeline {
   // The partition's time after the last batch, and how often it has moved between batches since.
   private timeAfterBatch: TimeState;
   private timeMovedOutside = 0;
+  private readonly keys: StoreKeyPartitioning;
 
   /** The partition's stores and their changelogs. */
   get state(): PartitionState {
@@ -136,7 +140,17 @@ export class PartitionPipeline {
       currentOffset: () => this.currentOffset,
       hasFailed: () => this.failed,
       failedAt: () => this.currentFailedOffset,
+      failedForGood: () => this.failedForGood,
       fail: (err) => this.fail(err),
+    });
+    this.keys = new StoreKeyPartitioning(topicPartition, options.partitionCount ?? (() => undefined), options.onKeyMismatch ?? (() => undefined), {
+      processor: processor.id,
+      current: () => this.currentRecord,
+    });
+    // Each store the pipeline declares has its sampled writes checked against the input's partitioning.
+    options.state.onDeclare((name, store, declared) => {
+      const check = this.keys.declare(name, declared.operator, declared.partitioning);
+      if (check) store.sampleWrites?.(check);
     });
     this.stores = new PipelineStores({
       state: options.state,
@@ -148,7 +162,7 @@ export class PartitionPipeline {
       hasFailed: () => this.failed,
       failure: this.failure,
       fail: (err) => this.fail(err),
-      keys: new StoreKeyPartitioning(topicPartition, options.partitionCount ?? (() => undefined), options.onKeyMismatch ?? (() => undefined)),
+      keys: this.keys,
       changesOutsideRecords: () => this.changesOutsideRecords,
     });
   }
@@ -208,6 +222,11 @@ export class PartitionPipeline {
   /** Whether the store `name` holds a key that does not map to this partition ({@link PipelineStores.keyMismatch}). */
   keyMismatch(name: string): KeyMismatch | undefined {
     return this.stores.keyMismatch(name);
+  }
+
+  /** Whether the store `name` was declared `partitioning: 'per-partition'` ({@link PipelineStores.isPerPartition}). */
+  isPerPartition(name: string): boolean {
+    return this.stores.isPerPartition(name);
   }
 
   /** Whether the pipeline has a store (or `ctx.queryable` state) named `name`. */
@@ -272,7 +291,7 @@ export class PartitionPipeline {
         hold: (offset) => this.turns.hold(offset),
         fail: (err) => this.fail(err),
         lateBound: () => this.lateBound,
-        currentRecord: () => this.pushed,
+        currentRecord: () => this.currentRecord,
         onCheckpoint: (listener) => this.stores.onCheckpoint(listener),
         queryable: (name, lookup) => void this.stores.queryables.set(name, lookup),
       },
@@ -326,17 +345,18 @@ export class PartitionPipeline {
         }
         // Downstream of a repartition: the internal headers stay internal.
         this.lateBound = bound;
-        this.pushed = decoded;
+        this.currentRecord = decoded;
+        if (this.keys.learning > 0) this.keys.sawRecord(decoded.key);
         this.records.next(followsUpstreams ? withoutRepartitionHeaders(decoded) : decoded);
+        this.currentRecord = undefined;
         this.lateBound = undefined;
-        this.pushed = undefined;
         if (!this.failed && !followsUpstreams) clock.observe(decoded.timestamp);
       }
     } finally {
       tracker.endRun();
       this.currentOffset = undefined;
+      this.currentRecord = undefined;
       this.lateBound = undefined;
-      this.pushed = undefined;
       turns.replaying = false;
       this.inBatch = false;
       this.timeAfterBatch = time.snapshot();
@@ -387,6 +407,7 @@ export class PartitionPipeline {
     this.failed = true;
     this.failedNow();
     const error = err instanceof Error ? err : new Error(String(err));
+    this.failedForGood = isPermanent(error);
     const offset = this.currentOffset;
     this.currentFailedOffset = offset;
     if (offset !== undefined) {

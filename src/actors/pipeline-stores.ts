@@ -156,6 +156,11 @@ export class PipelineStores {
     return this.options.keys.mismatch(name);
   }
 
+  /** Whether the store `name` was declared `partitioning: 'per-partition'` (its queries are refused, evidence or not). */
+  isPerPartition(name: string): boolean {
+    return this.options.keys.isPerPartition(name);
+  }
+
   /** A range or full scan of the store `name` ({@link scanStore}: undefined when there is none). */
   scan(name: string, scan: ResolvedScan): ScanRow[] | undefined {
     return scanStore(this.options.state.stores, this.queryables, name, scan);

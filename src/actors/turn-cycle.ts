@@ -35,6 +35,8 @@ export interface TurnCycleOptions {
   readonly hasFailed: () => boolean;
   /** The record the pipeline failed at (undefined when it failed outside any, or has not). */
   readonly failedAt: () => number | undefined;
+  /** Whether the pipeline failed for good (`isPermanent`: a restart would fail the same way). */
+  readonly failedForGood?: () => boolean;
   /** A write failed, or a turn does not match the tracker: the pipeline fails. */
   readonly fail: (err: unknown) => void;
 }
@@ -149,6 +151,10 @@ export class TurnCycle {
     this.turn = undefined;
     const tookNone = turn.records === 0;
     const failed = this.options.hasFailed();
+    // Failed for good (a stateful operator keyed unlike its input, a store over its budget): nothing
+    // of the turn leaves, not even what the failing record emitted before its failure; its records
+    // stay incomplete, so uncommitted, for a fixed topology to take again.
+    if (failed && this.options.failedForGood?.()) return;
     const failedAt = this.options.failedAt();
     if (failed && failedAt !== undefined && failedAt >= turn.first && failedAt <= turn.last && !turn.dropLast(failedAt)) {
       // The record the pipeline failed at is always the last the turn took; were it not, none of

@@ -38,7 +38,7 @@ export interface ClusterEndpoint {
  *
  * | request | answer |
  * |---|---|
- * | `GET /cluster/query/<processor>/<state>/<key>` | the owner's answer (200), 404 when the state is not registered, 409 when the store is not partitioned by its key (the error names a key in the wrong partition), 503 + `Retry-After: 1` while no node owns the key's partition, 504 when the owner did not answer in time |
+ * | `GET /cluster/query/<processor>/<state>/<key>` | the owner's answer (200), 404 when the state is not registered, 409 when the store is not partitioned by its key (declared `partitioning: 'per-partition'`, or a key found in the wrong partition, which the error names), 503 + `Retry-After: 1` while no node owns the key's partition, 504 when the owner did not answer in time |
  * | `GET /cluster/scan/<processor>/<store>?from=&to=&limit=` | a scan of the store over every partition (200, see {@link ClusterNode.scan}), 400 for a bad bound or limit or a state that cannot be scanned, 503 + `Retry-After: 1` while some partition has no answer |
  * | `GET /cluster/members` | the membership view |
  * | `GET /cluster/status` | every node's status, health, supervision tree and lag |

@@ -2,9 +2,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { runtimeOn, type ClusterHost } from './cluster-host.js';
 import { ConfigError } from '../errors.js';
-import type { KeyMismatch } from '../actors/store-key-partitioning.js';
 import { NoSuchStoreError, type MissingStore } from '../processor/no-such-store-error.js';
-import { UnpartitionedStoreError } from '../processor/unpartitioned-store-error.js';
+import { UnpartitionedStoreError, type UnpartitionedStore } from '../processor/unpartitioned-store-error.js';
 import { ClusterError, NoOwnerError, RemoteHandlerError, retriableAskFailure } from './errors.js';
 import type { MemberTracker } from './member-tracker.js';
 import type { ActorHandler, RemoteActors } from './remote.js';
@@ -71,8 +70,8 @@ interface LocalAnswer {
   readonly found: boolean;
   readonly value: unknown;
   readonly stale: boolean;
-  /** The store is not partitioned by its key: the evidence, for the asker to throw an {@link UnpartitionedStoreError}. */
-  readonly unpartitioned?: KeyMismatch;
+  /** The store is not partitioned by its key (declared per partition, or the evidence): for the asker to throw an {@link UnpartitionedStoreError}. */
+  readonly unpartitioned?: UnpartitionedStore;
   /** The key's partition has no store of that name: for the asker to throw a {@link NoSuchStoreError}. */
   readonly missing?: MissingStore;
 }
@@ -125,7 +124,7 @@ export class ClusterQueries {
       return this.local(processor, name, key) ?? { owned: false, node: this.options.nodeId, topic: '', partition: null, found: false, value: null, stale: false };
     } catch (err) {
       // Sent as data, so that the asker throws the same error, evidence and all.
-      if (err instanceof UnpartitionedStoreError) return { owned: true, node: this.options.nodeId, topic: err.mismatch.topic, partition: null, found: false, value: null, stale: false, unpartitioned: err.mismatch };
+      if (err instanceof UnpartitionedStoreError) return { owned: true, node: this.options.nodeId, topic: err.mismatch?.topic ?? '', partition: null, found: false, value: null, stale: false, unpartitioned: err.unpartitioned };
       if (err instanceof NoSuchStoreError) return { owned: true, node: this.options.nodeId, topic: err.missing.topic, partition: err.missing.partition, found: false, value: null, stale: false, missing: err.missing };
       throw err;
     }

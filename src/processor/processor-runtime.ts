@@ -190,7 +190,8 @@ export class ProcessorRuntime {
    * Answers an interactive query for `key` from the partition of this node that holds it: the
    * partition is the one the key maps to (murmur2, as the source topic is partitioned). Returns
    * `owned: false` when that partition is not assigned here (ask its owner: the cluster routes).
-   * Throws an `UnpartitionedStoreError` when the store is known not to be partitioned by its key
+   * Throws an `UnpartitionedStoreError` when the store was declared `partitioning: 'per-partition'`
+   * by a partition here, or is known not to be partitioned by its key
    * (that partition would hold only part of the key's state).
    */
   query(name: string, key: string): QueryAnswer {

@@ -2,7 +2,7 @@
 export type { KeyValueStore } from './key-value-store.js';
 export type { WindowStore } from './window-store.js';
 export type { StoreBackend } from './lmdb-state-dir.js';
-export type { StoreOptions, StateMark, RestoreSummary } from './partition-state.js';
+export type { StoreOptions, StorePartitioning, StateMark, RestoreSummary } from './partition-state.js';
 export { unloggedStores, type StoreProvider } from './store-provider.js';
 export { changelogTopic } from './changelog.js';
 export { RestoreError, StoreError, StoreBudgetError, ChangelogTopicError } from './errors.js';

@@ -4,6 +4,7 @@ import { checkKey, type LmdbStoreCopy } from './lmdb-state-dir.js';
 import type { LoggedKeyValueStore } from './logged-store.js';
 import type { StoreSerdes } from './memory-key-value-store.js';
 import type { StoreBudget } from './store-budget.js';
+import { WriteSampler, type WriteCheck } from './write-sampler.js';
 
 /** An entry changed since the local copy last had it: its value (undefined: deleted) and the checkpoint that took it. */
 interface Unwritten<V> {
@@ -43,6 +44,7 @@ export class LmdbKeyValueStore<K, V> implements LoggedKeyValueStore<K, V> {
   private readonly listeners: Array<() => void> = [];
   private restoring: Array<readonly [Buffer, Buffer | null]> = [];
   private restoreWrites: Promise<unknown> = Promise.resolve();
+  private sampler: WriteSampler | undefined;
 
   constructor(
     readonly name: string,
@@ -83,8 +85,13 @@ export class LmdbKeyValueStore<K, V> implements LoggedKeyValueStore<K, V> {
     return this.get(key) !== undefined;
   }
 
+  sampleWrites(check: WriteCheck): void {
+    this.sampler = new WriteSampler(check);
+  }
+
   put(key: K, value: V): void {
     if (value === undefined) return this.delete(key);
+    if (this.sampler !== undefined) this.sampler.wrote(key);
     if (this.get(key) === undefined) this.keys++;
     this.change(key, value);
   }
@@ -97,6 +104,7 @@ export class LmdbKeyValueStore<K, V> implements LoggedKeyValueStore<K, V> {
 
   /** Marks a key changed whose value was changed in place. */
   touch(key: K): void {
+    if (this.sampler !== undefined) this.sampler.wrote(key);
     const value = this.get(key);
     if (value !== undefined) this.change(key, value);
   }

@@ -1,5 +1,6 @@
 import type { LogRecord, OutgoingRecord } from '../connectors/log.js';
 import type { KeyValueStore } from './key-value-store.js';
+import type { WriteCheck } from './write-sampler.js';
 
 /**
  * What the partition's state manager needs from every store: its changes since the last
@@ -31,6 +32,11 @@ export interface LoggedStore {
   restored(): void;
   /** Keys held. */
   readonly size: number;
+  /**
+   * Calls `check` with the key of sampled writes (`put`, `touch`) before they happen
+   * (see `WriteSampler`); a throw refuses the write. Stores that operators do not write have none.
+   */
+  sampleWrites?(check: WriteCheck): void;
 }
 
 /** A key-value store as the partition's state and the operators see it (in memory, or reading through to LMDB). Internal. */

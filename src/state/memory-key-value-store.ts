@@ -3,6 +3,7 @@ import type { Serde } from '../serdes/serde.js';
 import { RestoreError, StoreBudgetError, StoreError } from './errors.js';
 import type { LoggedKeyValueStore } from './logged-store.js';
 import { UNBOUNDED_STORE_BUDGET } from './store-budget.js';
+import { WriteSampler, type WriteCheck } from './write-sampler.js';
 
 /** Serdes of a store's changelog records. */
 export interface StoreSerdes<K, V> {
@@ -26,6 +27,7 @@ export class MemoryKeyValueStore<K, V> implements LoggedKeyValueStore<K, V> {
   private readonly map = new Map<K, V>();
   private dirty = new Set<K>();
   private readonly listeners: Array<() => void> = [];
+  private sampler: WriteSampler | undefined;
 
   /**
    * @param logged false for a store without a changelog (plain RxJS): nothing is tracked.
@@ -54,8 +56,13 @@ export class MemoryKeyValueStore<K, V> implements LoggedKeyValueStore<K, V> {
     return this.map.has(key);
   }
 
+  sampleWrites(check: WriteCheck): void {
+    this.sampler = new WriteSampler(check);
+  }
+
   put(key: K, value: V): void {
     if (value === undefined) return this.delete(key);
+    if (this.sampler !== undefined) this.sampler.wrote(key);
     const size = this.map.size;
     this.map.set(key, value);
     if (this.map.size > size && size >= this.maxKeys) {
@@ -70,6 +77,7 @@ export class MemoryKeyValueStore<K, V> implements LoggedKeyValueStore<K, V> {
   }
 
   touch(key: K): void {
+    if (this.sampler !== undefined) this.sampler.wrote(key);
     if (this.logged) this.dirty.add(key);
   }
 

@@ -4,6 +4,7 @@ import { RestoreError, StoreBudgetError, StoreError } from './errors.js';
 import type { LoggedStore } from './logged-store.js';
 import type { StoreSerdes } from './memory-key-value-store.js';
 import { UNBOUNDED_STORE_BUDGET } from './store-budget.js';
+import { WriteSampler, type WriteCheck } from './write-sampler.js';
 import type { WindowStore } from './window-store.js';
 
 /**
@@ -24,6 +25,7 @@ export class MemoryWindowStore<K, V> implements WindowStore<K, V>, LoggedStore {
   private seq = 0;
   private count = 0;
   private readonly listeners: Array<() => void> = [];
+  private sampler: WriteSampler | undefined;
 
   constructor(
     readonly name: string,
@@ -46,7 +48,13 @@ export class MemoryWindowStore<K, V> implements WindowStore<K, V>, LoggedStore {
     return this.windows.get(start)?.get(key);
   }
 
+  /** Calls `check` with the key of sampled writes before they happen (see `WriteSampler`); a throw refuses the write. */
+  sampleWrites(check: WriteCheck): void {
+    this.sampler = new WriteSampler(check);
+  }
+
   put(start: number, key: K, value: V): void {
+    if (this.sampler !== undefined) this.sampler.wrote(key);
     let window = this.windows.get(start);
     let seqs = this.seqs.get(start);
     if (window === undefined || seqs === undefined) {
@@ -66,6 +74,7 @@ export class MemoryWindowStore<K, V> implements WindowStore<K, V>, LoggedStore {
 
   /** Marks an entry changed whose value was changed in place. */
   touch(start: number, key: K): void {
+    if (this.sampler !== undefined) this.sampler.wrote(key);
     this.mark(start, key);
   }
 

@@ -39,7 +39,31 @@ export interface StoreOptions<K, V> {
    * reading through to its local copy with a bounded cache. Internal to the built-in operators.
    */
   readonly keepsReferences?: boolean;
+  /** The operator that declared the store, for errors that name it (`'aggregateByKey'`). Internal to the built-in operators. */
+  readonly operator?: string;
+  /** Whether the store's state follows its keys or is kept per input partition on purpose: see {@link StorePartitioning}. Default `'by-key'`. */
+  readonly partitioning?: StorePartitioning;
 }
+
+/**
+ * How a stateful operator's state is partitioned, as its `partitioning` option says:
+ *
+ * - `'by-key'` (default): a key's whole state is in one partition, as in Kafka Streams, where an
+ *   aggregate's input is always partitioned by its key (an automatic repartition after
+ *   `groupBy`/`selectKey`). So the operator's input must be partitioned by the key it keeps state
+ *   under: its own record key, or a `repartition({ key })` by that key before it. A sampled write
+ *   under a key of another partition fails the processor with a `KeyedUnlikeInputError`.
+ * - `'per-partition'`: each input partition keeps its own state for a key on purpose (a top-N of
+ *   each partition, a key `() => 'top'`, merged downstream). Never refused; queries of the store
+ *   are refused (`UnpartitionedStoreError`: no one partition's answer is the key's), `app.scan`
+ *   answers with each row's partition.
+ *
+ * See docs/runtime.md, "Stateful operators and the partitioning of their input".
+ *
+ * @example
+ * tumbling({ size: 60_000, key: () => 'top', aggregate: topN({ n: 10, compare: (a, b) => b.value.views - a.value.views }), partitioning: 'per-partition' });
+ */
+export type StorePartitioning = 'by-key' | 'per-partition';
 
 /** How a restore went, for logs, metrics and `/health`. */
 export interface RestoreSummary {
@@ -164,7 +188,14 @@ export class PartitionState {
   /** Changelogs appended to in the transaction open now (exactly-once). */
   private readonly inTransaction = new Set<Entry>();
 
+  private declareListener: ((name: string, store: LoggedStore, options: Pick<StoreOptions<unknown, unknown>, 'operator' | 'partitioning'>) => void) | undefined;
+
   constructor(private readonly options: PartitionStateOptions) {}
+
+  /** Calls `listener` with each store declared from now on, and the options it was declared with (the partition pipeline checks their writes). */
+  onDeclare(listener: (name: string, store: LoggedStore, options: Pick<StoreOptions<unknown, unknown>, 'operator' | 'partitioning'>) => void): void {
+    this.declareListener = listener;
+  }
 
   /**
    * With exactly-once, the transaction the changelog appends were in has committed: the log put
@@ -202,7 +233,7 @@ export class PartitionState {
    */
   keyValueStore<K, V>(name: string, options: StoreOptions<K, V> = {}): LoggedKeyValueStore<K, V> {
     const budget = this.options.storeBudget ?? DEFAULT_STORE_BUDGET;
-    return this.register<LoggedKeyValueStore<K, V>>(name, 'key-value', (local) =>
+    return this.register<LoggedKeyValueStore<K, V>>(name, 'key-value', options, (local) =>
       local && !options.keepsReferences ? new LmdbKeyValueStore<K, V>(name, serdesOf(options), local, budget) : new MemoryKeyValueStore<K, V>(name, serdesOf(options), true, budget.maxKeys),
     );
   }
@@ -210,10 +241,10 @@ export class PartitionState {
   /** The window store `name` of this partition (keys in JSON), created on first call; see {@link keyValueStore}. Always in memory (with an LMDB copy loaded at restore, if any). */
   windowStore<K, V>(name: string, options: Omit<StoreOptions<K, V>, 'key'> = {}): MemoryWindowStore<K, V> {
     const budget = this.options.storeBudget ?? DEFAULT_STORE_BUDGET;
-    return this.register<MemoryWindowStore<K, V>>(name, 'window', () => new MemoryWindowStore<K, V>(name, serdesOf<K, V>(options), true, budget.maxKeys));
+    return this.register<MemoryWindowStore<K, V>>(name, 'window', options, () => new MemoryWindowStore<K, V>(name, serdesOf<K, V>(options), true, budget.maxKeys));
   }
 
-  private register<S extends LoggedStore>(name: string, kind: Entry['kind'], create: (local: LmdbStoreCopy | undefined) => S): S {
+  private register<S extends LoggedStore>(name: string, kind: Entry['kind'], options: Pick<StoreOptions<unknown, unknown>, 'operator' | 'partitioning'>, create: (local: LmdbStoreCopy | undefined) => S): S {
     const existing = this.entries.get(name);
     if (existing) {
       if (existing.kind !== kind) throw new StoreError(`store ${name} is declared twice, as different kinds of store`);
@@ -228,6 +259,7 @@ export class PartitionState {
     const local = this.options.localCopy?.(name, changelog);
     const store = create(local);
     this.entries.set(name, { store, kind, changelog, position: 0, owner: undefined, expected: 0, local });
+    this.declareListener?.(name, store, options);
     return store;
   }
 

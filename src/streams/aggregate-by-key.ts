@@ -9,7 +9,7 @@ import { positiveInteger, requiredObject } from './validate.js';
 import { MinHeap } from './min-heap.js';
 import type { WatermarkClock } from './watermark-clock.js';
 import { ConfigError } from '../errors.js';
-import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
+import { declareKeyValueStore, operatorStoreName, storePartitioning, type PartitioningOptions } from './operator-stores.js';
 
 /** One update of a table: the key's new value, and the event time of the element that made it. */
 export interface TableUpdate<K, V> {
@@ -35,7 +35,7 @@ export type TableEmit = 'every-record' | 'on-commit' | 'final';
  *   store: 'totals', aggregate: summing((r) => r.value.amount), emit: 'on-commit',
  * };
  */
-export interface AggregateByKeyOptions<T, K, A> extends KeyOptions<T, K> {
+export interface AggregateByKeyOptions<T, K, A> extends KeyOptions<T, K>, PartitioningOptions {
   /** How elements fold into the key's value. */
   readonly aggregate: Aggregator<T, A>;
   /**
@@ -75,14 +75,15 @@ export function aggregateByKeyAs<T, K, A>(operator: string, options: AggregateBy
   const keyOf = resolveKey(operator, options);
   const timeOf = lenientTimestamp(operator, 'timestamp', options.timestamp);
   const scope = currentPipelineScope();
+  const partitioning = storePartitioning(operator, options.partitioning);
   const name = operatorStoreName(operator, options.store);
-  const tableStore = declareKeyValueStore<K, A>(name, { key: options.keySerde, value: options.valueSerde });
+  const tableStore = declareKeyValueStore<K, A>(name, { key: options.keySerde, value: options.valueSerde, operator, partitioning });
   const ttl = options.ttl === undefined ? undefined : positiveInteger(operator, 'ttl', options.ttl);
   const clock = options.clock ?? scope?.clock;
   if (ttl !== undefined && clock === undefined) {
     throw new ConfigError(`${operator}.ttl`, 'needs an event-time clock: use the operator inside a processor, or pass clock');
   }
-  const expiryStore = ttl === undefined ? undefined : declareKeyValueStore<K, number>(`${name}.expiry`, { key: options.keySerde });
+  const expiryStore = ttl === undefined ? undefined : declareKeyValueStore<K, number>(`${name}.expiry`, { key: options.keySerde, operator, partitioning });
 
   return (source) =>
     new Observable<TableUpdate<K, A>>((subscriber) => {

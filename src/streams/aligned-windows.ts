@@ -7,7 +7,7 @@ import { watermarkOperator } from './watermark-operator.js';
 import { checkAggregator, resolveEmit, type EmitOptions, type WindowOptions } from './window-options.js';
 import { resolveGrace } from './window-options.js';
 import type { WindowResult } from './window-result.js';
-import { declareWindowStore, operatorStoreName } from './operator-stores.js';
+import { declareWindowStore, operatorStoreName, storePartitioning } from './operator-stores.js';
 
 /** What the window store keeps per window and key: the accumulator, and the earliest offset that contributed. */
 interface Entry<A> {
@@ -45,7 +45,8 @@ export function alignedWindows<T, K, A>(
   const eventTime = resolveEventTime(operator, options);
   const keyOf = resolveKey(operator, options);
   const { offset: offsetOf } = resolveHolds(operator, options);
-  const windowStore = declareWindowStore<K, Entry<A>>(operatorStoreName(operator, options.store), { view: (entry: Entry<A>) => entry.acc });
+  const partitioning = storePartitioning(operator, options.partitioning);
+  const windowStore = declareWindowStore<K, Entry<A>>(operatorStoreName(operator, options.store), { view: (entry: Entry<A>) => entry.acc, operator, partitioning });
   const lateness = resolveGrace(operator, options);
   const emitMode = resolveEmit(operator, options.emit);
 

@@ -14,6 +14,7 @@ export { withTimestamp, type Restamped } from './with-timestamp.js';
 
 export type { WindowResult, EmitMode } from './window-result.js';
 export type { WindowOptions, EmitOptions } from './window-options.js';
+export type { PartitioningOptions } from './operator-stores.js';
 export { tumbling, type TumblingOptions } from './tumbling.js';
 export { hopping, type HoppingOptions } from './hopping.js';
 export { sliding, type SlidingOptions } from './sliding.js';

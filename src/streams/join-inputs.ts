@@ -2,6 +2,7 @@ import { isObservable, map, merge, type Observable } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import { NullJoinKeyError } from './errors.js';
 import type { LateInfo, LateSink } from './late-output.js';
+import type { PartitioningOptions } from './operator-stores.js';
 import { reportLate } from './late-output.js';
 import { currentPipelineScope } from './pipeline-scope.js';
 import { optionalFunction } from './validate.js';
@@ -13,7 +14,7 @@ import { optionalFunction } from './validate.js';
  * @example
  * bids.pipe(windowedJoin(auctions, { key: (b) => b.value.auction, otherKey: (a) => a.value.id, timeDifference: 10_000, join }));
  */
-export interface JoinKeyOptions<L, R, K> {
+export interface JoinKeyOptions<L, R, K> extends PartitioningOptions {
   /**
    * The left (piped) element's join key. Default: its `key` field. Keys compare like `Map` keys
    * (SameValueZero): strings or numbers. `null` and `undefined` are no key (see docs/joins.md).

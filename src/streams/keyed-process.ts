@@ -14,7 +14,7 @@ import type { Serde } from '../serdes/serde.js';
 import { MinHeap } from './min-heap.js';
 import { requiredFunction, optionalFunction, requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
-import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
+import { declareKeyValueStore, operatorStoreName, storePartitioning, type PartitioningOptions } from './operator-stores.js';
 
 /**
  * What a {@link keyedProcess} callback can do for the current key. Valid only during the
@@ -75,7 +75,7 @@ export interface KeyedProcessContext<K, S, R> {
  *   onRecord: (ctx) => { ctx.state += 1; ctx.emit(ctx.state); },
  * };
  */
-export interface KeyedProcessOptions<T, K, S, R> extends EventTimeOptions<T>, KeyOptions<T, K>, HoldOptions<T> {
+export interface KeyedProcessOptions<T, K, S, R> extends EventTimeOptions<T>, KeyOptions<T, K>, HoldOptions<T>, PartitioningOptions {
   /** The initial state of a key, created when first read. */
   readonly init: (key: K) => S;
   /** Called for every element, in arrival order, whether or not it is behind the watermark. */
@@ -156,10 +156,13 @@ export function keyedProcessAs<T, K, S, R>(operator: string, options: KeyedProce
   const keyOf = resolveKey(operator, options);
   const { holds, offset: offsetOf } = resolveHolds(operator, options);
   // Queries see the key's state (undefined when it has none).
+  const partitioning = storePartitioning(operator, options.partitioning);
   const keyStore = declareKeyValueStore<K, KeyEntry<K, S>>(operatorStoreName(operator, options.store), {
     value: options.stateSerde ? keyEntrySerde<K, S>(options.stateSerde) : undefined,
     view: (e) => (e.hasState ? e.state : undefined),
     keepsReferences: true, // timers point at entries
+    operator,
+    partitioning,
   });
 
   return watermarkOperator<T, R>(eventTime, ({ emit, watermark, lateWatermark, closed }) => {

@@ -4,7 +4,7 @@ import { resolveLate } from './event-time-options.js';
 import { bothSides, dropNullKey, joinKey, lenientTimestamp, noKey, otherSide, type JoinKeyOptions, type JoinResult } from './join-inputs.js';
 import type { LateOptions } from './late-output.js';
 import { MinHeap } from './min-heap.js';
-import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
+import { declareKeyValueStore, operatorStoreName, storePartitioning } from './operator-stores.js';
 import { currentPipelineScope } from './pipeline-scope.js';
 import { positiveInteger, requiredFunction, requiredObject } from './validate.js';
 import type { WatermarkClock } from './watermark-clock.js';
@@ -13,11 +13,11 @@ import type { WatermarkClock } from './watermark-clock.js';
  * Options of {@link regularJoin}.
  *
  * @example
- * const q3: RegularJoinOptions<Auction, Person, number, Row> = {
+ * const q3: RegularJoinOptions<Auction, Person, Row, number> = {
  *   key: (a) => a.seller, otherKey: (p) => p.id, store: 'sellers', join: (a, p) => ({ name: p.name, auctionId: a.id }),
  * };
  */
-export interface RegularJoinOptions<L, R, K, V> extends JoinKeyOptions<L, R, K>, LateOptions<L | R> {
+export interface RegularJoinOptions<L, R, V, K = unknown> extends JoinKeyOptions<L, R, K>, LateOptions<L | R> {
   /** Makes a result of a left and a right record with the same join key. */
   readonly join: (left: L, right: R) => V;
   /**
@@ -77,7 +77,7 @@ interface Expiry<K> {
  *   map((r) => r.value),
  * );
  */
-export function regularJoin<L, R, V, K = unknown>(other: Observable<R>, options: RegularJoinOptions<L, R, K, V>): OperatorFunction<L, JoinResult<K, V>> {
+export function regularJoin<L, R, V, K = unknown>(other: Observable<R>, options: RegularJoinOptions<L, R, V, K>): OperatorFunction<L, JoinResult<K, V>> {
   const operator = 'regularJoin';
   requiredObject(operator, options);
   const right = otherSide(operator, other);
@@ -90,10 +90,11 @@ export function regularJoin<L, R, V, K = unknown>(other: Observable<R>, options:
   if ((ttls[0] !== undefined || ttls[1] !== undefined) && clock === undefined) {
     throw new ConfigError(`${operator}.ttl`, 'needs an event-time clock: use the operator inside a processor, or pass clock');
   }
+  const partitioning = storePartitioning(operator, options.partitioning);
   const name = operatorStoreName(operator, options.store);
   const view = (list: Kept<unknown>[]) => list.map((k) => k.element);
-  const leftStore = declareKeyValueStore<K, Kept<L | R>[]>(`${name}.left`, { view, keepsReferences: true });
-  const rightStore = declareKeyValueStore<K, Kept<L | R>[]>(`${name}.right`, { view, keepsReferences: true });
+  const leftStore = declareKeyValueStore<K, Kept<L | R>[]>(`${name}.left`, { view, keepsReferences: true, operator, partitioning });
+  const rightStore = declareKeyValueStore<K, Kept<L | R>[]>(`${name}.right`, { view, keepsReferences: true, operator, partitioning });
 
   return (left) =>
     new Observable<JoinResult<K, V>>((subscriber) => {

@@ -13,7 +13,7 @@ import { MinHeap } from './min-heap.js';
 import { positiveInteger, requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
 import type { WindowResult } from './window-result.js';
-import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
+import { declareKeyValueStore, operatorStoreName, storePartitioning } from './operator-stores.js';
 
 /**
  * Settings of {@link session}.
@@ -111,9 +111,12 @@ export function session<T, A, K = KeyOf<T>>(options: SessionOptions<T, A, K>): O
   const lateness = resolveGrace(operator, options);
   const emitMode = resolveEmit(operator, options.emit);
   // Queries see the key's open sessions: [{ windowStart, windowEnd, value }].
+  const partitioning = storePartitioning(operator, options.partitioning);
   const keyStore = declareKeyValueStore<K, KeySessions<K, A>>(operatorStoreName(operator, options.store), {
     view: (keyed) => keyed.open.map((s) => ({ windowStart: s.start, windowEnd: s.last, value: s.acc })),
     keepsReferences: true, // the schedule points at entries
+    operator,
+    partitioning,
   });
 
   return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, lateWatermark, closed }) => {

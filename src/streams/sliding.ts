@@ -7,7 +7,7 @@ import { MinHeap } from './min-heap.js';
 import { positiveInteger, requiredObject } from './validate.js';
 import { watermarkOperator } from './watermark-operator.js';
 import type { WindowResult } from './window-result.js';
-import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
+import { declareKeyValueStore, operatorStoreName, storePartitioning } from './operator-stores.js';
 
 /**
  * Settings of {@link sliding}.
@@ -107,7 +107,8 @@ export function sliding<T, A, K = KeyOf<T>>(options: SlidingOptions<T, A, K>): O
   const keyOf = resolveKey(operator, options);
   const { offset: offsetOf } = resolveHolds(operator, options);
   const lateness = resolveGrace(operator, options);
-  const keyStore = declareKeyValueStore<K, KeyBuffer<K, T>>(operatorStoreName(operator, options.store), { keepsReferences: true }); // buffers are referenced
+  const partitioning = storePartitioning(operator, options.partitioning);
+  const keyStore = declareKeyValueStore<K, KeyBuffer<K, T>>(operatorStoreName(operator, options.store), { keepsReferences: true, operator, partitioning }); // buffers are referenced
 
   return watermarkOperator<T, WindowResult<K, A>>(eventTime, ({ emit, watermark, lateWatermark, closed }) => {
     const keys = keyStore();

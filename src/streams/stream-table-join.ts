@@ -4,7 +4,7 @@ import type { TableSource } from '../state/source-table.js';
 import { resolveLate } from './event-time-options.js';
 import { bothSides, dropNullKey, joinKey, joinType, lenientTimestamp, noKey, otherSide, tableValue, type JoinKeyOptions, type JoinResult } from './join-inputs.js';
 import type { LateOptions } from './late-output.js';
-import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
+import { declareKeyValueStore, operatorStoreName, storePartitioning } from './operator-stores.js';
 import { currentPipelineScope } from './pipeline-scope.js';
 import { isTableSource } from './table.js';
 import { tableViewOf } from './table-view.js';
@@ -46,9 +46,9 @@ export interface StreamTableJoinSettings<S, U, K, T> extends JoinKeyOptions<S, U
  * The options of {@link streamTableJoin}.
  *
  * @example
- * const options: StreamTableJoinOptions<Bid, TableUpdate<number, Auction>, number, Auction, number> = { key: (b) => b.auction, join: (b, a) => a.category };
+ * const options: StreamTableJoinOptions<Bid, TableUpdate<number, Auction>, number, number, Auction> = { key: (b) => b.auction, join: (b, a) => a.category };
  */
-export type StreamTableJoinOptions<S, U, K, T, V> = StreamTableJoinSettings<S, U, K, T> & StreamTableJoiner<S, T, V>;
+export type StreamTableJoinOptions<S, U, V, K = unknown, T = unknown> = StreamTableJoinSettings<S, U, K, T> & StreamTableJoiner<S, T, V>;
 
 /**
  * A stream-table join, as Kafka Streams' `KStream.join/leftJoin(KTable)`: the piped stream is
@@ -87,7 +87,7 @@ export type StreamTableJoinOptions<S, U, K, T, V> = StreamTableJoinSettings<S, U
  */
 export function streamTableJoin<S, U, V, K = unknown, T = unknown>(
   table: Observable<U> | TableSource<K, T>,
-  options: StreamTableJoinOptions<S, U, K, T, V>,
+  options: StreamTableJoinOptions<S, U, V, K, T>,
 ): OperatorFunction<S, JoinResult<K, V>> {
   const operator = 'streamTableJoin';
   requiredObject(operator, options);
@@ -102,7 +102,8 @@ export function streamTableJoin<S, U, V, K = unknown, T = unknown>(
   const timeOf = lenientTimestamp(operator, 'timestamp', options.timestamp);
   const updateTime = lenientTimestamp<U>(operator, 'otherTimestamp', undefined);
   const scope = currentPipelineScope();
-  const tableStore = declareKeyValueStore<K, T>(operatorStoreName(operator, options.store), { key: options.keySerde, value: options.valueSerde });
+  const partitioning = storePartitioning(operator, options.partitioning);
+  const tableStore = declareKeyValueStore<K, T>(operatorStoreName(operator, options.store), { key: options.keySerde, value: options.valueSerde, operator, partitioning });
 
   return (stream) =>
     new Observable<JoinResult<K, V>>((subscriber) => {
@@ -141,7 +142,7 @@ export function streamTableJoin<S, U, V, K = unknown, T = unknown>(
 }
 
 /** {@link streamTableJoin} with a table read from a topic (its store, its own position). Internal. */
-function joinTableView<S, U, V, K, T>(operator: string, source: TableSource<K, T>, options: StreamTableJoinOptions<S, U, K, T, V>): OperatorFunction<S, JoinResult<K, V>> {
+function joinTableView<S, U, V, K, T>(operator: string, source: TableSource<K, T>, options: StreamTableJoinOptions<S, U, V, K, T>): OperatorFunction<S, JoinResult<K, V>> {
   const view = tableViewOf(operator, source);
   const type = joinType(operator, options.type, ['inner', 'left'] as const);
   const join = requiredFunction(operator, 'join', options.join as (record: S, value: T | null) => V);

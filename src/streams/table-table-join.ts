@@ -3,7 +3,7 @@ import type { TableUpdate } from './aggregate-by-key.js';
 import { resolveLate } from './event-time-options.js';
 import { bothSides, dropNullKey, joinKey, joinType, lenientTimestamp, noKey, otherSide, tableValue, type JoinKeyOptions } from './join-inputs.js';
 import type { LateOptions } from './late-output.js';
-import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
+import { declareKeyValueStore, operatorStoreName, storePartitioning } from './operator-stores.js';
 import { currentPipelineScope } from './pipeline-scope.js';
 import { ConfigError } from '../errors.js';
 import type { TableChange, TableSource } from '../state/source-table.js';
@@ -44,11 +44,11 @@ export interface TableTableJoinSettings<L, R, K, A, B> extends JoinKeyOptions<L,
  * The options of {@link tableTableJoin}.
  *
  * @example
- * const options: TableTableJoinOptions<TableUpdate<string, number>, TableUpdate<string, string>, string, number, string, string> = {
+ * const options: TableTableJoinOptions<TableUpdate<string, number>, TableUpdate<string, string>, string, string, number, string> = {
  *   store: 'totals-names', join: (total, name) => `${name}: ${total}`,
  * };
  */
-export type TableTableJoinOptions<L, R, K, A, B, V> = TableTableJoinSettings<L, R, K, A, B> & TableTableJoiner<A, B, V>;
+export type TableTableJoinOptions<L, R, V, K = unknown, A = unknown, B = unknown> = TableTableJoinSettings<L, R, K, A, B> & TableTableJoiner<A, B, V>;
 
 /** A table's value for a key, with the event time of the update that set it. */
 interface Row<T> {
@@ -91,7 +91,7 @@ interface Row<T> {
  */
 export function tableTableJoin<L, R, V, K = unknown, A = unknown, B = unknown>(
   other: Observable<R> | TableSource<K, B>,
-  options: TableTableJoinOptions<L, R, K, A, B, V>,
+  options: TableTableJoinOptions<L, R, V, K, A, B>,
 ): OperatorFunction<L, TableUpdate<K, V | null>> {
   const operator = 'tableTableJoin';
   requiredObject(operator, options);
@@ -108,9 +108,10 @@ export function tableTableJoin<L, R, V, K = unknown, A = unknown, B = unknown>(
   const values = [tableValue<L, A>(operator, 'value', options.value), tableValue<R, B>(operator, 'otherValue', options.otherValue)] as const;
   const times = [lenientTimestamp(operator, 'timestamp', options.timestamp), lenientTimestamp(operator, 'otherTimestamp', options.otherTimestamp)] as const;
   const scope = currentPipelineScope();
+  const partitioning = storePartitioning(operator, options.partitioning);
   const name = operatorStoreName(operator, options.store);
-  const leftStore = declareKeyValueStore<K, Row<A>>(`${name}.left`, { view: (row: Row<unknown>) => row.value });
-  const rightStore = view ? () => undefined : declareKeyValueStore<K, Row<B>>(`${name}.right`, { view: (row: Row<unknown>) => row.value });
+  const leftStore = declareKeyValueStore<K, Row<A>>(`${name}.left`, { view: (row: Row<unknown>) => row.value, operator, partitioning });
+  const rightStore = view ? () => undefined : declareKeyValueStore<K, Row<B>>(`${name}.right`, { view: (row: Row<unknown>) => row.value, operator, partitioning });
   const joined = (l: Row<A> | undefined, r: Row<B> | undefined): boolean => l !== undefined && (type === 'left' || r !== undefined);
 
   return (left) =>

@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.js';
 import type { Aggregator } from './aggregator.js';
 import type { EventTimeOptions, HoldOptions, KeyOf, KeyOptions } from './event-time-options.js';
 import type { LateOptions } from './late-output.js';
+import type { PartitioningOptions } from './operator-stores.js';
 import type { EmitMode } from './window-result.js';
 
 /**
@@ -14,7 +15,7 @@ import type { EmitMode } from './window-result.js';
  * };
  * clicks.pipe(tumbling({ ...common, size: 60_000 }));
  */
-export interface WindowOptions<T, A, K = KeyOf<T>> extends EventTimeOptions<T>, KeyOptions<T, K>, HoldOptions<T>, LateOptions<T> {
+export interface WindowOptions<T, A, K = KeyOf<T>> extends EventTimeOptions<T>, KeyOptions<T, K>, HoldOptions<T>, LateOptions<T>, PartitioningOptions {
   /** How the window's elements become its value: {@link counting}, {@link summing}, {@link topN}, {@link aggregating}... */
   readonly aggregate: Aggregator<T, A>;
   /**

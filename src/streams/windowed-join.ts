@@ -15,7 +15,7 @@ import {
 } from './join-inputs.js';
 import { reportLate, type LateOptions } from './late-output.js';
 import { MinHeap } from './min-heap.js';
-import { declareKeyValueStore, operatorStoreName } from './operator-stores.js';
+import { declareKeyValueStore, operatorStoreName, storePartitioning } from './operator-stores.js';
 import { nonNegativeInteger, optionalFunction, requiredFunction, requiredObject } from './validate.js';
 import type { WatermarkClock } from './watermark-clock.js';
 import { watermarkOperator } from './watermark-operator.js';
@@ -85,7 +85,7 @@ export interface WindowedJoinSettings<L, R, K> extends JoinKeyOptions<L, R, K>, 
  * @example
  * const options: WindowedJoinOptions<Bid, Auction, number, number> = { timeDifference: 10_000, key: (b) => b.auction, otherKey: (a) => a.id, join: (b) => b.price };
  */
-export type WindowedJoinOptions<L, R, K, V> = WindowedJoinSettings<L, R, K> & WindowedJoiner<L, R, V>;
+export type WindowedJoinOptions<L, R, V, K = unknown> = WindowedJoinSettings<L, R, K> & WindowedJoiner<L, R, V>;
 
 /** A record kept for the other side to find; `matched` once it joined anything. */
 interface Buffered<T> {
@@ -135,7 +135,7 @@ interface Expiry<K> {
  *   }),
  * );
  */
-export function windowedJoin<L, R, V, K = unknown>(other: Observable<R>, options: WindowedJoinOptions<L, R, K, V>): OperatorFunction<L, JoinResult<K, V>> {
+export function windowedJoin<L, R, V, K = unknown>(other: Observable<R>, options: WindowedJoinOptions<L, R, V, K>): OperatorFunction<L, JoinResult<K, V>> {
   const operator = 'windowedJoin';
   requiredObject(operator, options);
   const right = otherSide(operator, other);
@@ -153,11 +153,12 @@ export function windowedJoin<L, R, V, K = unknown>(other: Observable<R>, options
     outOfOrderness: options.outOfOrderness,
     timestamp: (s) => (s.side === 0 ? leftTime(s.element) : rightTime(s.element)),
   });
+  const partitioning = storePartitioning(operator, options.partitioning);
   const name = operatorStoreName(operator, options.store);
   const view = (list: Buffered<unknown>[]) => list.map((b) => b.element);
   // One element type for both (the side is known from the store): fewer casts below.
-  const leftStore = declareKeyValueStore<K, Buffered<L | R>[]>(`${name}.left`, { view, keepsReferences: true });
-  const rightStore = declareKeyValueStore<K, Buffered<L | R>[]>(`${name}.right`, { view, keepsReferences: true });
+  const leftStore = declareKeyValueStore<K, Buffered<L | R>[]>(`${name}.left`, { view, keepsReferences: true, operator, partitioning });
+  const rightStore = declareKeyValueStore<K, Buffered<L | R>[]>(`${name}.right`, { view, keepsReferences: true, operator, partitioning });
   // A record is kept, and its being unmatched decided, until no on-time record can join it.
   const retention = before + after + 1 + grace;
   const emitsUnmatched = [type !== 'inner', type === 'outer'] as const;

@@ -154,7 +154,7 @@ export class SupervisedChildren {
       return;
     }
     if (stably) child.attempt = 0;
-    // A permanent failure (isPermanent: a store over its budget) fails again after any restart: escalate at once.
+    // A permanent failure (isPermanent: a store over its budget, an operator keyed unlike its input) fails again after any restart: escalate at once.
     if (isPermanent(exit.error) || !this.intensity.record(now)) {
       const cause = exit.error ?? new ChildFailedError(path, `exited '${exit.reason}'`);
       await this.host.escalate(child, cause, now);

@@ -349,6 +349,9 @@ export class TestDriver {
     const waiting = this.app
       .status()
       .processors.flatMap((p) => p.partitions.filter((s) => !s.state.startsWith('running')).map((s) => `${p.id} ${s.topic}[${s.partition}] is ${s.state}`));
+    const gaveUp = this.supervisorEvents.find((e) => e.type === 'supervisor.gave-up');
+    // A permanent failure (a processor keyed unlike its input, a store over its budget) stopped it for good: nothing will finish.
+    if (gaveUp) throw new TributaryError(`endInput: the app gave up: ${gaveUp.error.message}`, { cause: gaveUp.error });
     if (waiting.length > 0) throw new TributaryError(`endInput: not every partition is running (${waiting.join('; ')}): advance the wall clock first`);
     await this.app.finishInput();
     await this.settle();

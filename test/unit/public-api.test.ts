@@ -7,7 +7,7 @@ describe('the public API', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 60_000 });
     expect(result.stderr).toBe('');
     const names = JSON.parse(result.stdout) as string[];
-    for (const name of ['createTributary', 'defineProcessor', 'MemoryLog', 'KafkaConnector', 'tumbling', 'session', 'repartition', 'Supervisor', 'json', 'toTopic', 'windowedJoin', 'regularJoin', 'streamTableJoin', 'tableTableJoin', 'NullJoinKeyError', 'table', 'globalTable', 'CoPartitioningError', 'TableKeyingError']) {
+    for (const name of ['createTributary', 'defineProcessor', 'MemoryLog', 'KafkaConnector', 'tumbling', 'session', 'repartition', 'Supervisor', 'json', 'toTopic', 'windowedJoin', 'regularJoin', 'streamTableJoin', 'tableTableJoin', 'NullJoinKeyError', 'table', 'globalTable', 'CoPartitioningError', 'TableKeyingError', 'KeyedUnlikeInputError', 'UnpartitionedStoreError']) {
       expect(names).toContain(name);
     }
   }, 90_000);

@@ -25,7 +25,8 @@ function pageViews(options: { idleTimeoutMs?: number; late?: boolean; outOfOrder
     eventTime: { outOfOrdernessMs: options.outOfOrdernessMs ?? 0, idleTimeoutMs: options.idleTimeoutMs },
     pipeline: (clicks) => ({
       views: clicks.pipe(
-        tumbling({ size: MINUTE, key: (r) => r.value.page, aggregate: counting(), store: 'views-per-minute' }),
+        // Keyed by page over clicks keyed by user: each partition counts its own clicks of a page, on purpose.
+        tumbling({ size: MINUTE, key: (r) => r.value.page, aggregate: counting(), store: 'views-per-minute', partitioning: 'per-partition' }),
         map((w): Views => ({ page: w.key, windowStart: w.windowStart, views: w.value })),
       ),
     }),
@@ -281,6 +282,19 @@ describe('the test driver', () => {
     } finally {
       Object.assign(globalThis, { setTimeout: realSet, clearTimeout: realClear, setInterval: realInterval, clearInterval: realClearInterval });
     }
+  });
+
+  it('fails endInput with the refusal when a window is keyed unlike its input, instead of waiting for a processor that gave up', async () => {
+    const processor = defineProcessor<string | null, Click>({
+      id: 'page-views',
+      source: { topics: 'clicks', timestamp: (r) => r.value.ts },
+      pipeline: (clicks) => clicks.pipe(tumbling({ size: MINUTE, key: (r) => r.value.page, aggregate: counting(), store: 'views-per-minute' })),
+      sinks: toTopic('page-views'),
+    });
+    driver = await createTestDriver({ processors: [processor], partitions: { clicks: 4 } });
+    await driver.input<string, Click>('clicks').pipe(Array.from({ length: 100 }, (_, i) => ({ key: `u${i}`, value: { user: `u${i}`, page: `/p${i % 13}`, ts: i } })));
+    await expect(driver.endInput()).rejects.toThrow(/endInput: the app gave up: .*operator tumbling \(store 'views-per-minute'\) is keyed unlike its input.*repartition\(\{ key \}\)/);
+    expect(driver.output('page-views').values()).toEqual([]);
   });
 
   it('counts 10,000 records in windows across 4 partitions exactly as a plain loop', async () => {
