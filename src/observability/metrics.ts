@@ -30,6 +30,7 @@ export interface MetricsOptions {
  * | `tributary_state_changelog_records_total` | processor, store (records written at checkpoints) |
  * | `tributary_state_store_keys` | processor, topic, partition, store (at the last commit) |
  * | `tributary_state_store_unpartitioned` | processor, store (1: a key found in a partition it does not map to; queries fail) |
+ * | `tributary_repartition_purge_failures_total` | processor, topic (a `deleteRecords` below the committed offsets that failed) |
  *
  * @example
  * const metrics = new TributaryMetrics();
@@ -57,6 +58,7 @@ export class TributaryMetrics {
   readonly storeKeys: Gauge<'processor' | 'topic' | 'partition' | 'store'>;
   readonly storeUnpartitioned: Gauge<'processor' | 'store'>;
   readonly standbyLag: Gauge<'processor' | 'topic' | 'partition'>;
+  readonly repartitionPurgeFailures: Counter<'processor' | 'topic'>;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -96,6 +98,11 @@ export class TributaryMetrics {
     this.changelogRecords = counter('tributary_state_changelog_records_total', 'Records written to changelogs at checkpoints, per store.', ['processor', 'store']);
     this.storeUnpartitioned = gauge('tributary_state_store_unpartitioned', 'Stores found holding a key in a partition it does not map to (1): queries of them fail, scans answer.', ['processor', 'store']);
     this.standbyLag = gauge('tributary_standby_lag_records', "Changelog records past a warm standby's local copies (what a takeover on this node would read), per partition it stands by for.", perPartition);
+    this.repartitionPurgeFailures = counter(
+      'tributary_repartition_purge_failures_total',
+      "Purges of a repartition topic (its records below the stage's committed offsets deleted) that failed; the next one tries again.",
+      ['processor', 'topic'],
+    );
     this.storeKeys = gauge('tributary_state_store_keys', "Keys (window stores: window and key pairs) in a partition's store, at the last commit.", [...perPartition, 'store']);
   }
 }
