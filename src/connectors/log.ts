@@ -251,6 +251,16 @@ export interface LogAdmin {
   partitionCount(topic: string): Promise<number | undefined>;
   /** Offset of the next record each partition will append. */
   endOffsets(topic: string): Promise<PartitionOffset[]>;
+  /** Offset of the first record each partition still holds (Kafka's log start offset, the low watermark). */
+  startOffsets(topic: string): Promise<PartitionOffset[]>;
+  /**
+   * Deletes the records below `offset` of each partition given (Kafka's `DeleteRecords`): the
+   * partition's log start moves up to `offset`, never down (a lower one changes nothing), and at
+   * most to its end offset (a higher one is taken as the end). Records are gone for every reader;
+   * a consumer positioned below the new log start resets by its policy. The runtime calls it only
+   * on repartition topics, below the offsets their stage has committed.
+   */
+  deleteRecords(topic: string, offsets: readonly { readonly partition: number; readonly offset: number }[]): Promise<void>;
   /**
    * The topic's configuration (Kafka: `DescribeConfigs`, e.g. `cleanup.policy`), undefined when
    * it does not exist. MemoryLog keeps what the topic was created with.

@@ -32,6 +32,7 @@ export interface MetricsOptions {
  * | `tributary_state_store_unpartitioned` | processor, store (1: a key found in a partition it does not map to; queries fail) |
  * | `tributary_transactions_total` | processor, outcome (`committed`, `aborted`, `fenced`: exactly-once only) |
  * | `tributary_transaction_commit_seconds` | processor (one partition's commit: offsets sent, then EndTxn) |
+ * | `tributary_repartition_purge_failures_total` | processor, topic (a `deleteRecords` below the committed offsets that failed) |
  *
  * @example
  * const metrics = new TributaryMetrics();
@@ -61,6 +62,7 @@ export class TributaryMetrics {
   readonly standbyLag: Gauge<'processor' | 'topic' | 'partition'>;
   readonly transactions: Counter<'processor' | 'outcome'>;
   readonly transactionCommitSeconds: Histogram<'processor'>;
+  readonly repartitionPurgeFailures: Counter<'processor' | 'topic'>;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -108,6 +110,11 @@ export class TributaryMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
+    this.repartitionPurgeFailures = counter(
+      'tributary_repartition_purge_failures_total',
+      "Purges of a repartition topic (its records below the stage's committed offsets deleted) that failed; the next one tries again.",
+      ['processor', 'topic'],
+    );
     this.storeKeys = gauge('tributary_state_store_keys', "Keys (window stores: window and key pairs) in a partition's store, at the last commit.", [...perPartition, 'store']);
   }
 }

@@ -77,6 +77,14 @@ export interface ProcessorDefinition<K = string | null, V = unknown> {
   /** How often completed offsets are committed. Default 1,000 ms (also on revoke and stop). */
   readonly commitIntervalMs?: number;
   /**
+   * How often, at most, a repartition stage deletes the records of its repartition topic below
+   * the offsets it has committed (Kafka's `DeleteRecords`, after a commit; Kafka Streams'
+   * `repartition.purge.interval.ms`). Repartition topics have no time retention, so without it
+   * they grow forever. Default 30,000 ms; `0` after every commit; `Infinity` never. Set on a
+   * processor, it holds for each of its repartition stages. See docs/runtime.md, "Repartition".
+   */
+  readonly repartitionPurgeIntervalMs?: number;
+  /**
    * Most records handed to the pipeline in one batch, where the log supports it (MemoryLog;
    * Kafka batches are bounded by `maxBytesPerPartition`). Default 500.
    */
@@ -164,6 +172,8 @@ export interface ResolvedProcessor<K = unknown, V = unknown> {
   readonly highWater: number;
   readonly lowWater: number;
   readonly commitIntervalMs: number;
+  /** A repartition stage's purges of its topic: at most one every this many ms (`Infinity`: none). */
+  readonly repartitionPurgeIntervalMs: number;
   readonly maxBatchRecords: number;
   readonly upstreamTopics: readonly string[] | undefined;
   readonly restartStrategy: 'one-for-one' | 'one-for-all' | 'rest-for-one';
@@ -287,6 +297,7 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
     highWater,
     lowWater,
     commitIntervalMs: positiveInteger(`${id}.commitIntervalMs`, definition.commitIntervalMs, 1_000),
+    repartitionPurgeIntervalMs: purgeInterval(`${id}.repartitionPurgeIntervalMs`, definition.repartitionPurgeIntervalMs),
     maxBatchRecords: positiveInteger(`${id}.maxBatchRecords`, definition.maxBatchRecords, 500),
     upstreamTopics: definition.upstream ? [...definition.upstream.topics] : undefined,
     restartStrategy: definition.restartStrategy ?? 'one-for-one',
@@ -296,6 +307,14 @@ export function resolveProcessor<K, V>(definition: ProcessorDefinition<K, V>): R
     tables: resolveTables(id, definition.tables, topics),
     standbyReplicas: resolveStandbyReplicas(id, definition.standbyReplicas, stores.usesLmdb),
   };
+}
+
+/** Kafka Streams' default `repartition.purge.interval.ms`. */
+const DEFAULT_PURGE_INTERVAL_MS = 30_000;
+
+function purgeInterval(setting: string, value: number | undefined): number {
+  if (value === Infinity) return Infinity;
+  return nonNegativeInteger(setting, value, DEFAULT_PURGE_INTERVAL_MS);
 }
 
 function resolveStandbyReplicas(id: string, value: number | undefined, usesLmdb: boolean): number {

@@ -30,6 +30,7 @@ export function expandStages(definition: ProcessorDefinition<any, any>): Process
       deadLetters: stage.deadLetters,
       buffer: stage.buffer,
       commitIntervalMs: stage.commitIntervalMs ?? definition.commitIntervalMs,
+      repartitionPurgeIntervalMs: definition.repartitionPurgeIntervalMs,
       maxBatchRecords: definition.maxBatchRecords,
       upstream: { topics: upstreamTopics },
       restartStrategy: definition.restartStrategy,

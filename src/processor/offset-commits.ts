@@ -21,7 +21,7 @@ export interface OffsetCommitsOptions {
   readonly partitions: ReadonlyMap<string, PartitionEntry>;
   /** The processor's group member now (undefined while out of the group: nothing is committed). */
   readonly consumer: () => GroupConsumer | undefined;
-  /** Told after a partition's resume point is committed (its changelogs may be compacted). */
+  /** Told after a partition's resume point is committed (its changelogs may be compacted, its repartition topic purged). */
   readonly committed?: (entry: PartitionEntry, point: ResumePoint) => void;
   /**
    * With `guarantee: 'exactly-once'`: each partition's transactions. A commit is then the

@@ -26,6 +26,7 @@ import type { PartitionChildContext } from './partition-child.js';
 import { answerQuery, scanPartitions, partitionGauges, partitionStatus, type PartitionGauges, type PartitionStatus, type QueryAnswer } from './partition-views.js';
 import { ProcessorStores } from './processor-stores.js';
 import { ProcessorTables } from './processor-tables.js';
+import { RepartitionPurge } from './repartition-purge.js';
 import { toDeadLetterRecord } from '../supervision/dead-letter.js';
 import type { PlacementView } from './standby-placement.js';
 import { StandbyTasks, type StandbyStatus } from './standby-tasks.js';
@@ -89,6 +90,8 @@ export class ProcessorRuntime {
   private connectors: Supervisor | undefined;
   private deadLetters: Sink<OutgoingRecord> | undefined;
   private readonly commits: OffsetCommits;
+  /** A repartition stage's purge of its topic below the committed offsets (nothing for other processors). */
+  private readonly purge: RepartitionPurge;
   private readonly clock: SupervisorClock;
   private readonly scheduler: SchedulerLike;
   private stopping = false;
@@ -162,6 +165,7 @@ export class ProcessorRuntime {
     this.assigned = new AssignedPartitions({ ...options, processor: this.processor, logger: this.logger, consumer: () => this.consumer, childContext, emitPartition: (tp, event) => this.emitPartition(tp, event) });
     this.partitions = this.assigned.partitions;
     this.supervisor = this.assigned.supervisor;
+    this.purge = new RepartitionPurge({ processor: this.processor, log: options.log, metrics: options.metrics, logger: this.logger, clock: this.clock, partitions: this.partitions, consumer: () => this.consumer });
     this.commits = new OffsetCommits({
       processor: this.processor,
       metrics: options.metrics,
@@ -169,7 +173,10 @@ export class ProcessorRuntime {
       clock: this.clock,
       partitions: this.partitions,
       consumer: () => this.consumer,
-      committed: (entry, point) => point.state && this.stores.committed(entry, point.state),
+      committed: (entry, point) => {
+        if (point.state) this.stores.committed(entry, point.state);
+        this.purge.committed();
+      },
       transactions: this.transactions ? (entry, pipeline) => ({ txn: this.transactions!.of(entry.topicPartition), session: this.sessions.get(pipeline) ?? -1 }) : undefined,
     });
     this.watchdog = new PartitionWatchdog({
@@ -338,6 +345,7 @@ export class ProcessorRuntime {
     // The supervisor itself is stopped by its parent (the node): stopping it here would look to
     // the node like a child that ended, and be restarted.
     await this.commits.settled;
+    await this.purge.stop();
     for (const sink of Object.values(this.processor.sinks)) await sink.stop?.();
     await this.deadLetters?.stop?.();
     await this.tables.stop();

@@ -107,6 +107,9 @@ export function countProcessor(settings: CountSettings, hooks: CountHooks): Proc
     source: { topics: Topics.input, timestamp: (r) => r.value.ts, maxRecordBytes: settings.maxRecordBytes },
     eventTime: { outOfOrdernessMs: settings.boundMs },
     commitIntervalMs: 500,
+    // The verifier reads the whole repartition topic to find items written to it twice (with
+    // --exactly-once, any is a failure): a purge would delete most of it before the read.
+    repartitionPurgeIntervalMs: Infinity,
     pipeline: (records: Observable<StreamRecord<string | null, ChaosEvent>>) =>
       records.pipe(
         filter((r) => r.value.flush !== true),

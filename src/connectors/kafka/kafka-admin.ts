@@ -88,6 +88,49 @@ export class KafkaAdmin implements LogAdmin {
     return offsets.map((o) => ({ topic, partition: o.partition, offset: Number(o.high) }));
   }
 
+  async startOffsets(topic: string): Promise<PartitionOffset[]> {
+    const admin = await this.client();
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.map((o) => ({ topic, partition: o.partition, offset: Number(o.low) }));
+    } catch (err) {
+      throw kafkaError(`reading the log start offsets of ${topic}`, err);
+    }
+  }
+
+  /**
+   * `DeleteRecords` to each partition's leader (kafkajs' `deleteTopicRecords`), after one
+   * `ListOffsets`: an offset past the partition's end is taken as the end (the broker would refuse
+   * it), and a partition already starting at or past its offset is left out (kafkajs would log a
+   * warning for it, and the broker change nothing).
+   */
+  async deleteRecords(topic: string, offsets: readonly { readonly partition: number; readonly offset: number }[]): Promise<void> {
+    if (offsets.length === 0) return;
+    for (const { offset } of offsets) {
+      if (!Number.isSafeInteger(offset) || offset < 0) throw new TributaryError(`deleting records of ${topic}: the offset must be a non-negative integer, got ${String(offset)}`);
+    }
+    const admin = await this.client();
+    let current: Map<number, { low: number; high: number }>;
+    try {
+      current = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]));
+    } catch (err) {
+      throw kafkaError(`reading the offsets of ${topic} to delete records`, err);
+    }
+    const partitions: { partition: number; offset: string }[] = [];
+    for (const { partition, offset } of offsets) {
+      const bounds = current.get(partition);
+      if (bounds === undefined) throw new TributaryError(`topic ${topic} has no partition ${partition}: no records deleted`);
+      const below = Math.min(offset, bounds.high);
+      if (below > bounds.low) partitions.push({ partition, offset: String(below) });
+    }
+    if (partitions.length === 0) return;
+    try {
+      await admin.deleteTopicRecords({ topic, partitions });
+    } catch (err) {
+      throw kafkaError(`deleting records of ${topic} below ${partitions.map((p) => `${p.offset} (partition ${p.partition})`).join(', ')}`, err);
+    }
+  }
+
   async topicConfig(topic: string): Promise<Readonly<Record<string, string>> | undefined> {
     if ((await this.partitionCount(topic)) === undefined) return undefined;
     const admin = await this.client();

@@ -1,11 +1,11 @@
 import type { LogAdmin, PartitionOffset, TopicSpec } from '../log.js';
-import { ClientStateError, UnknownTopicError } from './errors.js';
+import { ClientStateError, InvalidOptionError, UnknownPartitionError, UnknownTopicError } from './errors.js';
 import type { TopicRegistry } from './memory-topic.js';
 
 /**
  * Topic administration on a MemoryLog. `replicationFactor` of a {@link TopicSpec} is accepted
  * and ignored (one process has one replica); `config` is kept and read back by `topicConfig`
- * (MemoryLog itself never deletes or compacts: every record stays for the log's lifetime).
+ * (what MemoryLog itself drops is `MemoryRetention`'s; {@link deleteRecords} is Kafka's `DeleteRecords`).
  *
  * @example
  * const admin = log.admin();
@@ -38,6 +38,30 @@ export class MemoryAdmin implements LogAdmin {
     const target = this.topics.get(topic);
     if (target === undefined) throw new UnknownTopicError(topic);
     return target.partitions.map((p) => ({ topic, partition: p.partition, offset: p.highWatermark }));
+  }
+
+  /** The log start offset of each partition (past what was trimmed or deleted). An unknown topic is an {@link UnknownTopicError}. */
+  async startOffsets(topic: string): Promise<PartitionOffset[]> {
+    this.checkOpen('startOffsets');
+    const target = this.topics.get(topic);
+    if (target === undefined) throw new UnknownTopicError(topic);
+    return target.partitions.map((p) => ({ topic, partition: p.partition, offset: p.logStartOffset }));
+  }
+
+  /**
+   * Removes the records below each offset (Kafka's `DeleteRecords`; see `LogAdmin.deleteRecords`),
+   * whatever `trimCommitted` says: it is the client's explicit word. All partitions are checked
+   * first, so an unknown one deletes nothing.
+   */
+  async deleteRecords(topic: string, offsets: readonly { readonly partition: number; readonly offset: number }[]): Promise<void> {
+    this.checkOpen('deleteRecords');
+    const target = this.topics.get(topic);
+    if (target === undefined) throw new UnknownTopicError(topic);
+    for (const { partition, offset } of offsets) {
+      if (!Number.isInteger(partition) || target.partitions[partition] === undefined) throw new UnknownPartitionError(topic, partition, target.partitions.length);
+      if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidOptionError('offset', `expected a non-negative integer, got ${String(offset)}`);
+    }
+    for (const { partition, offset } of offsets) target.partitions[partition].trimBefore(offset);
   }
 
   async topicConfig(topic: string): Promise<Readonly<Record<string, string>> | undefined> {

@@ -34,7 +34,9 @@ export interface MemoryLogOptions {
   /**
    * Drop the records every consumer group reading a topic has committed (not on compacted
    * topics; see {@link MemoryRetention}), so that a long run's memory stays bounded. Default
-   * true. Topics also honour `retention.ms` and `retention.bytes` in their config.
+   * true. Topics also honour `retention.ms` and `retention.bytes` in their config. Either way,
+   * `admin().deleteRecords` deletes what it is told (as Kafka's `DeleteRecords`): a repartition
+   * stage purges its topic below its committed offsets (`repartitionPurgeIntervalMs`).
    */
   readonly trimCommitted?: boolean;
 }
