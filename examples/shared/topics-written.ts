@@ -24,7 +24,9 @@ export function topicsWritten(stages: readonly ProcessorDefinition<unknown, unkn
     for (const sink of sinks) {
       if (!isRepartitionSink(sink)) continue;
       const name = repartitionTopic(stage.id, sink.repartition.name);
-      specs.set(name, { name, partitions: sink.repartition.partitions ?? 4, replicationFactor: sink.repartition.replicationFactor, config: TOPIC_CONFIG });
+      // As the runtime creates a repartition topic: no time retention (its records carry their
+      // event time, which may be older than the broker's 7 days; its stage purges it instead).
+      specs.set(name, { name, partitions: sink.repartition.partitions ?? 4, replicationFactor: sink.repartition.replicationFactor, config: { ...TOPIC_CONFIG, 'retention.ms': '-1' } });
     }
   }
   return [...specs.values()];
