@@ -30,6 +30,7 @@ export interface MetricsOptions {
  * | `tributary_state_changelog_records_total` | processor, store (records written at checkpoints) |
  * | `tributary_state_store_keys` | processor, topic, partition, store (at the last commit) |
  * | `tributary_state_store_unpartitioned` | processor, store (1: a key found in a partition it does not map to; queries fail) |
+ * | `tributary_table_lag_records` | processor, topic, partition, table (updates of a `table(topic)` not taken yet, at the last commit) |
  * | `tributary_transactions_total` | processor, outcome (`committed`, `aborted`, `fenced`: exactly-once only) |
  * | `tributary_transaction_commit_seconds` | processor (one partition's commit: offsets sent, then EndTxn) |
  * | `tributary_repartition_purge_failures_total` | processor, topic (a `deleteRecords` below the committed offsets that failed) |
@@ -60,6 +61,7 @@ export class TributaryMetrics {
   readonly storeKeys: Gauge<'processor' | 'topic' | 'partition' | 'store'>;
   readonly storeUnpartitioned: Gauge<'processor' | 'store'>;
   readonly standbyLag: Gauge<'processor' | 'topic' | 'partition'>;
+  readonly tableLag: Gauge<'processor' | 'topic' | 'partition' | 'table'>;
   readonly transactions: Counter<'processor' | 'outcome'>;
   readonly transactionCommitSeconds: Histogram<'processor'>;
   readonly repartitionPurgeFailures: Counter<'processor' | 'topic'>;
@@ -102,6 +104,7 @@ export class TributaryMetrics {
     this.changelogRecords = counter('tributary_state_changelog_records_total', 'Records written to changelogs at checkpoints, per store.', ['processor', 'store']);
     this.storeUnpartitioned = gauge('tributary_state_store_unpartitioned', 'Stores found holding a key in a partition it does not map to (1): queries of them fail, scans answer.', ['processor', 'store']);
     this.standbyLag = gauge('tributary_standby_lag_records', "Changelog records past a warm standby's local copies (what a takeover on this node would read), per partition it stands by for.", perPartition);
+    this.tableLag = gauge('tributary_table_lag_records', "Updates of a table read from its topic (table(topic)) not taken yet by the stream partition of the same number, at the last commit: read ahead and waiting for the stream's time, or not read yet.", [...perPartition, 'table']);
     this.transactions = counter('tributary_transactions_total', "Transactions of the partitions' producers (exactly-once), by outcome: committed, aborted (a failure, a revoke or a stop with one open), fenced (a newer producer took the transactional id).", ['processor', 'outcome']);
     this.transactionCommitSeconds = new Histogram({
       name: 'tributary_transaction_commit_seconds',

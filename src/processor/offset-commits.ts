@@ -3,6 +3,7 @@ import type { GroupConsumer, PartitionOffset } from '../connectors/log.js';
 import type { PartitionPipeline } from '../actors/partition-pipeline.js';
 import type { ResumePoint } from '../actors/resume-point.js';
 import type { TributaryMetrics } from '../observability/metrics.js';
+import { SourceTableState } from '../state/source-table-state.js';
 import type { SupervisorClock } from '../supervision/clock.js';
 import type { ResolvedProcessor } from './define-processor.js';
 import { movedSinceCommit, offsetToCommit, recordCommitted, type PartitionEntry } from './partition-entry.js';
@@ -121,6 +122,7 @@ export class OffsetCommits {
     const consumer = this.options.consumer();
     if (movedSinceCommit(entry, point) && consumer) {
       await consumer.commit([offsetToCommit(entry, point)]);
+      if (pipeline.hasStores) this.gaugeStores(entry, pipeline);
       recordCommitted(entry, pipeline, point);
       this.options.committed?.(entry, point);
       this.options.metrics.commits.inc({ processor: this.options.processor.id });
@@ -199,6 +201,11 @@ export class OffsetCommits {
     const { topic, partition } = entry.topicPartition;
     for (const [store, keys] of Object.entries(pipeline.storeSizes())) {
       this.options.metrics.storeKeys.set({ processor: this.options.processor.id, topic, partition: String(partition), store }, keys);
+    }
+    if (pipeline.state instanceof SourceTableState) {
+      for (const [table, lag] of Object.entries(pipeline.state.tableLags())) {
+        this.options.metrics.tableLag.set({ processor: this.options.processor.id, topic, partition: String(partition), table }, lag);
+      }
     }
   }
 }

@@ -35,6 +35,13 @@ export class SourceTableState extends PartitionState {
     return (this.tables.get(key) ?? this.globals.get(key)) as TableView<K, V> | undefined;
   }
 
+  /** Each table's updates not taken yet (see {@link SourceTableStore.lag}), by name. */
+  tableLags(): Record<string, number> {
+    const lags: Record<string, number> = {};
+    for (const table of this.tables.values()) lags[table.name] = table.lag;
+    return lags;
+  }
+
   /** The names of the tables read from topics (they have positions, and no changelog). */
   get tableNames(): readonly string[] {
     return [...this.tables.values()].map((t) => t.name);

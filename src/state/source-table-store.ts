@@ -70,6 +70,8 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
   private lookups = 0;
   /** No read before this time (`performance.now()`): the last one found nothing new. */
   private idleUntil = 0;
+  /** The highest end offset of the topic's partition seen by a read (a lower bound of the end now). */
+  private endSeen = 0;
 
   constructor(private readonly options: SourceTableStoreOptions<K, V>) {
     const serdes = { key: jsonKeys as Serde<K>, value: structuredValues as Serde<TableRow<V>>, view: (row: TableRow<V>) => row.value };
@@ -85,6 +87,14 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
     return this.positionValue;
   }
 
+  /**
+   * Updates of the topic's partition not taken yet, as of the last read: read ahead and waiting
+   * for the stream's time to pass theirs, or not read yet (a consumer's lag, for the table).
+   */
+  get lag(): number {
+    return Math.max(0, this.endSeen - this.positionValue);
+  }
+
   /** Reads the topic's partition from its start up to `until` (the committed position), then reads ahead. */
   async restoreTo(until: number): Promise<{ records: number }> {
     let records = 0;
@@ -98,6 +108,7 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
     }
     this.positionValue = until;
     this.readPosition = until;
+    this.endSeen = Math.max(this.endSeen, until);
     await this.readAhead();
     return { records };
   }
@@ -170,6 +181,7 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
     const { records, next } = reader.readNow(partition, this.readPosition, Infinity, READ_AHEAD - (this.ahead.length - this.head));
     for (const record of records) this.ahead.push({ record, update: decodeUpdate(this.options.source, record) });
     this.readPosition = next;
+    this.endSeen = Math.max(this.endSeen, next);
     return records.length > 0;
   }
 
@@ -178,6 +190,7 @@ export class SourceTableStore<K, V> implements TableView<K, V> {
     this.reading ??= (async () => {
       try {
         const end = await this.options.reader.endOffset(this.options.partition);
+        this.endSeen = Math.max(this.endSeen, end);
         const until = Math.min(end, this.readPosition + READ_AHEAD);
         this.idleUntil = until <= this.readPosition ? performance.now() + IDLE_READ_MS : 0;
         if (until <= this.readPosition) return;

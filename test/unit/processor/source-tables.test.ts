@@ -213,6 +213,42 @@ describe('tables read from topics', () => {
     );
   });
 
+  it("counts each table's updates not taken yet in tributary_table_lag_records at the commit: one later than every order", async () => {
+    const log = newLog(1);
+    const producer = log.producer();
+    await producer.send('rates', [
+      { key: 'a', value: '1', timestamp: 1 },
+      { key: 'b', value: '2', timestamp: 5 },
+      { key: 'a', value: '3', timestamp: 1_000_000 },
+    ]);
+    await producer.send('orders', Array.from({ length: 10 }, (_, i) => ({ key: 'a', value: JSON.stringify({ k: 'a', ts: 10 + i, i }), timestamp: 10 + i })));
+    const rates = table<string, number>('rates');
+    const out: Out = { results: [] };
+    const running = createTributary({
+      log,
+      logger,
+      processors: [
+        defineProcessor<string, Order>({
+          id: 'priced',
+          source: { topics: 'orders', timestamp: (r) => r.value.ts },
+          tables: { rates },
+          pipeline: (records: Observable<StreamRecord<string, Order>>) =>
+            records.pipe(
+              streamTableJoin(rates, { type: 'left', key: (r: StreamRecord<string, Order>) => r.value.k, join: (r: StreamRecord<string, Order>, v: number | null) => `${r.value.i}=${v ?? '-'}` }),
+              map((j) => j.value),
+            ),
+          sinks: toFunction('results', (items: readonly string[]) => void out.results.push(...items)),
+        }),
+      ],
+    });
+    await running.start();
+    await running.processor('priced').finishInput({ timeoutMs: 20_000 });
+    const lag = await running.metrics.registry.getSingleMetricAsString('tributary_table_lag_records');
+    await running.stop();
+    expect(out.results).toEqual(Array.from({ length: 10 }, (_, i) => `${i}=1`)); // the update at 1,000,000 not taken
+    expect(lag).toContain('processor="priced",topic="orders",partition="0",table="rates"} 1');
+  });
+
   it('with the test driver, random interleavings of table updates and orders: each order sees the updates piped before it, up to its time', async () => {
     await fc.assert(
       fc.asyncProperty(ordersArb, updatesArb, fc.constantFrom(1, 2), fc.constantFrom<'inner' | 'left'>('inner', 'left'), fc.infiniteStream(fc.boolean()), async (raw, updates, partitions, type, coin) => {
