@@ -29,7 +29,10 @@ export class ConfigError extends TributaryError {
     readonly setting: string,
     message: string,
   ) {
-    super(`invalid configuration '${setting}': ${message}`);
+    // Permanent: a restart meets the same configuration (a pipeline that joins a table its
+    // processor does not name fails the same way at every start), so supervisors escalate it at
+    // once instead of restarting it into a crash loop.
+    super(`invalid configuration '${setting}': ${message}`, { permanent: true });
   }
 }
 
