@@ -200,13 +200,17 @@ function byteLength(data: Buffer | Uint8Array | string | null | undefined): numb
 
 function encodeRange(entries: readonly SegmentEntry[], from: number, to: number, total: number, asBytes: boolean): RecordSegment {
   const count = to - from;
-  // Small segments share Buffer's pool; larger ones get a buffer of their own, of their size.
-  const data = total < Buffer.poolSize >>> 1 ? Buffer.allocUnsafe(total) : Buffer.allocUnsafeSlow(total);
-  const starts = new Uint32Array(count + 1);
-  const keyLengths = new Int32Array(count);
-  const valueLengths = new Int32Array(count);
-  const offsets = new Float64Array(count);
-  const timestamps = new Float64Array(count);
+  // One allocation of its own for the index and the bytes (28 bytes a record + 4, then the data):
+  // not Buffer's pool, whose 64 KiB slabs a long-lived segment (a changelog's) would pin, nor six
+  // mallocs. Float64 arrays first (8-byte aligned), then the 4-byte ones, then the bytes.
+  const indexBytes = 28 * count + 4;
+  const memory = new ArrayBuffer(indexBytes + total);
+  const offsets = new Float64Array(memory, 0, count);
+  const timestamps = new Float64Array(memory, 8 * count, count);
+  const starts = new Uint32Array(memory, 16 * count, count + 1);
+  const keyLengths = new Int32Array(memory, 20 * count + 4, count);
+  const valueLengths = new Int32Array(memory, 24 * count + 4, count);
+  const data = Buffer.from(memory, indexBytes, total);
   const names: string[] = [];
   const nameIndex = new Map<string, number>();
   let bytes = 0;
