@@ -109,8 +109,9 @@ export async function produceInput(options: ProduceInputOptions): Promise<Produc
     if (only && !only(line.lineNumber)) continue;
     const placed = placeLine(line.text, keyOf, topicOf);
     const key = placed.key;
-    const value = Buffer.from(line.text, 'utf8');
-    const bytes = value.length + (key === null ? 0 : Buffer.byteLength(key, 'utf8'));
+    // The text itself: the producer encodes it into its batch (a Buffer here would be one more copy).
+    const value = line.text;
+    const bytes = Buffer.byteLength(value, 'utf8') + (key === null ? 0 : Buffer.byteLength(key, 'utf8'));
     if (bytes > MAX_INPUT_RECORD_BYTES) {
       oversized++;
       await options.onOversized(line, bytes);

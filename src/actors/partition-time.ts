@@ -52,7 +52,7 @@ export class PartitionTime {
   snapshot(): TimeState {
     const watermark = this.clock.current;
     if (this.cached && this.cached.watermark === watermark) return this.cached;
-    this.cached = this.marks ? { watermark, upstreams: Object.fromEntries(this.marks) } : { watermark };
+    this.cached = this.marks ? { watermark, upstreams: recordOf(this.marks) } : { watermark };
     return this.cached;
   }
 
@@ -82,4 +82,17 @@ export class PartitionTime {
     this.cached = undefined;
     return true;
   }
+}
+
+/**
+ * The marks as a plain object. Downstream of a repartition every record changes its upstream's
+ * mark, so this runs once a record: `forEach`, not `Object.fromEntries`, whose entry arrays and
+ * iterator were about 0.5 KB of garbage a click in `npm run demo` (a sampling heap profile).
+ */
+function recordOf(marks: ReadonlyMap<string, UpstreamMark>): Record<string, UpstreamMark> {
+  const upstreams: Record<string, UpstreamMark> = {};
+  marks.forEach((mark, id) => {
+    upstreams[id] = mark;
+  });
+  return upstreams;
 }

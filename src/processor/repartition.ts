@@ -1,7 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { OutgoingRecord } from '../connectors/log.js';
 import { ConfigError } from '../errors.js';
-import { json } from '../serdes/json.js';
 import { OrderedWriter } from '../sinks/ordered-writer.js';
 import { sendRetrying } from '../sinks/send-retrying.js';
 import { outgoingRecordSize } from '../sinks/topic-sink.js';
@@ -109,7 +108,6 @@ export function repartition<T>(options: RepartitionOptions<T>): Sink<T> {
     throw new ConfigError(`repartition(${options.name}).partitions`, `must be a positive integer, got ${String(partitions)}`);
   }
   const timestampOf = options.timestamp ?? ((item: T) => (item as { timestamp?: number }).timestamp as number);
-  const serde = json<T>();
   let writer: OrderedWriter<OutgoingRecord> | undefined;
   let topic: string | undefined;
 
@@ -122,7 +120,7 @@ export function repartition<T>(options: RepartitionOptions<T>): Sink<T> {
     return [
       {
         key: options.key(envelope.item),
-        value: serde.serialize(envelope.item),
+        value: jsonText(envelope.item),
         timestamp: Number.isFinite(timestamp) ? timestamp : undefined,
         headers: {
           [RepartitionHeaders.upstream]: envelope.upstream,
@@ -180,4 +178,15 @@ export function repartition<T>(options: RepartitionOptions<T>): Sink<T> {
     },
   };
   return sink;
+}
+
+/**
+ * The item as JSON text (what the downstream stage's `json()` source reads). A string, not a
+ * Buffer: producers write it straight into their batch (MemoryLog's segment, kafkajs' request),
+ * where a Buffer made here would be one more copy, in Buffer's pool, per repartitioned record.
+ */
+function jsonText(item: unknown): string {
+  const text = JSON.stringify(item) as string | undefined;
+  if (text === undefined) throw new TypeError(`a repartitioned item must be JSON, got ${typeof item}`);
+  return text;
 }

@@ -5,6 +5,7 @@ import type { LoggedStore } from './logged-store.js';
 import type { StoreSerdes } from './memory-key-value-store.js';
 import { UNBOUNDED_STORE_BUDGET } from './store-budget.js';
 import { WriteSampler, type WriteCheck } from './write-sampler.js';
+import { fastSerialize } from './v8-fast-values.js';
 import type { WindowStore } from './window-store.js';
 
 /**
@@ -128,7 +129,8 @@ export class MemoryWindowStore<K, V> implements WindowStore<K, V>, LoggedStore {
         } catch (err) {
           throw new StoreError(`store ${this.name}: the value of window ${start} key ${String(key)} does not serialize with ${this.serdes.value.name}: ${(err as Error).message}`, { cause: err });
         }
-        records.push({ key: keyBytes, value: serialize({ seq: seqs?.get(key) ?? 0, value: valueBytes }) });
+        const entry = { seq: seqs?.get(key) ?? 0, value: valueBytes };
+        records.push({ key: keyBytes, value: fastSerialize(entry) ?? serialize(entry) });
       }
     }
     return records;

@@ -1,4 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
+import { fastSerializeObject } from './v8-fast-objects.js';
 
 /**
  * The V8 serialization format (`node:v8` serialize) of the values state holds most often —
@@ -76,8 +77,11 @@ function encode(value: unknown): Buffer | undefined {
       return header(3, value ? TAG_TRUE : TAG_FALSE);
     case 'undefined':
       return header(3, TAG_UNDEFINED);
+    case 'object':
+      // Containers: see v8-fast-objects.ts (no DefaultSerializer and its zone per value).
+      return value === null ? header(3, TAG_NULL) : fastSerializeObject(value);
     default:
-      return value === null ? header(3, TAG_NULL) : undefined;
+      return undefined;
   }
 }
 
@@ -130,7 +134,7 @@ const enabled = [0, 1, -1, 63, 64, 300, 659_676, 2 ** 31 - 1, -(2 ** 31), 2 ** 3
   return fast !== undefined && Object.is(deserialize(fast), probe) && decoded !== undefined && Object.is(decoded.value, probe);
 });
 
-/** V8-format bytes of `value` when it is one of the simple kinds, else undefined (use `serialize`). */
+/** V8-format bytes of `value` when it is one of the simple kinds or a container of them (see `fastSerializeObject`), else undefined (use `serialize`). */
 export function fastSerialize(value: unknown): Buffer | undefined {
   return enabled ? encode(value) : undefined;
 }

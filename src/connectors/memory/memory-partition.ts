@@ -1,4 +1,5 @@
 import type { LogRecord, PartitionBatch } from '../log.js';
+import { EMPTY_SEGMENT, encodeSegments, type RecordSegment } from './record-segment.js';
 
 /**
  * One partition of a MemoryLog topic: records in offset order, offsets from 0.
@@ -8,15 +9,25 @@ import type { LogRecord, PartitionBatch } from '../log.js';
  * `MemoryRetention`): readers go by each record's `offset` and the log start, never by position
  * in the array.
  *
+ * Records are kept serialized, in {@link RecordSegment}s (one or more per append, as Kafka keeps
+ * record batches in its segment files), and materialised as `LogRecord`s when read: a batch's
+ * records are new objects each time (its own: `exclusive`), their Buffers views of the segment.
+ *
  * Readers that have caught up subscribe with {@link MemoryPartition.onAppend} instead of
  * polling: listeners are told once per microtask however many appends happened in it, so a
  * producer sending 200k records one by one wakes each fetcher a handful of times, not 200k.
  */
 export class MemoryPartition {
-  // records[head..] are the partition's records, in offset order; records before `head` were
-  // trimmed and are dropped from the array in bulk (so that trimming costs O(1) a record).
-  private records: LogRecord[] = [];
-  private head = 0;
+  // segments[headSegment..] hold the partition's records, in offset order. Each record has an
+  // ordinal (its position over the partition's life, from 0): ordinals[s] is that of the first
+  // record of segments[s]; records from `headOrdinal` on are held, those before were trimmed.
+  // A segment trimmed entirely leaves EMPTY_SEGMENT in its slot (its bytes are freed at once);
+  // the slots are dropped from the arrays in bulk.
+  private segments: RecordSegment[] = [];
+  private ordinals: number[] = [];
+  private headSegment = 0;
+  private headOrdinal = 0;
+  private nextOrdinal = 0;
   private end = 0;
   private start = 0;
   private readonly listeners = new Set<() => void>();
@@ -86,14 +97,26 @@ export class MemoryPartition {
 
   /** Records held now. */
   get size(): number {
-    return this.records.length - this.head;
+    return this.nextOrdinal - this.headOrdinal;
   }
 
-  /** Appends records already stamped with this partition's next offsets. */
+  /** Appends records already stamped with this partition's next offsets (serialized into segments). */
   append(records: readonly LogRecord[]): void {
-    if (records.length === 0) return;
-    for (const record of records) this.records.push(record);
-    this.end = records[records.length - 1].offset + 1;
+    this.appendSegments(encodeSegments(records));
+  }
+
+  /** Appends segments of records already stamped with this partition's next offsets. */
+  appendSegments(segments: readonly RecordSegment[]): void {
+    let last: RecordSegment | undefined;
+    for (const segment of segments) {
+      if (segment.count === 0) continue;
+      this.segments.push(segment);
+      this.ordinals.push(this.nextOrdinal);
+      this.nextOrdinal += segment.count;
+      last = segment;
+    }
+    if (last === undefined) return;
+    this.end = last.lastOffset + 1;
     this.schedule();
   }
 
@@ -109,19 +132,15 @@ export class MemoryPartition {
    * following batch starts (past any gap). O(log n + max), whatever the partition's length.
    */
   batch(offset: number, max: number, until = this.end): PartitionBatch & { readonly next: number } {
-    const from = this.indexOf(offset);
-    let to = Math.min(this.records.length, from + max);
-    while (to > from && this.records[to - 1].offset >= until) to--;
-    const records = this.records.slice(from, to);
+    const records = max > 0 ? this.materialise(this.ordinalOf(offset), this.nextOrdinal, max, until) : [];
     // No record in [offset, until) when none came back (max is at least 1): the next batch starts at `until`.
     const next = records.length > 0 ? records[records.length - 1].offset + 1 : max > 0 ? Math.max(offset, Math.min(until, this.end)) : offset;
-    return { topic: this.topic, partition: this.partition, records, highWatermark: this.end, next };
+    return { topic: this.topic, partition: this.partition, records, highWatermark: this.end, next, exclusive: true };
   }
 
   /** A copy of every record held, in offset order (read-committed: below the last stable offset, none of an aborted transaction). */
   all(): LogRecord[] {
-    const stable = this.lastStableOffset;
-    const held = this.records.slice(this.head, this.indexOf(stable));
+    const held = this.materialise(this.headOrdinal, this.ordinalOf(this.lastStableOffset));
     return this.aborted.size === 0 ? held : held.filter((r) => !this.aborted.has(r.offset));
   }
 
@@ -129,28 +148,55 @@ export class MemoryPartition {
   trimBefore(offset: number): void {
     const target = Math.min(offset, this.end);
     if (target <= this.start) return;
-    this.head = this.indexOf(target);
+    this.headOrdinal = this.ordinalOf(target);
     this.start = target;
-    // Drop the trimmed slots once they are most of the array: amortized O(1) a record.
-    if (this.head > 1_024 && this.head * 2 > this.records.length) {
-      this.records = this.records.slice(this.head);
-      this.head = 0;
+    const { segments, ordinals } = this;
+    while (this.headSegment < segments.length && ordinals[this.headSegment] + segments[this.headSegment].count <= this.headOrdinal) {
+      segments[this.headSegment++] = EMPTY_SEGMENT;
+    }
+    // Drop the emptied slots once they are most of the array: amortized O(1) a segment.
+    if (this.headSegment > 64 && this.headSegment * 2 > segments.length) {
+      this.segments = segments.slice(this.headSegment);
+      this.ordinals = ordinals.slice(this.headSegment);
+      this.headSegment = 0;
     }
   }
 
   /** Removes the records older than `timestampMs` from the head (retention by time). */
   trimOlderThan(timestampMs: number): void {
-    let i = this.head;
-    while (i < this.records.length && this.records[i].timestamp < timestampMs) i++;
-    if (i > this.head) this.trimBefore(i < this.records.length ? this.records[i].offset : this.end);
+    const { segments } = this;
+    if (this.size === 0) return;
+    let s = this.segmentAt(this.headOrdinal);
+    let i = this.headOrdinal - this.ordinals[s];
+    while (s < segments.length && segments[s].timestampAt(i) < timestampMs) {
+      if (++i === segments[s].count) {
+        s++;
+        i = 0;
+      }
+    }
+    this.trimBefore(s < segments.length ? segments[s].offsetAt(i) : this.end);
   }
 
   /** Removes records from the head while the partition holds more than `bytes` (retention by size). */
   trimToBytes(bytes: number): void {
+    const { segments } = this;
     let held = 0;
-    let i = this.records.length;
-    while (i > this.head && held + recordBytes(this.records[i - 1]) <= bytes) held += recordBytes(this.records[--i]);
-    if (i > this.head) this.trimBefore(i < this.records.length ? this.records[i].offset : this.end);
+    for (let s = segments.length - 1; s >= this.headSegment; s--) {
+      const segment = segments[s];
+      const first = s === this.headSegment ? this.headOrdinal - this.ordinals[s] : 0;
+      if (first === 0 && held + segment.bytes <= bytes) {
+        held += segment.bytes;
+        continue;
+      }
+      for (let i = segment.count - 1; i >= first; i--) {
+        const size = segment.recordBytes(i);
+        if (held + size > bytes) {
+          this.trimBefore(i + 1 < segment.count ? segment.offsetAt(i + 1) : s + 1 < segments.length ? segments[s + 1].firstOffset : this.end);
+          return;
+        }
+        held += size;
+      }
+    }
   }
 
   /**
@@ -158,18 +204,34 @@ export class MemoryPartition {
    * start and end do not move). Returns how many are held below `below` now.
    */
   replaceBelow(below: number, select: (records: readonly LogRecord[]) => readonly LogRecord[]): number {
-    const limit = this.indexOf(Math.min(below, this.lastStableOffset));
+    const limit = this.ordinalOf(Math.min(below, this.lastStableOffset));
     // Aborted records go (Kafka's cleaner removes them too), and no rule ever sees them.
-    const held = this.records.slice(this.head, limit);
+    const held = this.materialise(this.headOrdinal, limit);
     const kept = select(this.aborted.size === 0 ? held : held.filter((r) => !this.aborted.has(r.offset)));
-    this.records = [...kept, ...this.records.slice(limit)];
-    this.head = 0;
+    const rest: RecordSegment[] = encodeSegments(kept);
+    if (limit < this.nextOrdinal) {
+      const s = this.segmentAt(limit);
+      const i = limit - this.ordinals[s];
+      rest.push(i === 0 ? this.segments[s] : this.segments[s].slice(i, this.segments[s].count));
+      for (let t = s + 1; t < this.segments.length; t++) rest.push(this.segments[t]);
+    }
+    this.segments = [];
+    this.ordinals = [];
+    this.headSegment = 0;
+    this.headOrdinal = 0;
+    this.nextOrdinal = 0;
+    for (const segment of rest) {
+      if (segment.count === 0) continue;
+      this.segments.push(segment);
+      this.ordinals.push(this.nextOrdinal);
+      this.nextOrdinal += segment.count;
+    }
     return kept.length;
   }
 
   /** Records held below `offset`. */
   countBelow(offset: number): number {
-    return this.indexOf(offset) - this.head;
+    return this.ordinalOf(offset) - this.headOrdinal;
   }
 
   /** Calls `listener` (asynchronously) after records are appended. Returns the unsubscribe. */
@@ -180,30 +242,54 @@ export class MemoryPartition {
     };
   }
 
-  /** Index of the first record at or after `offset` (binary search: offsets only grow). */
-  private indexOf(offset: number): number {
-    let low = this.head;
-    let high = this.records.length;
+  /** Ordinal of the first held record at or after `offset` (`nextOrdinal` when none is): binary searches, offsets only grow. */
+  private ordinalOf(offset: number): number {
+    const { segments } = this;
+    let low = this.headSegment;
+    let high = segments.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (this.records[mid].offset < offset) low = mid + 1;
+      if (segments[mid].lastOffset < offset) low = mid + 1;
       else high = mid;
     }
+    if (low === segments.length) return this.nextOrdinal;
+    return Math.max(this.headOrdinal, this.ordinals[low] + segments[low].indexOf(offset));
+  }
+
+  /** Index of the segment that holds the record of `ordinal` (held, below `nextOrdinal`). */
+  private segmentAt(ordinal: number): number {
+    const { ordinals } = this;
+    let low = this.headSegment;
+    let high = this.segments.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >>> 1;
+      if (ordinals[mid] <= ordinal) low = mid;
+      else high = mid - 1;
+    }
     return low;
+  }
+
+  /** The records of ordinals [from, to), at most `max`, those below `until` only, materialised. */
+  private materialise(from: number, to: number, max = Infinity, until = Infinity): LogRecord[] {
+    const records: LogRecord[] = [];
+    if (from >= to) return records;
+    const { segments, topic, partition } = this;
+    let s = this.segmentAt(from);
+    let segment = segments[s];
+    let i = from - this.ordinals[s];
+    for (let n = Math.min(max, to - from); n > 0; n--) {
+      if (i === segment.count) {
+        segment = segments[++s];
+        i = 0;
+      }
+      if (segment.offsetAt(i) >= until) break;
+      records.push(segment.record(i++, topic, partition));
+    }
+    return records;
   }
 
   private notify(): void {
     this.notifyScheduled = false;
     for (const listener of [...this.listeners]) listener();
   }
-}
-
-/** A record's size as retention counts it: key, value and headers. */
-export function recordBytes(record: LogRecord): number {
-  let bytes = (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const name in record.headers) {
-    const value = record.headers[name];
-    bytes += name.length + (typeof value === 'string' ? value.length : (value?.length ?? 0));
-  }
-  return bytes;
 }

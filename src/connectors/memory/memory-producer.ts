@@ -1,7 +1,8 @@
-import type { LogHeaders, LogProducer, LogRecord, OutgoingRecord } from '../log.js';
+import type { LogProducer, OutgoingRecord } from '../log.js';
 import { createDefaultPartitioner } from '../partitioner.js';
 import { ClientStateError, InvalidOptionError, RecordTooLargeError, UnknownPartitionError } from './errors.js';
 import type { MemoryTopic, TopicRegistry } from './memory-topic.js';
+import { encodeSegments, type RecordSegment, type SegmentEntry } from './record-segment.js';
 
 /** What a {@link MemoryProducer} needs from its log. */
 export interface MemoryProducerOptions {
@@ -9,12 +10,11 @@ export interface MemoryProducerOptions {
   readonly clock: () => number;
 }
 
-interface StagedRecord {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers: LogHeaders;
-  readonly partition: number | undefined;
-  readonly timestamp: number;
+/** A record checked and stamped, not yet serialized: its key, value and headers are the caller's until it is. */
+interface StagedRecord extends SegmentEntry {
+  offset: number;
+  readonly key: Buffer | string | null | undefined;
+  readonly headers: Readonly<Record<string, Buffer | string>> | undefined;
 }
 
 /**
@@ -22,8 +22,9 @@ interface StagedRecord {
  * (size, explicit partition, timestamp) before any is appended, and the returned promise
  * resolves once all of them are in the log, i.e. acknowledged.
  *
- * Keys and values are copied into new Buffers (strings as UTF-8), as the wire would: changing a
- * Buffer after `send` does not change the log. Header values come back as Buffers, as from Kafka.
+ * Keys, values and headers are copied into the partition's segments (strings as UTF-8), as the
+ * wire would: changing a Buffer after `send` does not change the log. Header values come back as
+ * Buffers, as from Kafka.
  *
  * Partitioning is Kafka's default (see `createDefaultPartitioner`): explicit partition, else
  * murmur2 of the key, else round-robin per topic starting at partition 0.
@@ -41,10 +42,10 @@ export class MemoryProducer implements LogProducer {
     private readonly options: MemoryProducerOptions,
   ) {}
 
-  /** Appends records stamped with the partition's next offsets (a transactional producer records them first). */
-  protected appendTo(target: MemoryTopic, partition: number, records: readonly LogRecord[]): void {
-    target.partitions[partition].append(records);
-    this.topics.onAppended(target, partition, records.length);
+  /** Appends segments of records stamped with the partition's next offsets (a transactional producer records them first). */
+  protected appendTo(target: MemoryTopic, partition: number, segments: readonly RecordSegment[], count: number): void {
+    target.partitions[partition].appendSegments(segments);
+    this.topics.onAppended(target, partition, count);
   }
 
   async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
@@ -55,26 +56,19 @@ export class MemoryProducer implements LogProducer {
 
     const staged = records.map((record) => this.stage(topic, partitionCount, record, now));
 
-    const perPartition = new Map<number, LogRecord[]>();
+    const perPartition = new Map<number, StagedRecord[]>();
     for (let i = 0; i < staged.length; i++) {
       const record = staged[i];
-      const partition = this.partitioner({ topic, partitionCount, key: records[i].key, partition: record.partition });
+      const partition = this.partitioner({ topic, partitionCount, key: records[i].key, partition: records[i].partition });
       let pending = perPartition.get(partition);
       if (pending === undefined) {
         pending = [];
         perPartition.set(partition, pending);
       }
-      pending.push({
-        topic,
-        partition,
-        offset: target.partitions[partition].highWatermark + pending.length,
-        key: record.key,
-        value: record.value,
-        headers: record.headers,
-        timestamp: record.timestamp,
-      });
+      record.offset = target.partitions[partition].highWatermark + pending.length;
+      pending.push(record);
     }
-    for (const [partition, appended] of perPartition) this.appendTo(target, partition, appended);
+    for (const [partition, appended] of perPartition) this.appendTo(target, partition, encodeSegments(appended, ENCODE), appended.length);
   }
 
   async append(topic: string, partition: number, records: readonly OutgoingRecord[]): Promise<number> {
@@ -86,13 +80,9 @@ export class MemoryProducer implements LogProducer {
     }
     const now = this.options.clock();
     const staged = records.map((record) => this.stage(topic, partitionCount, { ...record, partition }, now));
-    const log = target.partitions[partition];
-    const base = log.highWatermark;
-    this.appendTo(
-      target,
-      partition,
-      staged.map((r, i) => ({ topic, partition, offset: base + i, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })),
-    );
+    const base = target.partitions[partition].highWatermark;
+    for (let i = 0; i < staged.length; i++) staged[i].offset = base + i;
+    this.appendTo(target, partition, encodeSegments(staged, ENCODE), staged.length);
     return base;
   }
 
@@ -101,16 +91,10 @@ export class MemoryProducer implements LogProducer {
   }
 
   private stage(topic: string, partitionCount: number, record: OutgoingRecord, now: number): StagedRecord {
-    const key = toBuffer(record.key);
-    const value = toBuffer(record.value);
-    let size = (key?.length ?? 0) + (value?.length ?? 0);
-    const headers: Record<string, Buffer> = {};
-    if (record.headers !== undefined) {
-      for (const [name, headerValue] of Object.entries(record.headers)) {
-        const bytes = toBuffer(headerValue) ?? Buffer.alloc(0);
-        headers[name] = bytes;
-        size += Buffer.byteLength(name, 'utf8') + bytes.length;
-      }
+    const { key, value, headers } = record;
+    let size = byteLength(key) + byteLength(value);
+    if (headers !== undefined) {
+      for (const name in headers) size += Buffer.byteLength(name, 'utf8') + byteLength(headers[name]);
     }
     if (size > this.options.maxMessageBytes) {
       throw new RecordTooLargeError(topic, size, this.options.maxMessageBytes);
@@ -123,11 +107,14 @@ export class MemoryProducer implements LogProducer {
     if (!Number.isFinite(timestamp)) {
       throw new InvalidOptionError('timestamp', `expected epoch milliseconds, got ${String(timestamp)}`);
     }
-    return { key, value, headers, partition, timestamp };
+    return { offset: -1, key, value, headers, timestamp };
   }
 }
 
-function toBuffer(data: Buffer | string | null | undefined): Buffer | null {
-  if (data === undefined || data === null) return null;
-  return typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+// Header values come back as Buffers, as from Kafka (a header sent without a value: empty).
+const ENCODE = { headersAsBytes: true } as const;
+
+function byteLength(data: Buffer | string | null | undefined): number {
+  if (data === undefined || data === null) return 0;
+  return typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
 }

@@ -1,9 +1,10 @@
-import { ProducerFencedError, type LogRecord, type OutgoingRecord, type PartitionOffset, type TransactionalProducer } from '../log.js';
+import { ProducerFencedError, type OutgoingRecord, type PartitionOffset, type TransactionalProducer } from '../log.js';
 import { ClientStateError } from './errors.js';
 import type { MemoryGroup } from './memory-group.js';
 import type { MemoryPartition } from './memory-partition.js';
 import { MemoryProducer, type MemoryProducerOptions } from './memory-producer.js';
 import type { MemoryTopic, TopicRegistry } from './memory-topic.js';
+import type { RecordSegment } from './record-segment.js';
 
 /** The records and offsets of one open transaction. */
 class OpenTransaction {
@@ -121,14 +122,14 @@ export class MemoryTransactionalProducer extends MemoryProducer implements Trans
     await super.close();
   }
 
-  protected override appendTo(target: MemoryTopic, partition: number, records: readonly LogRecord[]): void {
+  protected override appendTo(target: MemoryTopic, partition: number, segments: readonly RecordSegment[], count: number): void {
     const open = this.open();
     const log = target.partitions[partition];
     log.beginTransaction(open);
     let offsets = open.writes.get(log);
     if (!offsets) open.writes.set(log, (offsets = []));
-    for (const record of records) offsets.push(record.offset);
-    super.appendTo(target, partition, records);
+    for (const segment of segments) for (let i = 0; i < segment.count; i++) offsets.push(segment.offsetAt(i));
+    super.appendTo(target, partition, segments, count);
   }
 
   private end(committed: boolean): void {
