@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * The package as a user gets it: `npm pack` (the `prepare` script builds dist/), the tarball
+ * The package as a user gets it: `npm pack` (the `prepare` script builds dist/, in a copy: see
+ * {@link packableCopy}), the tarball
  * installed into a new project outside this repository (so 'tributary' resolves through its
  * "exports", not through this repo's tsconfig paths), a ten-line app compiled there with
  * `tsc --strict` and run by plain Node on the embedded MemoryLog.
@@ -44,9 +45,29 @@ let work: string;
 let tarball: string;
 let files: string[];
 
+/**
+ * A copy of what `npm pack` reads (the package's own files, sources and build config), with this
+ * repository's node_modules linked, so that its `prepare` builds a dist/ of its own: packing the
+ * repository itself would rebuild the dist/ other tests (the demo's) run from while they run
+ * (`npm run build` removes it first). Its `prepare` is the build alone: patch-package has
+ * already patched the linked node_modules.
+ */
+function packableCopy(into: string): string {
+  const copy = join(into, 'package-src');
+  mkdirSync(copy);
+  for (const entry of ['src', 'static', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json']) {
+    cpSync(join(root, entry), join(copy, entry), { recursive: true });
+  }
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  pkg.scripts.prepare = 'npm run build';
+  writeFileSync(join(copy, 'package.json'), JSON.stringify(pkg, null, 2));
+  symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
+  return copy;
+}
+
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'tributary-packed-'));
-  const { stdout } = await run(npm, ['pack', '--json', '--pack-destination', work], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run(npm, ['pack', '--json', '--pack-destination', work], { cwd: packableCopy(work), maxBuffer: 64 * 1024 * 1024 });
   const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
   tarball = join(work, packed.filename);
   files = packed.files.map((f) => f.path);
