@@ -64,7 +64,11 @@ async function endOffsets(log: LogConnector, topics: readonly string[]): Promise
   const reader = log.reader();
   const ends = new Map<string, number>();
   try {
-    for (const topic of topics) for (const end of await admin.endOffsets(topic)) ends.set(keyOf(end), await afterLastRecord(reader, end, end.offset));
+    for (const topic of topics) {
+      // A repartition topic is purged below its stage's committed offsets: no read starts below its log start.
+      const starts = new Map((await admin.startOffsets(topic)).map((s) => [s.partition, s.offset]));
+      for (const end of await admin.endOffsets(topic)) ends.set(keyOf(end), await afterLastRecord(reader, end, starts.get(end.partition) ?? 0, end.offset));
+    }
   } finally {
     await admin.close();
     await reader.close();
@@ -73,18 +77,21 @@ async function endOffsets(log: LogConnector, topics: readonly string[]): Promise
 }
 
 /**
- * The offset after the last record a read-committed reader gets below `end`: a topic written in
- * transactions (an exactly-once upstream's, a repartition topic) ends with control records (and
- * maybe an aborted transaction's), which take offsets no consumer ever receives.
+ * The offset after the last record a read-committed reader gets between the log start `start`
+ * and `end`: a topic written in transactions (an exactly-once upstream's, a repartition topic)
+ * ends with control records (and maybe an aborted transaction's), which take offsets no consumer
+ * ever receives. With none there (all purged, or control records only), `start`: nothing left to take.
  */
-async function afterLastRecord(reader: PartitionReader, tp: TopicPartition, end: number): Promise<number> {
+async function afterLastRecord(reader: PartitionReader, tp: TopicPartition, start: number, end: number): Promise<number> {
   for (let window = 64; ; window *= 4) {
-    const from = Math.max(0, end - window);
+    const from = Math.max(start, end - window);
     let last = -1;
-    await reader.read(tp, from, end, (records) => {
-      if (records.length > 0) last = records[records.length - 1].offset;
-    });
+    if (from < end) {
+      await reader.read(tp, from, end, (records) => {
+        if (records.length > 0) last = records[records.length - 1].offset;
+      });
+    }
     if (last >= 0) return last + 1;
-    if (from === 0) return 0;
+    if (from <= start) return start;
   }
 }
