@@ -34,6 +34,21 @@ export function adminContract(name: string, target: { readonly connect: () => Lo
 
         const records = await readTopic(log, topic, 6);
         expect(records.map((r) => `${r.partition}:${r.offset}:${r.value!.toString()}`)).toEqual(['0:4:a4', '0:5:a5', '0:6:a6', '0:7:a7', '0:8:a8', '0:9:a9']);
+
+        // The partition reader (restores, tables) asked from 0 reads from the log start, and knows the end.
+        const reader = log.reader();
+        try {
+          const read: string[] = [];
+          await reader.read({ topic, partition: 0 }, 0, 10, (batch) => void read.push(...batch.map((r) => `${r.offset}:${r.value!.toString()}`)));
+          expect(read).toEqual(['4:a4', '5:a5', '6:a6', '7:a7', '8:a8', '9:a9']);
+          expect(await reader.endOffset({ topic, partition: 0 })).toBe(10);
+          expect(await reader.endOffset({ topic, partition: 1 })).toBe(3); // everything deleted
+          let none = 0;
+          await reader.read({ topic, partition: 1 }, 0, 3, (batch) => void (none += batch.length));
+          expect(none).toBe(0);
+        } finally {
+          await reader.close();
+        }
       } finally {
         await admin.close();
       }

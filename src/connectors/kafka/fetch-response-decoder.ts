@@ -6,6 +6,22 @@ import { decodeRecordBatches, Reader, type AbortedTransaction, type SkippedBatch
 const kafkajsRequire = createRequire(import.meta.url);
 const protocolErrors = kafkajsRequire('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): Error };
 
+const OFFSET_OUT_OF_RANGE = 1;
+
+/**
+ * A read asked for an offset the partition does not hold: below its log start (retention or
+ * `deleteRecords` removed it) or past its end. Not retried as is: the reader moves to the log
+ * start, or fails.
+ */
+export class OffsetOutOfRangeError extends TributaryError {
+  constructor(
+    readonly topicPartition: TopicPartition,
+    readonly offset: number,
+  ) {
+    super(`${topicPartition.topic}-${topicPartition.partition}: offset ${offset} is not within the range of offsets the broker holds`);
+  }
+}
+
 /** One partition of a Fetch (v11) response, decoded for a restore. */
 export interface FetchedPartition {
   readonly errorCode: number;
@@ -21,7 +37,8 @@ export interface FetchedPartition {
  * restore or a read (see {@link decodeRecordBatches}): records before `fromOffset`, control
  * records and those of aborted transactions dropped.
  *
- * Throws kafkajs' protocol error for a partition error code (what `broker.fetch` throws).
+ * Throws an {@link OffsetOutOfRangeError} for an offset out of the partition's range, kafkajs'
+ * protocol error for another partition error code (what `broker.fetch` throws).
  */
 export async function decodeFetchResponse(data: Buffer, tp: TopicPartition, fromOffset: number): Promise<FetchedPartition> {
   const r = new Reader(data);
@@ -37,6 +54,7 @@ export async function decodeFetchResponse(data: Buffer, tp: TopicPartition, from
         r.pos = end;
         continue;
       }
+      if (partitionError === OFFSET_OUT_OF_RANGE) throw new OffsetOutOfRangeError(tp, fromOffset);
       if (partitionError !== 0) throw protocolErrors.createErrorFromCode(partitionError);
       const records: LogRecord[] = [];
       const lastOffset = await decodeRecordBatches(data, start, end, tp, fromOffset, aborted, records);

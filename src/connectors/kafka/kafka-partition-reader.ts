@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { TributaryError } from '../../errors.js';
 import type { LogRecord, PartitionReader, TopicPartition } from '../log.js';
 import { kafkaError } from './kafka-errors.js';
-import { decodeFetchResponse, type FetchedPartition } from './fetch-response-decoder.js';
+import { decodeFetchResponse, OffsetOutOfRangeError, type FetchedPartition } from './fetch-response-decoder.js';
 
 /** What this reader uses of kafkajs' internal cluster and broker objects (kafkajs 2.2.x). */
 interface KafkaCluster {
@@ -18,6 +18,11 @@ interface KafkaCluster {
 interface KafkaBroker {
   /** Which versions of each API the broker speaks, by API key (known once connected). */
   readonly versions?: Record<number, { minVersion: number; maxVersion: number }> | null;
+  listOffsets(request: {
+    replicaId: number;
+    isolationLevel: number;
+    topics: Array<{ topic: string; partitions: Array<{ partition: number; timestamp: number }> }>;
+  }): Promise<{ responses: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> }>;
 }
 
 /** kafkajs' Fetch request factory of one version. */
@@ -94,12 +99,29 @@ export class KafkaPartitionReader implements PartitionReader {
     this.cluster = createCluster(kafka);
   }
 
+  /**
+   * Reads `[from, until)`. Records below the partition's log start (removed by retention or
+   * `deleteRecords`: a table's topic with `cleanup.policy=compact,delete`, a purged repartition
+   * topic) are not there to read: the read starts at the log start, as a consumer reading from
+   * the earliest offset does.
+   */
   async read(tp: TopicPartition, from: number, until: number, onRecords: (records: readonly LogRecord[]) => void): Promise<void> {
     let offset = Math.max(0, from);
     if (offset >= until) return;
+    let first: FetchedPartition;
+    try {
+      first = await this.fetch(tp, offset);
+    } catch (err) {
+      if (!(err instanceof OffsetOutOfRangeError)) throw err;
+      const start = await this.logStart(tp);
+      if (start <= offset) throw kafkaError(`reading ${tp.topic}-${tp.partition} from offset ${offset}`, err);
+      offset = start;
+      if (offset >= until) return;
+      first = await this.fetch(tp, offset);
+    }
     // One fetch ahead: the next request is on the wire (and the broker reads it from disk)
     // while this batch is applied.
-    let next: Promise<FetchedPartition> | undefined = this.fetch(tp, offset);
+    let next: Promise<FetchedPartition> | undefined = Promise.resolve(first);
     while (next !== undefined) {
       const { records, lastOffset, highWatermark } = await next;
       next = undefined;
@@ -120,7 +142,31 @@ export class KafkaPartitionReader implements PartitionReader {
   }
 
   async endOffset(tp: TopicPartition): Promise<number> {
-    return (await this.fetch(tp, 0, 1)).highWatermark;
+    return (await this.fetch(tp, 0, 1).catch(async (err: unknown) => {
+      // Offset 0 is below the log start: ask from there (the response carries the end too).
+      if (!(err instanceof OffsetOutOfRangeError)) throw err;
+      return this.fetch(tp, await this.logStart(tp), 1);
+    })).highWatermark;
+  }
+
+  /** The partition's log start (ListOffsets, earliest), from its leader. */
+  private async logStart(tp: TopicPartition): Promise<number> {
+    const broker = await this.leader(tp);
+    const { responses } = await broker.listOffsets({ replicaId: -1, isolationLevel: 1, topics: [{ topic: tp.topic, partitions: [{ partition: tp.partition, timestamp: -2 }] }] });
+    const offset = responses.find((r) => r.topic === tp.topic)?.partitions.find((p) => p.partition === tp.partition)?.offset;
+    if (offset === undefined) throw new TributaryError(`no log start offset returned for ${tp.topic}-${tp.partition}`, { retriable: true });
+    return Number(offset);
+  }
+
+  private async leader(tp: TopicPartition): Promise<KafkaBroker> {
+    await this.connect();
+    if (!this.topics.has(tp.topic)) {
+      await this.cluster.addTargetTopic(tp.topic);
+      this.topics.add(tp.topic);
+    }
+    const leader = this.cluster.findTopicPartitionMetadata(tp.topic).find((p) => p.partitionId === tp.partition)?.leader;
+    if (leader === undefined) throw new TributaryError(`no leader known for ${tp.topic}-${tp.partition}`, { retriable: true });
+    return this.cluster.findBroker({ nodeId: String(leader) });
   }
 
   async close(): Promise<void> {
@@ -131,16 +177,10 @@ export class KafkaPartitionReader implements PartitionReader {
   private async fetch(tp: TopicPartition, offset: number, maxBytes = this.maxBytes): Promise<FetchedPartition> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.connect();
-        if (!this.topics.has(tp.topic)) {
-          await this.cluster.addTargetTopic(tp.topic);
-          this.topics.add(tp.topic);
-        }
-        const leader = this.cluster.findTopicPartitionMetadata(tp.topic).find((p) => p.partitionId === tp.partition)?.leader;
-        if (leader === undefined) throw new TributaryError(`no leader known for ${tp.topic}-${tp.partition}`, { retriable: true });
-        const broker = await this.cluster.findBroker({ nodeId: String(leader) });
-        return await fetchPartition(broker, tp, offset, maxBytes);
+        return await fetchPartition(await this.leader(tp), tp, offset, maxBytes);
       } catch (err) {
+        // Asked again, the same offset is out of range again: the caller decides (the log start).
+        if (err instanceof OffsetOutOfRangeError) throw err;
         // A moved leader or a broker restart: refresh the metadata and try again, 6 times in all.
         if (attempt >= 6) throw kafkaError(`reading ${tp.topic}-${tp.partition} from offset ${offset}`, err);
         await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
