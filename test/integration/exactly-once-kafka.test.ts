@@ -7,6 +7,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { readTopic } from '../contract/read-topic.js';
 import { kafkaBrokers } from '../helpers/env.js';
 import { uniqueName } from '../helpers/names.js';
+import { readAllRecords } from '../helpers/read-all.js';
 
 interface Total {
   readonly key: string;
@@ -27,18 +28,6 @@ function worker(input: string, output: string, id: string, selfSignal?: { signal
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, stdout: () => stdout, exited };
-}
-
-/** Every record of the topic, read-committed through the partition reader (as restores read). */
-async function readAll(connector: KafkaConnector, topic: string, partitions: number): Promise<LogRecord[]> {
-  const reader = connector.reader();
-  const records: LogRecord[] = [];
-  for (let partition = 0; partition < partitions; partition++) {
-    const end = await reader.endOffset({ topic, partition });
-    await reader.read({ topic, partition }, 0, end, (batch) => void records.push(...batch));
-  }
-  await reader.close();
-  return records;
 }
 
 /** The totals per key in output order, and the reference: a plain loop's running totals. */
@@ -88,7 +77,7 @@ describe("guarantee: 'exactly-once' on Kafka", () => {
     expect(encoded).toBeLessThan(ORDERS); // killed mid-run
 
     // What a read-committed reader sees now: committed transactions only, each total once, in order.
-    const visible = byKey(await readAll(connector, output, 2));
+    const visible = byKey(await readAllRecords(connector, output, 2));
     const expected = reference(ORDERS);
     let seen = 0;
     for (const [key, is] of visible) {
@@ -102,7 +91,7 @@ describe("guarantee: 'exactly-once' on Kafka", () => {
     await readTopic(connector, output, ORDERS, 90_000);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-    expect(byKey(await readAll(connector, output, 2))).toEqual(expected);
+    expect(byKey(await readAllRecords(connector, output, 2))).toEqual(expected);
     await admin.disconnect();
   }, 180_000);
   it('a zombie (SIGSTOP beyond the session timeout, then SIGCONT) is fenced: its late writes are not visible, and the results stay exact', async () => {
@@ -139,7 +128,7 @@ describe("guarantee: 'exactly-once' on Kafka", () => {
     zombie.child.kill('SIGTERM');
     expect(await owner.exited).toBe(0);
     await zombie.exited;
-    expect(byKey(await readAll(connector, output, 2))).toEqual(reference(ORDERS));
+    expect(byKey(await readAllRecords(connector, output, 2))).toEqual(reference(ORDERS));
     await admin.disconnect();
   }, 240_000);
 });

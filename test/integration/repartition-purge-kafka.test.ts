@@ -8,6 +8,7 @@ import type { Guarantee } from '../../src/processor/define-processor.js';
 import { eventually, readTopic } from '../contract/read-topic.js';
 import { kafkaBrokers } from '../helpers/env.js';
 import { uniqueName } from '../helpers/names.js';
+import { readAllRecords } from '../helpers/read-all.js';
 
 interface Total {
   readonly key: string;
@@ -36,18 +37,6 @@ async function produce(kafka: Kafka, topic: string, from: number, to: number): P
     await producer.send({ topic, messages: Array.from({ length: Math.min(50, to - b) }, (_, j) => { const o = order(b + j); return { key: o.k, value: JSON.stringify(o) }; }) });
   }
   await producer.disconnect();
-}
-
-/** Every record of the topic, read-committed through the partition reader. */
-async function readAll(connector: KafkaConnector, topic: string, partitions: number): Promise<LogRecord[]> {
-  const reader = connector.reader();
-  const records: LogRecord[] = [];
-  for (let partition = 0; partition < partitions; partition++) {
-    const end = await reader.endOffset({ topic, partition });
-    await reader.read({ topic, partition }, 0, end, (batch) => void records.push(...batch));
-  }
-  await reader.close();
-  return records;
 }
 
 /** Per key, the totals in output order as `i:total`; the reference is a plain loop's running totals. */
@@ -138,7 +127,7 @@ describe('repartition purge on real Kafka', () => {
         workers.push(second.child);
         const expected = reference(2 * HALF);
         await eventually(async () => {
-          const results = byKey(await readAll(connector, output, 2));
+          const results = byKey(await readAllRecords(connector, output, 2));
           expect(guarantee === 'exactly-once' ? results : deduplicated(results)).toEqual(expected);
         }, 120_000, 500);
         // And it purges again, up to its own commits (every partition got the second half's watermarks at least).
@@ -153,7 +142,7 @@ describe('repartition purge on real Kafka', () => {
         expect(await second.exited).toBe(0);
         // The first node was killed mid-run: the second had results of its own to write.
         expect(second.stdout()).toMatch(/written [1-9]/);
-        const results = byKey(await readAll(connector, output, 2));
+        const results = byKey(await readAllRecords(connector, output, 2));
         expect(guarantee === 'exactly-once' ? results : deduplicated(results)).toEqual(expected);
         expect(await lows(admin, input)).toEqual([0, 0]);
         expect(await lows(admin, output)).toEqual([0, 0]);
