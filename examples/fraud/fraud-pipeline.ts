@@ -138,7 +138,7 @@ export function detectFraud(options: DetectFraudOptions): OperatorFunction<Strea
             tieBreak: byTxId,
             late: (element, info) => context.late(element.record, info),
           }),
-          keyedProcess<CardTransaction, string, CardState, FraudAlert>({
+          keyedProcess<CardTransaction, CardState, FraudAlert, string>({
             store: 'cards',
             stateSerde: cardSerde,
             init: (cardId) => ({ rules: new CardRules(cardId, { actors }), idleAt: undefined, expiresAt: undefined }),

@@ -39,7 +39,7 @@ interface NewSellerState {
  * 'q8': byPerson.pipe(q8NewSellers(ctx)),
  */
 export function q8NewSellers(context: PipelineContext): OperatorFunction<StreamRecord<string, LinedEvent<Person | Auction>>, Q8Row> {
-  return keyedProcess<StreamRecord<string, LinedEvent<Person | Auction>>, number, NewSellerState, Q8Row>({
+  return keyedProcess<StreamRecord<string, LinedEvent<Person | Auction>>, NewSellerState, Q8Row, number>({
     store: 'q8',
     key: (r) => (r.value.event.type === 'person' ? r.value.event.id : r.value.event.seller),
     init: () => ({}),

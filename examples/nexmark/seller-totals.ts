@@ -21,7 +21,7 @@ export interface SellerTotal {
  */
 export function sellerTotals(): OperatorFunction<StreamRecord<string, WinningBid>, SellerTotal> {
   return pipe(
-    aggregateByKey<StreamRecord<string, WinningBid>, number, { auctions: number; revenue: number }>({
+    aggregateByKey<StreamRecord<string, WinningBid>, { auctions: number; revenue: number }, number>({
       store: 'seller-totals',
       key: (r) => r.value.seller,
       aggregate: aggregating({

@@ -17,7 +17,7 @@ export type IdCheck<E> = { readonly first: true; readonly record: StreamRecord<u
  * persons.pipe(uniqueIds({ store: 'person-ids' }));
  */
 export function uniqueIds<E extends Person | Auction>(options: { readonly store: string }): OperatorFunction<StreamRecord<unknown, E>, IdCheck<E>> {
-  return keyedProcess<StreamRecord<unknown, E>, number, boolean, IdCheck<E>>({
+  return keyedProcess<StreamRecord<unknown, E>, boolean, IdCheck<E>, number>({
     store: options.store,
     key: (r) => r.value.id,
     init: () => false,

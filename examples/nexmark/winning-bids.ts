@@ -70,7 +70,7 @@ export function winningBids(context: PipelineContext): OperatorFunction<Element,
     context.late(lateEvent({ topic: r.topic, partition: r.partition, offset }, { line, event: bid }, 'winning-bids'), lateInfo('winning-bids', bid.dateTime, watermark, offset));
 
   /** A bid of a known auction: late, a new best, or nothing. */
-  const consider = (ctx: KeyedProcessContext<number, AuctionState, WinningBid>, r: Element, pending: PendingBid): void => {
+  const consider = (ctx: KeyedProcessContext<AuctionState, WinningBid, number>, r: Element, pending: PendingBid): void => {
     const state = ctx.state;
     const auction = state.auction!;
     const { bid } = pending;
@@ -79,7 +79,7 @@ export function winningBids(context: PipelineContext): OperatorFunction<Element,
     else if (!auction.fired && bid.price >= auction.reserve && beats(bid, state.best)) state.best = { price: bid.price, bidder: bid.bidder, dateTime: bid.dateTime };
   };
 
-  return keyedProcess<Element, number, AuctionState, WinningBid>({
+  return keyedProcess<Element, AuctionState, WinningBid, number>({
     store: 'winning-bids',
     key: (r) => (r.value.event.type === 'auction' ? r.value.event.id : r.value.event.auction),
     init: () => ({}),

@@ -31,11 +31,11 @@ export type TableEmit = 'every-record' | 'on-commit' | 'final';
  * Options of {@link aggregateByKey}.
  *
  * @example
- * const options: AggregateByKeyOptions<StreamRecord<string, Order>, string, number> = {
+ * const options: AggregateByKeyOptions<StreamRecord<string, Order>, number, string> = {
  *   store: 'totals', aggregate: summing((r) => r.value.amount), emit: 'on-commit',
  * };
  */
-export interface AggregateByKeyOptions<T, K, A> extends KeyOptions<T, K>, PartitioningOptions {
+export interface AggregateByKeyOptions<T, A, K> extends KeyOptions<T, K>, PartitioningOptions {
   /** How elements fold into the key's value. */
   readonly aggregate: Aggregator<T, A>;
   /**
@@ -64,7 +64,7 @@ export interface AggregateByKeyOptions<T, K, A> extends KeyOptions<T, K>, Partit
 }
 
 /** {@link aggregateByKey} under another operator's name, for the operators built on it. Internal. */
-export function aggregateByKeyAs<T, K, A>(operator: string, options: AggregateByKeyOptions<T, K, A>): OperatorFunction<T, TableUpdate<K, A>> {
+export function aggregateByKeyAs<T, A, K>(operator: string, options: AggregateByKeyOptions<T, A, K>): OperatorFunction<T, TableUpdate<K, A>> {
   requiredObject(operator, options);
   checkAggregator(operator, options.aggregate);
   const { aggregate } = options;
@@ -168,6 +168,6 @@ export function aggregateByKeyAs<T, K, A>(operator: string, options: AggregateBy
  *   aggregateByKey({ store: 'totals', aggregate: summing((r) => r.value.amount), emit: 'on-commit' }),
  * );
  */
-export function aggregateByKey<T, K = KeyOf<T>, A = unknown>(options: AggregateByKeyOptions<T, K, A>): OperatorFunction<T, TableUpdate<K, A>> {
+export function aggregateByKey<T, A = unknown, K = KeyOf<T>>(options: AggregateByKeyOptions<T, A, K>): OperatorFunction<T, TableUpdate<K, A>> {
   return aggregateByKeyAs('aggregateByKey', options);
 }

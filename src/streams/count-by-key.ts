@@ -10,6 +10,6 @@ import type { KeyOf } from './event-time-options.js';
  * @example
  * clicks.pipe(keyBy((r) => r.value.page), countByKey({ store: 'page-counts', emit: 'on-commit' }));
  */
-export function countByKey<T, K = KeyOf<T>>(options: Omit<AggregateByKeyOptions<T, K, number>, 'aggregate'> = {}): OperatorFunction<T, TableUpdate<K, number>> {
+export function countByKey<T, K = KeyOf<T>>(options: Omit<AggregateByKeyOptions<T, number, K>, 'aggregate'> = {}): OperatorFunction<T, TableUpdate<K, number>> {
   return aggregateByKeyAs('countByKey', { ...options, aggregate: counting<T>() });
 }

@@ -21,13 +21,13 @@ import { declareKeyValueStore, operatorStoreName, storePartitioning, type Partit
  * callback it was passed to: calling it later throws.
  *
  * @example
- * const onRecord = (ctx: KeyedProcessContext<string, number, string>, r: StreamRecord<string, Tx>) => {
+ * const onRecord = (ctx: KeyedProcessContext<number, string, string>, r: StreamRecord<string, Tx>) => {
  *   ctx.state += 1;                         // per-key count
  *   ctx.registerTimer(r.timestamp + 60_000); // once the watermark passes ts + 1 min
  *   if (ctx.state >= 5) ctx.emit(`velocity ${ctx.key}`);
  * };
  */
-export interface KeyedProcessContext<K, S, R> {
+export interface KeyedProcessContext<S, R, K> {
   /** The key being processed. */
   readonly key: K;
   /** The element's event time in `onRecord`; the timer's time in `onTimer`. */
@@ -70,18 +70,18 @@ export interface KeyedProcessContext<K, S, R> {
  * Settings of {@link keyedProcess}.
  *
  * @example
- * const counter: KeyedProcessOptions<StreamRecord<string, Tx>, string, number, number> = {
+ * const counter: KeyedProcessOptions<StreamRecord<string, Tx>, number, number, string> = {
  *   init: () => 0,
  *   onRecord: (ctx) => { ctx.state += 1; ctx.emit(ctx.state); },
  * };
  */
-export interface KeyedProcessOptions<T, K, S, R> extends EventTimeOptions<T>, KeyOptions<T, K>, HoldOptions<T>, PartitioningOptions {
+export interface KeyedProcessOptions<T, S, R, K> extends EventTimeOptions<T>, KeyOptions<T, K>, HoldOptions<T>, PartitioningOptions {
   /** The initial state of a key, created when first read. */
   readonly init: (key: K) => S;
   /** Called for every element, in arrival order, whether or not it is behind the watermark. */
-  readonly onRecord: (context: KeyedProcessContext<K, S, R>, element: T) => void;
+  readonly onRecord: (context: KeyedProcessContext<S, R, K>, element: T) => void;
   /** Called for each due timer, in (time, registration) order. */
-  readonly onTimer?: (context: KeyedProcessContext<K, S, R>, time: number) => void;
+  readonly onTimer?: (context: KeyedProcessContext<S, R, K>, time: number) => void;
   /**
    * The store of the keys' state and timers (changelog `<processor>-<store>-changelog`).
    * Default `<operator>-<n>` in declaration order.
@@ -127,7 +127,7 @@ interface Timer<K, S> {
  * @example
  * // alert when a card has no transaction for an hour after a large one
  * transactions.pipe(
- *   keyedProcess<StreamRecord<string, Tx>, string, number | undefined, string>({
+ *   keyedProcess<StreamRecord<string, Tx>, number | undefined, string, string>({
  *     init: () => undefined,
  *     onRecord: (ctx, r) => {
  *       if (ctx.state !== undefined) ctx.deleteTimer(ctx.state);
@@ -140,14 +140,14 @@ interface Timer<K, S> {
  *   }),
  * );
  */
-export function keyedProcess<T, K = KeyOf<T>, S = unknown, R = unknown>(
-  options: KeyedProcessOptions<T, K, S, R>,
+export function keyedProcess<T, S = unknown, R = unknown, K = KeyOf<T>>(
+  options: KeyedProcessOptions<T, S, R, K>,
 ): OperatorFunction<T, R> {
   return keyedProcessAs('keyedProcess', options);
 }
 
 /** {@link keyedProcess} under another operator's name (in config errors), for operators built on it. Internal. */
-export function keyedProcessAs<T, K, S, R>(operator: string, options: KeyedProcessOptions<T, K, S, R>): OperatorFunction<T, R> {
+export function keyedProcessAs<T, S, R, K>(operator: string, options: KeyedProcessOptions<T, S, R, K>): OperatorFunction<T, R> {
   requiredObject(operator, options);
   const init = requiredFunction(operator, 'init', options.init);
   const onRecord = requiredFunction(operator, 'onRecord', options.onRecord);
@@ -189,7 +189,7 @@ export function keyedProcessAs<T, K, S, R>(operator: string, options: KeyedProce
       if (entry === undefined) throw new TributaryError(`${operator}: the context was used outside its callback`);
       return entry;
     };
-    const context: KeyedProcessContext<K, S, R> = {
+    const context: KeyedProcessContext<S, R, K> = {
       get key() {
         return current().key;
       },

@@ -58,7 +58,7 @@ export function orderedByEventTime<T, K = KeyOf<T>>(options: OrderedByEventTimeO
   const before = (a: Buffered<T>, b: Buffered<T>): boolean =>
     a.time < b.time || (a.time === b.time && tieBreak !== undefined && tieBreak(a.element, b.element) < 0);
 
-  return keyedProcessAs<T, K, Buffered<T>[], T>(operator, {
+  return keyedProcessAs<T, Buffered<T>[], T, K>(operator, {
     ...options,
     init: () => [],
     onRecord: (ctx, element) => {

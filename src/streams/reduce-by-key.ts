@@ -5,7 +5,7 @@ import type { KeyOf } from './event-time-options.js';
 import { requiredFunction, requiredObject } from './validate.js';
 
 /** Options of {@link reduceByKey}. */
-export interface ReduceByKeyOptions<T, K, V> extends Omit<AggregateByKeyOptions<T, K, V>, 'aggregate'> {
+export interface ReduceByKeyOptions<T, V, K> extends Omit<AggregateByKeyOptions<T, V, K>, 'aggregate'> {
   /** The element's value (what is reduced). */
   readonly value: (element: T) => V;
   /** Combines the key's value so far with an element's. */
@@ -20,13 +20,13 @@ export interface ReduceByKeyOptions<T, K, V> extends Omit<AggregateByKeyOptions<
  * // the largest amount per card
  * tx.pipe(keyBy((r) => r.value.card), reduceByKey({ store: 'max-amount', value: (r) => r.value.amount, reduce: Math.max }));
  */
-export function reduceByKey<T, K = KeyOf<T>, V = unknown>(options: ReduceByKeyOptions<T, K, V>): OperatorFunction<T, TableUpdate<K, V>> {
+export function reduceByKey<T, V = unknown, K = KeyOf<T>>(options: ReduceByKeyOptions<T, V, K>): OperatorFunction<T, TableUpdate<K, V>> {
   requiredObject('reduceByKey', options);
   const valueOf = requiredFunction('reduceByKey', 'value', options.value);
   const reduce = requiredFunction('reduceByKey', 'reduce', options.reduce);
   const { value: _value, reduce: _reduce, ...rest } = options;
   const none = Symbol('none');
-  return aggregateByKeyAs<T, K, V>('reduceByKey', {
+  return aggregateByKeyAs<T, V, K>('reduceByKey', {
     ...rest,
     aggregate: {
       init: () => none as unknown as V,

@@ -143,7 +143,7 @@ function totalsHoldingOffsets(): OperatorFunction<Order, Total> {
   const owed = new Map<string, Array<{ readonly time: number; readonly release: () => void }>>();
   return (orders) =>
     orders.pipe(
-      keyedProcess<Order, string, number, Total>({
+      keyedProcess<Order, number, Total, string>({
         key: (o) => o.k,
         store: 'held-totals',
         init: () => 0,

@@ -206,7 +206,7 @@ describe('queries of a store whose keys do not follow the input partitioning', (
     const input = orders();
     const runningTotal = (records: Observable<StreamRecord<unknown, Order>>) =>
       records.pipe(
-        keyedProcess<StreamRecord<unknown, Order>, string, number, { customer: string; total: number }>({
+        keyedProcess<StreamRecord<unknown, Order>, number, { customer: string; total: number }, string>({
           store: 'running-total',
           key: (r) => r.value.customerId,
           init: () => 0,

@@ -15,7 +15,7 @@ describe('keyedProcess', () => {
   it('keeps state per key', () => {
     marbles().run(({ cold, expectObservable }) => {
       const source = cold('abc|', { a: rec('x', 1, 0, 5), b: rec('y', 2, 1, 7), c: rec('x', 3, 2, 1) });
-      const running = keyedProcess<R, string, number, string>({
+      const running = keyedProcess<R, number, string, string>({
         init: () => 0,
         onRecord: (ctx, r) => {
           ctx.state += r.value;
@@ -29,7 +29,7 @@ describe('keyedProcess', () => {
   it('fires timers in time order across keys when the watermark passes them', () => {
     marbles().run(({ cold, expectObservable }) => {
       const source = cold('a-b-c-d---|', { a: rec('x', 10), b: rec('y', 5), c: rec('x', 30), d: rec('z', 40) });
-      const timers = keyedProcess<N, string, null, string>({
+      const timers = keyedProcess<N, null, string, string>({
         init: () => null,
         onRecord: (ctx) => ctx.registerTimer(ctx.timestamp + 10),
         onTimer: (ctx, time) => ctx.emit(`${ctx.key}@${time}`),
@@ -45,7 +45,7 @@ describe('keyedProcess', () => {
     const source = new Subject<R>();
     source
       .pipe(
-        keyedProcess<R, string, null, string>({
+        keyedProcess<R, null, string, string>({
           init: () => null,
           clock,
           onRecord: (ctx) => ctx.registerTimer(100),
@@ -63,7 +63,7 @@ describe('keyedProcess', () => {
 
   it('deletes timers and registers each key and time once', () => {
     const out = runOp<R, string>([rec('x', 1), rec('x', 2), rec('y', 3)], (clock) =>
-      keyedProcess<R, string, null, string>({
+      keyedProcess<R, null, string, string>({
         init: () => null,
         clock,
         onRecord: (ctx) => {
@@ -78,7 +78,7 @@ describe('keyedProcess', () => {
 
   it('fires a timer registered behind the watermark right after the callback that registered it', () => {
     const out = runOp<R, string>([rec('x', 100), rec('x', 20)], (clock) =>
-      keyedProcess<R, string, null, string>({
+      keyedProcess<R, null, string, string>({
         init: () => null,
         clock,
         onRecord: (ctx) => {
@@ -94,7 +94,7 @@ describe('keyedProcess', () => {
   it('frees a key whose state is cleared and that has no timers', () => {
     const inits: string[] = [];
     const out = runOp<R, number>([rec('x', 1, 0, 1), rec('x', 2, 1, 2), rec('x', 3, 2, 3)], (clock) =>
-      keyedProcess<R, string, number, number>({
+      keyedProcess<R, number, number, string>({
         init: (key) => {
           inits.push(key);
           return 0;
@@ -115,7 +115,7 @@ describe('keyedProcess', () => {
     const holds = new RecordingHolds();
     const releases: Array<() => void> = [];
     runOp<R, never>([rec('x', 1, 7), rec('x', 2, 8)], (clock) =>
-      keyedProcess<R, string, null, never>({
+      keyedProcess<R, null, never, string>({
         init: () => null,
         clock,
         holds,
@@ -128,9 +128,9 @@ describe('keyedProcess', () => {
   });
 
   it('refuses a context used outside its callback', () => {
-    let kept: KeyedProcessContext<string, null, never> | undefined;
+    let kept: KeyedProcessContext<null, never, string> | undefined;
     runOp<R, never>([rec('x', 1)], (clock) =>
-      keyedProcess<R, string, null, never>({ init: () => null, clock, onRecord: (ctx) => void (kept = ctx) }),
+      keyedProcess<R, null, never, string>({ init: () => null, clock, onRecord: (ctx) => void (kept = ctx) }),
     );
     expect(() => kept?.key).toThrow(TributaryError);
   });
@@ -139,7 +139,7 @@ describe('keyedProcess', () => {
     const boom = new Error('boom');
     marbles().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('a-b', { a: rec('x', 1), b: rec('x', 2) });
-      const op = keyedProcess<N, string, null, never>({
+      const op = keyedProcess<N, null, never, string>({
         init: () => null,
         onRecord: (ctx) => {
           if (ctx.timestamp === 2) throw boom;
@@ -153,7 +153,7 @@ describe('keyedProcess', () => {
   it('unsubscribes from its source when the subscriber leaves, before its timers come', () => {
     marbles().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('a-b-c|', { a: rec('x', 1), b: rec('x', 2), c: rec('x', 30) });
-      const op = keyedProcess<N, string, null, number>({
+      const op = keyedProcess<N, null, number, string>({
         init: () => null,
         onRecord: (ctx) => ctx.registerTimer(ctx.timestamp),
         onTimer: (ctx, time) => ctx.emit(time),
@@ -169,7 +169,7 @@ describe('keyedProcess', () => {
     const source = new Subject<R>();
     const fired: number[] = [];
     const sub = source
-      .pipe(keyedProcess<R, string, null, never>({ init: () => null, clock, onRecord: (ctx) => ctx.registerTimer(5), onTimer: (_, t) => void fired.push(t) }))
+      .pipe(keyedProcess<R, null, never, string>({ init: () => null, clock, onRecord: (ctx) => ctx.registerTimer(5), onTimer: (_, t) => void fired.push(t) }))
       .subscribe();
     source.next(rec('x', 1));
     sub.unsubscribe();
