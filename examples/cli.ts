@@ -70,6 +70,8 @@ async function main(argv: readonly string[]): Promise<number> {
     resume: args.resume,
     exactlyOnce: args.exactlyOnce,
     onProgress: (p) => process.stderr.write(`${progressLine(app.name, p)}\n`),
+    // A progress line a second; TRIBUTARY_EXAMPLE_PROGRESS_MS sets another interval (tests that kill a run mid-way).
+    progressIntervalMs: process.env.TRIBUTARY_EXAMPLE_PROGRESS_MS ? Number(process.env.TRIBUTARY_EXAMPLE_PROGRESS_MS) : undefined,
   });
   const { summary } = result;
   const outputs = Object.entries(summary.outputs).map(([name, n]) => `${name} ${number(n)}`).join(', ');

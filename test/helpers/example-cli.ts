@@ -21,7 +21,8 @@ export function exampleCli(args: readonly string[], onStderr?: (chunk: string, c
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'examples/cli.ts', ...args], {
       cwd: process.cwd(),
-      env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'silent' },
+      // Progress lines every 100 ms: a test that kills the run on one lands mid-run even when the run is fast.
+      env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'silent', TRIBUTARY_EXAMPLE_PROGRESS_MS: '100' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

@@ -26,7 +26,7 @@ function outputs(dir: string): Record<string, unknown> {
 
 describe('fraud on Kafka', () => {
   it('with --exactly-once, after a SIGKILL mid-run, --resume writes what an uninterrupted embedded run writes, with no duplicate at all', async () => {
-    const input = writeInputFile(root, 'resume-eos', generateTransactions({ records: 20_000, seed: 43, lateShare: 0.01 }));
+    const input = writeInputFile(root, 'resume-eos', generateTransactions({ records: 40_000, seed: 43, lateShare: 0.01 }));
     // The reference: the same input, the same partition count, on the embedded log, uninterrupted
     // (lateness is decided per partition, so both see the same late records: issue 21).
     const embeddedDir = join(root, 'embedded-out');
