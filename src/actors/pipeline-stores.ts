@@ -131,8 +131,13 @@ export class PipelineStores {
     // pipeline has failed (the watchdog fails a stalled one), stop waiting.
     await Promise.race([Promise.allSettled(results), this.options.failure]);
     if (this.options.hasFailed()) return;
-    if (usable) this.checkpoints?.add({ offset, time: snapshot, mark });
-    this.outsideAtCheckpoint = outside;
+    // Only a checkpoint a commit may name covers the changes outside records before it: with a
+    // hold, the commit names an older one, so those changes still count (exactly-once then puts
+    // the commit off until the hold is released, rather than commit results a replay repeats).
+    if (usable) {
+      this.checkpoints?.add({ offset, time: snapshot, mark });
+      this.outsideAtCheckpoint = outside;
+    }
     this.options.keys.check(state.stores);
   }
 
@@ -140,7 +145,7 @@ export class PipelineStores {
    * Whether the partition changed outside any record (its time moved between batches, or a turn
    * without a record wrote results) since the last checkpoint took its state: a replay from that
    * checkpoint cannot reproduce such a change. False without stores (there is no checkpoint to
-   * take again). With a hold, the commit names an older checkpoint than the last: not covered.
+   * take again). Counted from the last checkpoint a commit may name (one taken under a hold is not).
    */
   get changedOutsideRecordsSinceCheckpoint(): boolean {
     return this.options.state.hasStores && this.options.changesOutsideRecords() !== this.outsideAtCheckpoint;

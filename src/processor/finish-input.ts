@@ -80,7 +80,8 @@ async function endOffsets(log: LogConnector, topics: readonly string[]): Promise
  * The offset after the last record a read-committed reader gets between the log start `start`
  * and `end`: a topic written in transactions (an exactly-once upstream's, a repartition topic)
  * ends with control records (and maybe an aborted transaction's), which take offsets no consumer
- * ever receives. With none there (all purged, or control records only), `start`: nothing left to take.
+ * ever receives. With none there (all purged, or control records only), 0: nothing left to take
+ * (what was purged lies below the committed offsets), as for an empty partition.
  */
 async function afterLastRecord(reader: PartitionReader, tp: TopicPartition, start: number, end: number): Promise<number> {
   for (let window = 64; ; window *= 4) {
@@ -92,6 +93,6 @@ async function afterLastRecord(reader: PartitionReader, tp: TopicPartition, star
       });
     }
     if (last >= 0) return last + 1;
-    if (from <= start) return start;
+    if (from <= start) return 0;
   }
 }

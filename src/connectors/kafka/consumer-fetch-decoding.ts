@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import { decodeConsumerFetchResponse } from './fetch-response-decoder.js';
+import { LegacyMessageFormatError } from './record-batch-decoder.js';
 
 const kafkajsRequire = createRequire(import.meta.url);
 
@@ -31,11 +32,28 @@ export function withOwnFetchDecoding<T>(start: () => T): T {
   return ownDecoding.run(true, start);
 }
 
+/**
+ * Runs `handler` (the consumer's batch handler, its event listeners) outside the switch: what it
+ * starts (partition actors, user code, a user's own kafkajs consumer) keeps kafkajs' decoder.
+ */
+export function outsideOwnFetchDecoding<T>(handler: () => T): T {
+  return ownDecoding.exit(handler);
+}
+
 /** Puts the switch into kafkajs' Fetch v11 response module (once per process). */
 function decodeOwnFetches(): void {
   const module = kafkajsRequire('kafkajs/src/protocol/requests/fetch/v11/response') as FetchResponseModule & { [PATCHED]?: true };
   if (module[PATCHED]) return;
   const kafkajsDecode = module.decode.bind(module);
-  module.decode = (rawData: Buffer) => (ownDecoding.getStore() === true ? decodeConsumerFetchResponse(rawData) : kafkajsDecode(rawData));
+  module.decode = async (rawData: Buffer) => {
+    if (ownDecoding.getStore() !== true) return kafkajsDecode(rawData);
+    try {
+      return await decodeConsumerFetchResponse(rawData);
+    } catch (err) {
+      // A topic in a message format before v2 (Kafka 0.10's): kafkajs' decoder reads those.
+      if (err instanceof LegacyMessageFormatError) return kafkajsDecode(rawData);
+      throw err;
+    }
+  };
   module[PATCHED] = true;
 }

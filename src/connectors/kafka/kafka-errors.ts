@@ -15,6 +15,24 @@ export class KafkaError extends TributaryError {}
 const { KafkaJSNumberOfRetriesExceeded, KafkaJSNonRetriableError } = kafkajs;
 
 /**
+ * The broker's answers that end an idempotent producer's session for good in kafkajs (it keeps
+ * its producer id and sequence numbers, and every later send fails the same way, kafkajs#598):
+ * after a broker restart, or when the broker expired the producer's state.
+ */
+const LOST_PRODUCER_SESSION = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+
+/** Whether a kafkajs send failed because the idempotent producer's session is lost (see {@link LOST_PRODUCER_SESSION}). */
+export function lostProducerSession(cause: unknown): boolean {
+  let e: unknown = cause;
+  for (let depth = 0; e && depth < 5; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && LOST_PRODUCER_SESSION.has(type)) return true;
+    e = (e as { originalError?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
  * Whether a kafkajs error is worth retrying later. kafkajs gives up after its own retries with
  * `KafkaJSNumberOfRetriesExceeded`, which it marks non-retriable even when the cause (a broker
  * that is down) is: tributary judges by the cause.

@@ -10,7 +10,7 @@ import {
   type TopicPartition,
 } from '../log.js';
 import type { KafkaAdmin } from './kafka-admin.js';
-import { withOwnFetchDecoding } from './consumer-fetch-decoding.js';
+import { outsideOwnFetchDecoding, withOwnFetchDecoding } from './consumer-fetch-decoding.js';
 import { kafkaError } from './kafka-errors.js';
 import { toHeaders } from './kafka-records.js';
 import { stateAwareAssigner } from './state-aware-assigner.js';
@@ -97,7 +97,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
   async start(handlers: GroupConsumerHandlers): Promise<void> {
     this.handlers = handlers;
     const { consumer } = this;
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    // The listeners run outside the decoding switch: what they start (partition actors) keeps kafkajs' decoder.
+    consumer.on(consumer.events.GROUP_JOIN, (event) => outsideOwnFetchDecoding(() => {
       const assignment = event.payload.memberAssignment as Record<string, number[]>;
       // A new member id: this member left the group (session expired, consumer restarted after a
       // crash) and joined again. Others may have owned its partitions meanwhile and moved their
@@ -110,15 +111,15 @@ export class KafkaGroupConsumer implements GroupConsumer {
       this.reconciling = this.reconciling.then(() => this.reconcile(assignment, lost, join)).catch((err: unknown) => {
         handlers.onCrash?.(err instanceof Error ? err : new Error(String(err)));
       });
-    });
-    consumer.on(consumer.events.REBALANCING, () => {
+    }));
+    consumer.on(consumer.events.REBALANCING, () => outsideOwnFetchDecoding(() => {
       this.rebalancing = true;
       handlers.onRebalancing?.();
-    });
-    consumer.on(consumer.events.CRASH, (event) => {
+    }));
+    consumer.on(consumer.events.CRASH, (event) => outsideOwnFetchDecoding(() => {
       const error = event.payload.error;
       if (!event.payload.restart) handlers.onCrash?.(error);
-    });
+    }));
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
@@ -128,7 +129,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
           autoCommit: false,
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: 4,
-          eachBatch: (payload) => this.eachBatch(payload),
+          // What the batches start (partition actors, user code) runs outside the decoding switch.
+          eachBatch: (payload) => outsideOwnFetchDecoding(() => this.eachBatch(payload)),
         }),
       );
     } catch (err) {

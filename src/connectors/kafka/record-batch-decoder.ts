@@ -8,6 +8,18 @@ interface Codec {
 const kafkajsRequire = createRequire(import.meta.url);
 const compression = kafkajsRequire('kafkajs/src/protocol/message/compression') as { lookupCodecByAttributes(attributes: number): Codec | null };
 
+/** A record batch in a message format before v2 (Kafka 0.10's message sets), which this decoder does not read. */
+export class LegacyMessageFormatError extends Error {
+  constructor(
+    readonly topicPartition: TopicPartition,
+    readonly offset: number,
+    readonly magic: number,
+  ) {
+    super(`${topicPartition.topic}-${topicPartition.partition}@${offset}: message format v${magic} is not supported (Kafka 0.11+ writes v2)`);
+    this.name = 'LegacyMessageFormatError';
+  }
+}
+
 /** An aborted transaction of a Fetch response: its producer and the offset it began at. */
 export interface AbortedTransaction {
   readonly producerId: number;
@@ -74,7 +86,7 @@ export async function decodeRecordBatches(
     r.pos += 4; // partition_leader_epoch
     const magic = data.readInt8(r.pos);
     r.pos += 5; // magic, crc
-    if (magic !== 2) throw new Error(`${topic}-${partition}@${baseOffset}: message format v${magic} is not supported (Kafka 0.11+ writes v2)`);
+    if (magic !== 2) throw new LegacyMessageFormatError(tp, baseOffset, magic);
     const attributes = r.int16();
     const lastOffsetDelta = r.int32();
     const firstTimestamp = r.int64();
@@ -137,7 +149,9 @@ export async function decodeRecordBatches(
       if (offset < fromOffset) continue;
       into.push({ topic, partition, offset, key, value, headers, timestamp: appendTime >= 0 ? appendTime : firstTimestamp + timestampDelta });
     }
-    if (markSkipped && into.length === delivered && lastOffset >= fromOffset) into.push({ offset: lastOffset, isControlRecord: true });
+    // A batch whose last records compaction removed (or that delivered none) leaves an entry at
+    // its last offset, so that kafkajs' position moves past the whole batch, as the Java consumer's does.
+    if (markSkipped && lastOffset >= fromOffset && (into.length === delivered || into[into.length - 1].offset < lastOffset)) into.push({ offset: lastOffset, isControlRecord: true });
     r.pos = batchEnd;
   }
   return lastOffset;

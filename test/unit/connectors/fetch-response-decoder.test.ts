@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { outsideOwnFetchDecoding, withOwnFetchDecoding } from '../../../src/connectors/kafka/consumer-fetch-decoding.js';
 import { decodeConsumerFetchResponse, decodeFetchResponse } from '../../../src/connectors/kafka/fetch-response-decoder.js';
 
 // Real record batches, encoded by kafkajs' own producer-side encoders (not a mock of the client).
@@ -29,12 +30,12 @@ interface EncoderLike {
 const tp = { topic: 'app-counts-changelog', partition: 0 };
 const owner = { 'tributary.epoch': '3.ab12cd34' };
 
-async function batch(firstOffset: number, records: Array<{ key: string | null; value: string | null; headers?: Record<string, string> }>, options: { transactional?: boolean; producerId?: number; compression?: number; control?: boolean } = {}): Promise<Buffer> {
+async function batch(firstOffset: number, records: Array<{ key: string | null; value: string | null; headers?: Record<string, string> }>, options: { transactional?: boolean; producerId?: number; compression?: number; control?: boolean; lastOffsetDelta?: number } = {}): Promise<Buffer> {
   const encoded = await RecordBatch({
     firstOffset: Long.fromNumber(firstOffset),
     firstTimestamp: 1_700_000_000_000,
     maxTimestamp: 1_700_000_000_000 + records.length,
-    lastOffsetDelta: records.length - 1,
+    lastOffsetDelta: options.lastOffsetDelta ?? records.length - 1,
     transactional: options.transactional ?? false,
     producerId: Long.fromNumber(options.producerId ?? -1),
     compression: options.compression ?? 0,
@@ -152,5 +153,21 @@ describe('decodeConsumerFetchResponse', () => {
     data.writeInt16BE(1, 4 + 2 + 4 + 4 + 2 + tp.topic.length + 4 + 4); // OFFSET_OUT_OF_RANGE
     const { partitions } = (await decodeConsumerFetchResponse(data)).responses[0];
     expect(partitions[0]).toMatchObject({ partition: 0, errorCode: 1, messages: [] });
+  });
+
+  it('moves past a batch whose last records compaction removed, to its last offset, as the Java consumer does', async () => {
+    // Offsets 10 and 11 remain of a batch that ran to 14.
+    const data = response(await batch(10, [{ key: 'a', value: '1' }, { key: 'b', value: '2' }], { lastOffsetDelta: 4 }));
+    const mine = new Batch(tp.topic, '10', (await decodeConsumerFetchResponse(data)).responses[0].partitions[0]);
+    expect(mine.messages.map((m) => Number(m.offset))).toEqual([10, 11]);
+    expect(Number(mine.lastOffset())).toBe(14);
+  });
+
+  it("is switched on for tributary's fetch loops only: kafkajs' decoder outside them and in what their handlers start", async () => {
+    const data = response(await batch(0, [{ key: 'a', value: '1' }]));
+    const offsetType = async (): Promise<string> => typeof ((await kafkajsV11.decode(data)).responses[0].partitions[0].messages[0].offset as unknown);
+    expect(await offsetType()).toBe('string');
+    expect(await withOwnFetchDecoding(() => offsetType())).toBe('number');
+    expect(await withOwnFetchDecoding(() => outsideOwnFetchDecoding(() => offsetType()))).toBe('string');
   });
 });
