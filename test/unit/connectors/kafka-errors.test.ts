@@ -4,7 +4,7 @@ import { kafkaRetriable, lostProducerSession } from '../../../src/connectors/kaf
 
 // kafkajs' own errors, as its producer throws them (not a mock of the client).
 const require = createRequire(import.meta.url);
-const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): Error };
+const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode: (code: number) => Error };
 const { KafkaJSNumberOfRetriesExceeded } = require('kafkajs/src/errors') as { KafkaJSNumberOfRetriesExceeded: new (cause: Error, options: object) => Error };
 
 describe('kafkajs errors as tributary reads them', () => {
