@@ -170,4 +170,20 @@ describe('decodeConsumerFetchResponse', () => {
     expect(await withOwnFetchDecoding(() => offsetType())).toBe('number');
     expect(await withOwnFetchDecoding(() => outsideOwnFetchDecoding(() => offsetType()))).toBe('string');
   });
+
+  it("falls back to kafkajs' decoder for a topic in a message format before v2 (Kafka 0.10's message sets)", async () => {
+    const MessageSet = require('kafkajs/src/protocol/messageSet') as (o: object) => { buffer: Buffer };
+    const legacy = MessageSet({ messageVersion: 1, compression: 0, entries: [{ key: 'a', value: 'old', timestamp: 1_700_000_000_000 }] }).buffer;
+    // kafkajs writes offset -1 for a producer's set: as a broker would hand it out, at offset 5.
+    legacy.writeInt32BE(0, 0);
+    legacy.writeInt32BE(5, 4);
+    // Padding past kafkajs' 49-byte record batch overhead check, as a second whole message would.
+    const data = response(Buffer.concat([legacy, MessageSet({ messageVersion: 1, compression: 0, entries: [{ key: 'b', value: 'older', timestamp: 1_700_000_000_001 }] }).buffer]));
+    const decoded = await withOwnFetchDecoding(() => kafkajsV11.decode(data));
+    const messages = decoded.responses[0].partitions[0].messages;
+    expect(messages.map((m) => [typeof m.offset, m.value?.toString()])).toEqual([
+      ['string', 'old'],
+      ['string', 'older'],
+    ]);
+  });
 });
