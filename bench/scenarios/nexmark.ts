@@ -12,15 +12,23 @@
  * issue asks): its "records/s" is its throughput per core (events ÷ cores × time), its CPU/M
  * one million ÷ that. tributary's records/s is its wall rate on one Node thread (its CPU is the
  * whole process: the pipeline, JSON parsing and validation of every event, GC, MemoryLog).
- * Kafka Streams running q3 and q7 on the same broker (the issue's other anchor) is not built yet.
+ *
+ * On Kafka, in the same run (unless `onlyTributary`): q3 and q7 by tributary (the same
+ * processors, on Kafka) and by Kafka Streams, on the same broker and the same records
+ * (bench/nexmark/kafka-runs.ts), interleaved; their ratios are tributary-kafka-qN against
+ * kafka-streams-qN. `TRIBUTARY_BENCH_NEXMARK_KAFKA=0` leaves the Kafka part out.
  */
+import { generateNexmarkLines } from '../../examples/nexmark/generate.js';
 import { fmtInt } from '../lib/format.js';
+import { nexmarkKafkaRuns } from '../nexmark/kafka-runs.js';
 import { interleaved, measureNode, type RunSpec } from '../lib/runs.js';
 import { compare, measurement, type Measurement, type Scenario, type ScenarioOptions, type ScenarioResult } from '../scenario.js';
 
 const DEFAULT_EVENTS = 200_000;
 const DEFAULT_PARTITIONS = 4;
 const DEFAULT_ROUNDS = 1;
+/** The generator's options for valid events only (no malformed, duplicate, blank, late or oversized lines). */
+const VALID_ONLY = { malformedShare: 0, duplicateShare: 0, blankShare: 0, lateShare: 0, oversized: false } as const;
 
 /** Flink 1.13's published results (nexmark/nexmark README): cores and time for 100M events. */
 const FLINK: Readonly<Record<string, { readonly cores: number; readonly seconds: number }>> = {
@@ -74,7 +82,27 @@ export const nexmark: Scenario = {
     const specs: RunSpec[] = QUERIES.map((query) => ({ name: `tributary-${query}`, kind: 'tributary' as const, run: (round: number) => run(query, round) }));
     const measured = await interleaved(specs, rounds, log);
     const anchors: Record<string, Measurement> = options.onlyTributary ? {} : Object.fromEntries(Object.keys(FLINK).map((q) => [`flink-${q} (published)`, flinkMeasurement(q)]));
-    const comparedWith = Object.fromEntries(Object.keys(anchors).map((name) => [name, `tributary-${name.replace(/^flink-/, '').replace(/ \(published\)$/, '')}`]));
+    const comparedWith: Record<string, string> = Object.fromEntries(Object.keys(anchors).map((name) => [name, `tributary-${name.replace(/^flink-/, '').replace(/ \(published\)$/, '')}`]));
+    const kafkaNotes: string[] = [];
+    if (!options.onlyTributary && process.env.TRIBUTARY_BENCH_NEXMARK_KAFKA !== '0') {
+      const lines = [...generateNexmarkLines({ events, seed: 1, ...VALID_ONLY })];
+      const kafka = await nexmarkKafkaRuns({ lines, partitions, profileDir, log });
+      try {
+        const onKafka = await interleaved(kafka.specs, rounds, log, kafka.check);
+        Object.assign(measured.tributary, onKafka.tributary);
+        Object.assign(anchors, onKafka.anchors);
+        for (const name of Object.keys(onKafka.anchors)) comparedWith[name] = name.replace(/^kafka-streams-/, 'tributary-kafka-');
+        const { counts, expected } = kafka.loaded;
+        kafkaNotes.push(
+          `on Kafka: the same ${fmtInt(events)} events in three topics of ${partitions} partitions (${fmtInt(counts.persons)} persons by id, ${fmtInt(counts.auctions)} auctions by id, ${fmtInt(counts.bids)} bids by auction; JSON values, record timestamp = dateTime), loaded once before the runs; every run its own group and output topic; results checked against a plain loop (q3 ${fmtInt(expected.q3)}, q7 ${fmtInt(expected.q7)})`,
+          'tributary-kafka-qN: nexmarkQueryProcessors(options, [qN]) on KafkaConnector: the source stage reads and validates all three topics, its repartition (by-person / q7-by-window) and the stores\' changelogs are Kafka topics, output written as JSON to a topic, at-least-once, commits every 1 s; window: first partition started → finishInput() (every window fired, every result acknowledged and committed); CPU: the whole Node process',
+          'kafka-streams-qN: Kafka Streams 4.1.1 (NexmarkBench.java), one stream thread, in-memory stores with changelogs, at_least_once, commit.interval.ms 1000, -Xms1g -Xmx1g; JSON parsed whole per record; q3: persons (OR/ID/CA) and auctions (category 10) filtered as streams, toTable(), a foreign-key table-table join (auction.seller → person.id); q7: bids re-keyed by window start, repartitioned, windowed aggregate (highest price and its bids), grace 30 s (its stream time is the maximum over upstream tasks), suppress(untilWindowCloses), then one record per bid; the last windows closed by one record far past the data written to each repartition partition once every bid is on it; window: first input record processed → last result acknowledged; CPU: the whole JVM (JIT and GC threads included)',
+          'on Kafka, events per CPU-s and records/s are over all the input\'s events (as the embedded runs and Flink\'s figures): Kafka Streams reads only its query\'s topics (q3: persons and auctions; q7: bids), tributary\'s source stage all three',
+        );
+      } finally {
+        await kafka.done();
+      }
+    }
     const { ratios, cpuRatios } = compare(measured.tributary, anchors, comparedWith);
     return {
       name: 'nexmark',
@@ -94,7 +122,7 @@ export const nexmark: Scenario = {
         'tributary: createTributary on the MemoryLog with nexmarkQueryProcessors(options, [query]): the source stage (JSON decoding and schema validation of every event, unique ids) and only the stages the query needs, stores in memory with MemoryLog changelogs, at-least-once; window: app.start() → finishInput() (every window fired, every result acknowledged by its function sink); CPU: the whole process over it',
         'flink-qN (published): Flink 1.13 on 3 workers × 8 cores, 8 task managers of 1 slot, RocksDB state with incremental checkpoints, exactly-once every 3 min, mini-batch 2 s / 5,000 rows; 100M events from its in-process generator (no Kafka); records/s and CPU/M per core (events ÷ cores × time): a reference row, not a run on this machine',
         'goal: tributary within 2× of Flink per core, i.e. CPU/M ratio ≤ 2 (≤ 1: fewer CPU-seconds per event than Flink)',
-        'not measured: Kafka Streams running q3 and q7 on the same broker (the issue\'s side-by-side anchor) — not built yet',
+        ...kafkaNotes,
       ],
     };
   },

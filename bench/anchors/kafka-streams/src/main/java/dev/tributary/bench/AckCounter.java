@@ -14,6 +14,9 @@ public final class AckCounter implements ProducerInterceptor<Object, Object> {
   static volatile String outputTopic = "";
   static final AtomicLong acked = new AtomicLong();
   static volatile Runnable onAck = () -> {};
+  /** A second topic whose acknowledgements are counted (nexmark q7: its repartition topic), none by default. */
+  static volatile String watchedTopic = "";
+  static final AtomicLong watchedAcked = new AtomicLong();
 
   @Override
   public ProducerRecord<Object, Object> onSend(ProducerRecord<Object, Object> record) {
@@ -24,6 +27,9 @@ public final class AckCounter implements ProducerInterceptor<Object, Object> {
   public void onAcknowledgement(RecordMetadata metadata, Exception exception) {
     if (exception == null && metadata != null && outputTopic.equals(metadata.topic())) {
       acked.incrementAndGet();
+      onAck.run();
+    } else if (exception == null && metadata != null && watchedTopic.equals(metadata.topic())) {
+      watchedAcked.incrementAndGet();
       onAck.run();
     }
   }

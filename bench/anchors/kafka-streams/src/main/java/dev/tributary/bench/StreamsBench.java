@@ -222,7 +222,7 @@ public final class StreamsBench {
   }
 
   /** [user, system] CPU seconds of this process (every thread), from /proc/self/stat. */
-  private static double[] cpu() {
+  static double[] cpu() {
     try {
       String stat = Files.readString(Path.of("/proc/self/stat"));
       String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -232,7 +232,7 @@ public final class StreamsBench {
     }
   }
 
-  private static double maxRssMiB() {
+  static double maxRssMiB() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
         if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
@@ -243,7 +243,7 @@ public final class StreamsBench {
     return 0;
   }
 
-  private static void deleteRecursively(Path dir) {
+  static void deleteRecursively(Path dir) {
     try (Stream<Path> walk = Files.walk(dir)) {
       walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException ignored) {
